@@ -1,0 +1,3 @@
+// The umbrella module: `import LogitDynamics` brings in every public module of the package.
+@_exported import SeededRandom
+@_exported import SoftmaxCore

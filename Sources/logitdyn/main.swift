@@ -1,0 +1,3 @@
+import LogitDynCLI
+
+LogitDyn.runMain()

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// End-to-end tests: run the built `logitdyn` binary and check its output and exit status.
+@Suite struct CLITests {
+  /// The `logitdyn` executable next to the test bundle (`swift build` puts both in the same
+  /// products directory), or `$LOGITDYN_BIN`.
+  static var binary: URL {
+    if let path = ProcessInfo.processInfo.environment["LOGITDYN_BIN"] { return URL(fileURLWithPath: path) }
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+      let candidate = dir.appendingPathComponent("logitdyn")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+      dir = dir.deletingLastPathComponent()
+    }
+    let bundle = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("logitdyn")
+    return bundle
+  }
+
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  static func run(_ arguments: [String]) throws -> Result {
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Result(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+
+  static func json(_ text: String) throws -> [String: Any] {
+    try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+  }
+
+  @Test func updateExampleFromTheIssue() throws {
+    let r = try Self.run(["update", "--logits", "2,1,0.5,-1", "--action", "2", "--advantage", "1.5", "--lr", "0.1", "--json"])
+    #expect(r.status == 0)
+    #expect(r.stderr.isEmpty)
+    let j = try Self.json(r.stdout)
+    // Independent values: numpy float64, two-pass softmax of [2, 1, 0.5, -1].
+    let p = [0.6094600375988771, 0.22420781804820114, 0.1359889157935055, 0.030343228559416225]
+    let probabilities = try #require(j["probabilities"] as? [Double])
+    for i in 0..<4 { #expect(abs(probabilities[i] - p[i]) < 1e-15) }
+    let logp = try #require(j["log_probabilities"] as? [Double])
+    for i in 0..<4 { #expect(abs(logp[i] - Foundation.log(p[i])) < 1e-14) }
+    func number(_ key: String) throws -> Double { try #require(j[key] as? Double, "missing \(key)") }
+    #expect(abs(try number("entropy") - 1.0144027755025642) < 1e-14)
+    #expect(abs(try number("collision") - 0.4411243798420621) < 1e-15)
+    let dz = try #require(j["delta_z"] as? [Double])
+    let expectedDz = [-0.09141900563983159, -0.03363117270723018, 0.1296016626309742, -0.004551484283912434]
+    for i in 0..<4 { #expect(abs(dz[i] - expectedDz[i]) < 1e-15) }
+    #expect(abs(try number("update_norm") - 0.1621906203691775) < 1e-15)
+    #expect(abs(try number("update_norm_closed_form") - 0.1621906203691775) < 1e-15)
+    #expect(abs(try number("zero_sum_residual")) < 1e-15)
+    #expect(abs(try number("dH_predicted") - 0.04224679785064535) < 1e-14)
+    #expect(abs(try number("dH_actual") - 0.041045170636271555) < 1e-14)
+  }
+
+  @Test func softmaxJSONAndTable() throws {
+    let r = try Self.run(["softmax", "--logits", "-1,2,-inf", "--json"])
+    #expect(r.status == 0)
+    let j = try Self.json(r.stdout)
+    let p = try #require(j["probabilities"] as? [Double])
+    #expect(abs(p[1] - 1 / (1 + Foundation.exp(-3.0))) < 1e-15)
+    #expect(p[2] == 0)
+    // −∞ cannot be written in JSON: a masked action's log-probability is null.
+    let logp = try #require(j["log_probabilities"] as? [Any])
+    #expect(logp[2] is NSNull)
+    let table = try Self.run(["softmax", "--logits", "0 0 0 0", "--temperature", "2"])
+    #expect(table.status == 0)
+    #expect(table.stdout.contains("1.386294361"))  // log 4
+  }
+
+  @Test func logitsFromAFile() throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-test-\(getpid()).txt")
+    try "[2, 1,\n 0.5, -1]\n".write(to: url, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let r = try Self.run(["update", "--logits-file", url.path, "--action", "2", "--advantage", "1.5", "--lr", "0.1", "--json"])
+    #expect(r.status == 0)
+    #expect(abs((try Self.json(r.stdout)["update_norm"] as? Double ?? 0) - 0.1621906203691775) < 1e-15)
+  }
+
+  @Test(arguments: [
+    (["softmax", "--logits", "1,nan,2"], "logit 1 is NaN"),
+    (["softmax", "--logits", "1,inf"], "logit 1 is +inf"),
+    (["softmax", "--logits", "-inf,-inf"], "all 2 logits are -inf"),
+    (["softmax", "--logits", ","], "empty"),
+    (["softmax", "--logits", "1,2x,3"], "logit 1 in --logits is not a number: '2x'"),
+    (["softmax"], "no logits given"),
+    (["softmax", "--logits", "1,2", "--temperature", "0"], "temperature must be a positive"),
+    (["update", "--logits", "1,2,3", "--action", "3", "--advantage", "1", "--lr", "0.1"], "action 3 is out of range"),
+    (["update", "--logits", "1,2,3", "--action", "-1", "--advantage", "1", "--lr", "0.1"], "action -1 is out of range"),
+    (["update", "--logits", "1,2", "--action", "0", "--advantage", "1", "--lr", "abc"], "'abc' is invalid for '--lr"),
+    (["update", "--logits", "1,2", "--action", "0", "--advantage", "1", "--lr", "-0.5"], "--lr must be a finite number ≥ 0"),
+    (["update", "--logits", "1,2", "--action", "0", "--advantage", "nan", "--lr", "0.1"], "--advantage must be a finite number"),
+    (["softmax", "--logits-file", "/nonexistent/logits.txt"], "no such file"),
+    (["frobnicate"], "Unexpected argument 'frobnicate'"),
+  ])
+  func badInputGivesOneClearLine(arguments: [String], fragment: String) throws {
+    let r = try Self.run(arguments)
+    #expect(r.status != 0)
+    #expect(r.stdout.isEmpty)
+    let lines = r.stderr.split(separator: "\n")
+    #expect(lines.count == 1, "stderr: \(r.stderr)")
+    #expect(r.stderr.hasPrefix("logitdyn: error: "))
+    #expect(r.stderr.contains(fragment), "stderr: \(r.stderr)")
+  }
+
+  @Test func helpListsTheSubcommands() throws {
+    let r = try Self.run(["--help"])
+    #expect(r.status == 0)
+    #expect(r.stdout.contains("softmax") && r.stdout.contains("update"))
+  }
+}
