@@ -15,6 +15,22 @@ let strictSwift6: [SwiftSetting] = [
   .enableUpcomingFeature("ExistentialAny"),
 ]
 
+// The kernels need a target CPU: without one, SIMD fused multiply-adds become library calls
+// and vector max becomes scalar code (3-80x slower). The default builds for the machine that
+// compiles (`-target-cpu native`). For a binary that must run on other x86-64 machines, build
+// with `LOGITDYN_PORTABLE=1 swift build -c release` (baseline x86-64-v3: AVX2 and FMA), or
+// `LOGITDYN_TARGET_CPU=<cpu>` to name one.
+let environment = Context.environment
+let kernelFlags: [SwiftSetting] = {
+  if let cpu = environment["LOGITDYN_TARGET_CPU"], !cpu.isEmpty {
+    return [.unsafeFlags(["-target-cpu", cpu])]
+  }
+  if environment["LOGITDYN_PORTABLE"] == "1" {
+    return [.unsafeFlags(["-target-cpu", "x86-64-v3"], .when(platforms: [.linux]))]
+  }
+  return [.unsafeFlags(["-target-cpu", "native"])]
+}()
+
 let package = Package(
   name: "LogitDynamics",
   products: [
@@ -36,10 +52,20 @@ let package = Package(
       name: "SoftmaxCore",
       dependencies: [.product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
+    // Memory-mapped tensor files: .npy (v1-3) and .safetensors.
+    .target(name: "TensorIO", swiftSettings: strictSwift6),
+    // Fused one-pass row kernels over [tokens × vocabulary] logits (SIMD16, multi-core).
+    .target(name: "LogitKernels", swiftSettings: strictSwift6 + kernelFlags),
+    // Token-level diagnostics of a logged batch: per-token kernel results, covariance,
+    // Clip-Cov / KL-Cov selections, quantiles; and the writers of their outputs.
+    .target(
+      name: "LogitAnalysis",
+      dependencies: ["LogitKernels", "TensorIO", "SeededRandom"],
+      swiftSettings: strictSwift6 + kernelFlags),
     // Umbrella: re-exports the public modules.
     .target(
       name: "LogitDynamics",
-      dependencies: ["SoftmaxCore", "SeededRandom"],
+      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis"],
       swiftSettings: strictSwift6),
     // The command-line interface as a library, so tests can drive it in-process.
     .target(
@@ -60,6 +86,10 @@ let package = Package(
     .testTarget(
       name: "SoftmaxCoreTests",
       dependencies: ["SoftmaxCore", "SeededRandom", "_TestSupport"],
+      swiftSettings: strictSwift6),
+    .testTarget(
+      name: "LogitKernelsTests",
+      dependencies: ["LogitKernels", "SeededRandom"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "SeededRandomTests",

@@ -1,0 +1,16 @@
+// swift-tools-version: 6.0
+// Benchmarks of LogitDynamics, kept out of the main build and CI. Run from this folder:
+//   swift run -c release fused-kernel-bench
+import PackageDescription
+
+let package = Package(
+  name: "LogitDynamicsBenchmarks",
+  dependencies: [.package(name: "LogitDynamics", path: "..")],
+  targets: [
+    .executableTarget(
+      name: "fused-kernel-bench",
+      dependencies: [.product(name: "LogitDynamics", package: "LogitDynamics")],
+      swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,109 @@
+import Dispatch
+import Synchronization
+
+/// Runs ``FusedRowKernel`` over every row of a ``RowSource`` on several threads.
+///
+/// Rows are processed in windows (about ``windowBytes`` of logits each) one after another;
+/// inside a window, `threads` workers take blocks of rows (about 1 MiB of logits each) from a
+/// shared counter, so a worker slowed by other load does not hold the others back. Each row's
+/// result depends only on that row, so the output is bit-identical whatever the thread count.
+/// Between windows the caller's `afterWindow` hook runs (progress, and releasing mapped pages
+/// that were read).
+public enum BatchKernel {
+  /// Bytes of logits per window.
+  public static let windowBytes = 256 << 20
+  /// Bytes of logits per block of rows handed to a worker.
+  public static let blockBytes = 1 << 20
+
+  /// Per-row statistics of `source`.
+  ///
+  /// - Parameters:
+  ///   - chosen: the chosen token per row (nil: no chosen-token fields); entries outside
+  ///     `0..<vocabulary` give a flagged row.
+  ///   - inverseTemperature: `β = 1/τ`.
+  ///   - threads: worker threads (≥ 1).
+  ///   - secondMoment: also compute `Σ p² log p` (about 15% slower).
+  ///   - afterWindow: called on the calling thread with the rows finished so far.
+  public static func run(
+    _ source: RowSource, chosen: [Int]?, inverseTemperature: Float = 1, threads: Int,
+    secondMoment: Bool = true, afterWindow: (Range<Int>) -> Void = { _ in }
+  ) -> [RowStatistics] {
+    precondition(threads >= 1, "threads must be at least 1")
+    precondition(chosen == nil || chosen!.count == source.rows, "one chosen token per row")
+    var results = [RowStatistics](repeating: .flagged, count: source.rows)
+    let rowBytes = max(1, source.vocabulary * source.element.size)
+    let windowRows = max(1, windowBytes / rowBytes)
+    let blockRows = max(1, blockBytes / rowBytes)
+    results.withUnsafeMutableBufferPointer { out in
+      let output = SendablePointer(out.baseAddress!)
+      var start = 0
+      while start < source.rows {
+        let end = min(source.rows, start + windowRows)
+        let windowStart = start
+        let blocks = (end - start + blockRows - 1) / blockRows
+        let next = Atomic<Int>(0)
+        let workers = min(threads, blocks)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+          let chunks = UnsafeMutableBufferPointer<FusedRowKernel.Chunk>.allocate(
+            capacity: FusedRowKernel.chunkCount(source.vocabulary))
+          defer { chunks.deallocate() }
+          while true {
+            let block = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            if block >= blocks { break }
+            let lo = windowStart + block * blockRows
+            let hi = min(end, lo + blockRows)
+            for row in lo..<hi {
+              output.pointer[row] = secondMoment
+                ? rowStatistics(source, row: row, chosen: chosen?[row], beta: inverseTemperature,
+                                chunks: chunks, WithSecondMoment.self)
+                : rowStatistics(source, row: row, chosen: chosen?[row], beta: inverseTemperature,
+                                chunks: chunks, WithoutSecondMoment.self)
+            }
+          }
+        }
+        afterWindow(windowStart..<end)
+        start = end
+      }
+    }
+    return results
+  }
+
+  /// The statistics of one row.
+  @inlinable
+  public static func rowStatistics<M: MomentMode>(
+    _ source: RowSource, row: Int, chosen: Int?, beta: Float,
+    chunks: UnsafeMutableBufferPointer<FusedRowKernel.Chunk>, _ mode: M.Type
+  ) -> RowStatistics {
+    if let c = chosen, !(0..<source.vocabulary).contains(c) { return .flagged }
+    let v = source.vocabulary
+    guard v > 0 else { return .flagged }
+    if source.columnStride == 1 {
+      let first = row * source.rowStride
+      switch source.element {
+      case .float32:
+        return FusedRowKernel.statistics(
+          Float32RowLoader(source.base.assumingMemoryBound(to: Float.self) + first), count: v, chosen: chosen,
+          beta: beta, chunks: chunks, mode)
+      case .bfloat16:
+        return FusedRowKernel.statistics(
+          BFloat16RowLoader(source.base.assumingMemoryBound(to: UInt16.self) + first), count: v, chosen: chosen,
+          beta: beta, chunks: chunks, mode)
+      case .float16:
+        return FusedRowKernel.statistics(
+          Float16RowLoader(source.base.assumingMemoryBound(to: UInt16.self) + first), count: v, chosen: chosen,
+          beta: beta, chunks: chunks, mode)
+      case .float64:
+        break
+      }
+    }
+    return FusedRowKernel.statistics(
+      StridedRowLoader(source, row: row), count: v, chosen: chosen, beta: beta, chunks: chunks, mode)
+  }
+}
+
+/// A pointer handed to worker threads that write disjoint elements.
+@usableFromInline
+struct SendablePointer<T>: @unchecked Sendable {
+  @usableFromInline let pointer: UnsafeMutablePointer<T>
+  @usableFromInline init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}

@@ -1,0 +1,492 @@
+import Foundation
+
+/// Whether the one-pass kernel also accumulates `Σ e^{2u} u` (for `Σ p² log p`): a type, so
+/// that each choice gets its own specialised loop.
+public protocol MomentMode {
+  /// Whether to accumulate the second moment.
+  static var secondMoment: Bool { get }
+}
+
+/// Accumulate `Σ p² log p` too.
+public enum WithSecondMoment: MomentMode {
+  @inlinable public static var secondMoment: Bool { true }
+}
+
+/// Skip `Σ p² log p` (about 15% faster).
+public enum WithoutSecondMoment: MomentMode {
+  @inlinable public static var secondMoment: Bool { false }
+}
+
+/// The fused one-pass row kernel: log-sum-exp, entropy, collision probability, `Σ p² log p`,
+/// the chosen token's log-probability and the update-norm factor of one row of logits.
+///
+/// The row is processed in chunks of ``chunkLength`` values that stay in L1 cache: a max
+/// pass, then one exponential pass over 16-lane vectors (``fastExp(_:)``) accumulating, per
+/// chunk and relative to the chunk maximum `m`, `s = Σ e^u`, `t = Σ e^u u`, `q = Σ e^{2u}` and
+/// `w = Σ e^{2u} u` with `u = β(z − m)`. Values equal to `m` are counted apart (they contribute
+/// exactly 1), so that `s − 1` and `q − 1` stay accurate when one token dominates. Chunk
+/// results are merged in `Double` with the usual rescaling by `e^{β(m_c − M)}`; memory is
+/// read once (the second pass hits L1).
+///
+/// Then `lse = βM + log1p(s − 1)`, `H = log s − t/s`, `C = q/s²`,
+/// `Σ p² log p = (w − q log s)/s²`, `log p_c = β(z_c − M) − log s`, and
+/// `√(1 − 2p_c + C)` as `√((s−1)² + (q−1))/s` when `c` is the unique maximum (no cancellation).
+///
+/// Accuracy (f32 input): about 1e-7 relative per value (Float accumulation over at most
+/// 32 terms per lane and chunk, `Double` across chunks); tested to 1e-6 against a float64
+/// two-pass reference on rows of 256k.
+///
+/// `Σ p² log p` (the `secondMoment`) costs about 15% of the throughput; without it that field
+/// is 0.
+///
+/// Rows with a NaN or `+∞` logit, or with no finite logit, come back as
+/// ``RowStatistics/flagged``. `−∞` logits (masked vocabulary entries) have probability 0.
+public enum FusedRowKernel {
+  /// Values per chunk: 2048 floats = 8 KiB, comfortably inside L1.
+  public static let chunkLength = 2048
+
+  /// 16 floats from `p` (unaligned).
+  @inlinable @inline(__always)
+  static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+  }
+
+  /// The results of one chunk, relative to its own maximum.
+  @frozen
+  public struct Chunk {
+    /// Largest value of the chunk (logit units).
+    @usableFromInline var max: Float
+    /// The reference point of the sums, natural log units: they are sums of `e^{u − reference}`.
+    @usableFromInline var reference: Double
+    @usableFromInline var maxCount: Float
+    @usableFromInline var s: Float
+    @usableFromInline var t: Float
+    @usableFromInline var q: Float
+    @usableFromInline var w: Float
+
+    @inlinable init(max: Float, reference: Double, maxCount: Float, s: Float, t: Float, q: Float, w: Float) {
+      self.max = max
+      self.reference = reference
+      self.maxCount = maxCount
+      self.s = s
+      self.t = t
+      self.q = q
+      self.w = w
+    }
+  }
+
+  /// `ln 2` as a `Float`.
+  @usableFromInline static let ln2: Float = 0.693_147_18
+
+  /// One chunk of `n ≤ chunkLength` values.
+  ///
+  /// With `counting`, values equal to the chunk maximum are counted in `maxCount` and left
+  /// out of `s` and `q` (so `s` and `q` keep their digits when one value dominates); without
+  /// it they are included (each contributes exactly 1) and `maxCount` is 0.
+  @inlinable @inline(__always)
+  static func chunk<L: RowLoader>(_ loader: L, from start: Int, _ n: Int, beta: Float, counting: Bool) -> Chunk {
+    let x = loader.advanced(by: start)
+    let negInf = SIMD16<Float>(repeating: -.infinity)
+    // Pass A: maximum (NaN values are ignored here and caught by pass B).
+    var m0 = negInf, m1 = negInf, m2 = negInf, m3 = negInf
+    var i = 0
+    while i + 64 <= n {
+      let a = x.vector(at: i)
+      let b = x.vector(at: i + 16)
+      let c = x.vector(at: i + 32)
+      let d = x.vector(at: i + 48)
+      m0 = m0.replacing(with: a, where: a .> m0)
+      m1 = m1.replacing(with: b, where: b .> m1)
+      m2 = m2.replacing(with: c, where: c .> m2)
+      m3 = m3.replacing(with: d, where: d .> m3)
+      i += 64
+    }
+    while i + 16 <= n {
+      let a = x.vector(at: i)
+      m0 = m0.replacing(with: a, where: a .> m0)
+      i += 16
+    }
+    var tail = negInf
+    let tailCount = n - i
+    for k in 0..<tailCount { tail[k] = x.scalar(at: i + k) }
+    m0 = m0.replacing(with: tail, where: tail .> m0)
+    m0 = m0.replacing(with: m1, where: m1 .> m0)
+    m2 = m2.replacing(with: m3, where: m3 .> m2)
+    m0 = m0.replacing(with: m2, where: m2 .> m0)
+    let m = treeMax(m0)
+    if m == -.infinity {
+      // All masked, or all NaN: a NaN chunk must still poison the row.
+      var anyNaN = false
+      for k in 0..<n where x.scalar(at: k).isNaN { anyNaN = true }
+      return Chunk(max: -.infinity, reference: -.infinity, maxCount: 0, s: anyNaN ? .nan : 0, t: 0, q: 0, w: 0)
+    }
+
+    // Pass B: exponentials relative to m (data now in L1), in base-2 units
+    // y = c (z − m), c = β log₂e: e^u = 2^y, and Σ e^u u = ln2 · Σ 2^y y.
+    let mv = SIMD16<Float>(repeating: m)
+    let cv = SIMD16<Float>(repeating: exponentScale(beta))
+    let lo = SIMD16<Float>(repeating: -126)
+    let zero = SIMD16<Float>(repeating: 0)
+    let one = SIMD16<Float>(repeating: 1)
+    var cnt0 = zero, s0 = zero, t0 = zero, q0 = zero, w0 = zero
+    var cnt1 = zero, s1 = zero, t1 = zero, q1 = zero, w1 = zero
+    var cnt2 = zero, s2 = zero, t2 = zero, q2 = zero, w2 = zero
+    var cnt3 = zero, s3 = zero, t3 = zero, q3 = zero, w3 = zero
+
+    @inline(__always)
+    func accumulate(_ v: SIMD16<Float>, _ cnt: inout SIMD16<Float>, _ s: inout SIMD16<Float>,
+                    _ t: inout SIMD16<Float>, _ q: inout SIMD16<Float>, _ w: inout SIMD16<Float>) {
+      // Values below 2⁻¹²⁶ (and masked −∞ logits) contribute exactly 0; NaN passes through
+      // and poisons s.
+      let y0 = (v - mv) * cv
+      let under = y0 .< lo
+      let y = y0.replacing(with: lo, where: under)
+      var e = fastExp2(y).replacing(with: zero, where: under)
+      if counting {
+        let isMax = v .== mv
+        e = e.replacing(with: zero, where: isMax)
+        cnt = cnt.replacing(with: cnt + one, where: isMax)
+      }
+      s += e
+      t = t.addingProduct(e, y)
+      let e2 = e * e
+      q += e2
+      w = w.addingProduct(e2, y)
+    }
+
+    i = 0
+    // Four independent chains keep the exponential's long dependency chain from stalling.
+    while i + 64 <= n {
+      let a = x.vector(at: i)
+      let b = x.vector(at: i + 16)
+      let c = x.vector(at: i + 32)
+      let d = x.vector(at: i + 48)
+      accumulate(a, &cnt0, &s0, &t0, &q0, &w0)
+      accumulate(b, &cnt1, &s1, &t1, &q1, &w1)
+      accumulate(c, &cnt2, &s2, &t2, &q2, &w2)
+      accumulate(d, &cnt3, &s3, &t3, &q3, &w3)
+      i += 64
+    }
+    while i + 16 <= n {
+      let a = x.vector(at: i)
+      accumulate(a, &cnt0, &s0, &t0, &q0, &w0)
+      i += 16
+    }
+    if i < n {
+      var v = negInf
+      for k in 0..<(n - i) { v[k] = x.scalar(at: i + k) }
+      accumulate(v, &cnt1, &s1, &t1, &q1, &w1)
+    }
+    return Chunk(
+      max: m, reference: naturalExponent(m, scale: exponentScale(beta)),
+      maxCount: counting ? treeSum((cnt0 + cnt1) + (cnt2 + cnt3)) : 0,
+      s: treeSum((s0 + s1) + (s2 + s3)), t: treeSum((t0 + t1) + (t2 + t3)) * ln2,
+      q: treeSum((q0 + q1) + (q2 + q3)), w: treeSum((w0 + w1) + (w2 + w3)) * ln2)
+  }
+
+  /// The per-lane state the one-pass kernel carries from chunk to chunk of a row: each
+  /// lane's running maximum `μ` and its offset `o = −fl(c μ)` (base-2 units). Lane sums are
+  /// sums of `2^{y}` with `y = fl(c z + o)`, so their reference point is exactly `−o`.
+  @frozen
+  public struct LaneState {
+    @usableFromInline var mu: SIMD16<Float>
+    @usableFromInline var offset: SIMD16<Float>
+
+    /// The state before the first chunk: no values seen.
+    @inlinable public init() {
+      mu = SIMD16<Float>(repeating: -.infinity)
+      offset = SIMD16<Float>(repeating: .infinity)
+    }
+  }
+
+  @inlinable @inline(__always)
+  static func vmax(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a.replacing(with: b, where: b .> a) }
+
+  /// One chunk of `n ≤ chunkLength` values in a single pass (the fast path).
+  ///
+  /// Each of the 16 lanes keeps its own running maximum (carried across the chunks of a row
+  /// in `lanes`): blocks of 64 values are checked against it and, in the rare case a lane's
+  /// maximum grows, that lane's sums are rescaled by `2^{o_new − o_old}`. At the end of the
+  /// chunk the lanes are brought to a common reference and summed. Values equal to the
+  /// maximum are included (each contributes exactly 1); `maxCount` is 0. `y = c z + o` is one
+  /// multiply-add, and `o` is carried exactly, so lanes combine without error.
+  @inlinable @inline(__always)
+  static func chunkOnePass<L: RowLoader>(_ loader: L, from start: Int, _ n: Int, beta: Float, secondMoment: Bool,
+                                         lanes: inout LaneState) -> Chunk {
+    let x = loader.advanced(by: start)
+    let negInf = SIMD16<Float>(repeating: -.infinity)
+    let cv = SIMD16<Float>(repeating: exponentScale(beta))
+    let lo = SIMD16<Float>(repeating: -126)
+    let zero = SIMD16<Float>(repeating: 0)
+    var mu = lanes.mu
+    var offset = lanes.offset
+    var s0 = zero, t0 = zero, q0 = zero, w0 = zero
+    var s1 = zero, t1 = zero, q1 = zero, w1 = zero
+
+    /// `2^d` and `d` for a shift `d ≤ 0` of the reference (−∞ for lanes that held nothing,
+    /// whose sums are zero, so clamping to 2⁻¹²⁶ is exact).
+    @inline(__always)
+    func shiftFactor(_ d0: SIMD16<Float>) -> (f: SIMD16<Float>, d: SIMD16<Float>) {
+      let d = d0.replacing(with: lo, where: .!(d0 .>= lo))
+      return (fastExp2(d), d)
+    }
+
+    @inline(__always)
+    func rescale(to newMu: SIMD16<Float>) {
+      let newOffset = -(newMu * cv)
+      let (f, d) = shiftFactor(newOffset - offset)
+      let f2 = f * f
+      @inline(__always)
+      func apply(_ s: inout SIMD16<Float>, _ t: inout SIMD16<Float>, _ q: inout SIMD16<Float>, _ w: inout SIMD16<Float>) {
+        t = f * t.addingProduct(d, s)
+        s = f * s
+        if secondMoment { w = f2 * w.addingProduct(d, q) }
+        q = f2 * q
+      }
+      apply(&s0, &t0, &q0, &w0)
+      apply(&s1, &t1, &q1, &w1)
+      mu = newMu
+      offset = newOffset
+    }
+
+    @inline(__always)
+    func accumulate(_ v: SIMD16<Float>, _ s: inout SIMD16<Float>, _ t: inout SIMD16<Float>,
+                    _ q: inout SIMD16<Float>, _ w: inout SIMD16<Float>) {
+      // Clamp below at 2⁻¹²⁶ (masked −∞ logits land there: ≤ 1.2e-38 each, below any sum's
+      // resolution); a NaN survives the clamp and poisons s.
+      let y0 = offset.addingProduct(v, cv)
+      let y = y0.replacing(with: lo, where: lo .> y0)
+      let e = fastExp2(y)
+      s += e
+      t = t.addingProduct(e, y)
+      if secondMoment {
+        let e2 = e * e
+        q += e2
+        w = w.addingProduct(e2, y)
+      } else {
+        q = q.addingProduct(e, e)
+      }
+    }
+
+    var i = 0
+    while i + 64 <= n {
+      let a = x.vector(at: i)
+      let b = x.vector(at: i + 16)
+      let c = x.vector(at: i + 32)
+      let d = x.vector(at: i + 48)
+      let blockMax = vmax(vmax(a, b), vmax(c, d))
+      if any(blockMax .> mu) { rescale(to: vmax(mu, blockMax)) }
+      accumulate(a, &s0, &t0, &q0, &w0)
+      accumulate(b, &s1, &t1, &q1, &w1)
+      accumulate(c, &s0, &t0, &q0, &w0)
+      accumulate(d, &s1, &t1, &q1, &w1)
+      i += 64
+    }
+    while i < n {
+      let k = Swift.min(16, n - i)
+      var v = negInf
+      if k == 16 { v = x.vector(at: i) } else { for j in 0..<k { v[j] = x.scalar(at: i + j) } }
+      if any(v .> mu) { rescale(to: vmax(mu, v)) }
+      var e = zero, ty = zero, e2 = zero, e2y = zero
+      accumulate(v, &e, &ty, &e2, &e2y)
+      if k < 16 {
+        // Padding lanes (−∞) must contribute exactly nothing.
+        let pad = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) .>= SIMD16<Int32>(repeating: Int32(k))
+        e = e.replacing(with: zero, where: pad)
+        ty = ty.replacing(with: zero, where: pad)
+        e2 = e2.replacing(with: zero, where: pad)
+        e2y = e2y.replacing(with: zero, where: pad)
+      }
+      s0 += e
+      t0 += ty
+      q0 += e2
+      w0 += e2y
+      i += k
+    }
+    lanes.mu = mu
+    lanes.offset = offset
+    let m = treeMax(mu)
+    if m == -.infinity {
+      var anyNaN = false
+      for k in 0..<n where x.scalar(at: k).isNaN { anyNaN = true }
+      return Chunk(max: -.infinity, reference: -.infinity, maxCount: 0, s: anyNaN ? .nan : 0, t: 0, q: 0, w: 0)
+    }
+    // Bring every lane to the smallest offset (the largest reference) and sum.
+    var common = offset[0]
+    for k in 1..<16 where offset[k] < common { common = offset[k] }
+    let (f, d) = shiftFactor(SIMD16<Float>(repeating: common) - offset)
+    let f2 = f * f
+    let s = s0 + s1
+    let t = t0 + t1
+    let q = q0 + q1
+    let w = w0 + w1
+    return Chunk(
+      max: m, reference: -0.693_147_180_559_945_3 * Double(common), maxCount: 0, s: treeSum(f * s),
+      t: treeSum(f * t.addingProduct(d, s)) * ln2, q: treeSum(f2 * q),
+      w: secondMoment ? treeSum(f2 * w.addingProduct(d, q)) * ln2 : 0)
+  }
+
+  /// The multiplier `c = β log₂e` (as a `Float`) that turns logits into base-2 exponents.
+  /// Every path uses this exact value, so the results are those of `softmax(β' z)` with
+  /// `β' = c / log₂e`, within 6e-8 relative of β (1.3e-8 at β = 1).
+  @inlinable @inline(__always)
+  static func exponentScale(_ beta: Float) -> Float { beta * 1.442_695_04 }
+
+  /// The running merge of chunks in `Double`, relative to the running reference `R` (natural
+  /// log units: the chunk sums are of `e^{u − R}`).
+  @frozen @usableFromInline
+  struct RowState {
+    /// Largest logit seen (logit units).
+    @usableFromInline var zMax: Float = -.infinity
+    /// The reference `R` of the sums (natural log units).
+    @usableFromInline var reference: Double = -.infinity
+    @usableFromInline var maxCount: Double = 0
+    @usableFromInline var restS: Double = 0
+    @usableFromInline var t: Double = 0
+    @usableFromInline var restQ: Double = 0
+    @usableFromInline var w: Double = 0
+    @usableFromInline var poisoned = false
+    /// Whether the maximal values were counted apart (`maxCount` is then exact).
+    @usableFromInline var counted = false
+
+    @inlinable init() {}
+
+    @inlinable
+    mutating func merge(_ c: Chunk) {
+      if c.s.isNaN || c.t.isNaN || c.max == .infinity { poisoned = true }
+      if c.max == -.infinity { return }
+      zMax = Swift.max(zMax, c.max)
+      let ref = c.reference
+      if ref > reference {
+        if reference > -.infinity {
+          // Rescale the state to the new reference; the old maximal values join the rest.
+          let delta = reference - ref
+          let f = Foundation.exp(delta)
+          let sOld = maxCount + restS
+          let qOld = maxCount + restQ
+          t = f * (t + delta * sOld)
+          w = f * f * (w + delta * qOld)
+          restS = f * sOld
+          restQ = f * f * qOld
+          maxCount = 0
+        }
+        reference = ref
+      }
+      if ref == reference {
+        maxCount += Double(c.maxCount)
+        restS += Double(c.s)
+        t += Double(c.t)
+        restQ += Double(c.q)
+        w += Double(c.w)
+      } else {
+        let delta = ref - reference
+        let f = Foundation.exp(delta)
+        let sC = Double(c.maxCount) + Double(c.s)
+        let qC = Double(c.maxCount) + Double(c.q)
+        restS += f * sC
+        t += f * (Double(c.t) + delta * sC)
+        restQ += f * f * qC
+        w += f * f * (Double(c.w) + delta * qC)
+      }
+    }
+
+    @inlinable
+    func finish(scale c: Float, chosenLogit: Float?) -> RowStatistics {
+      guard !poisoned, zMax > -.infinity, zMax < .infinity else { return .flagged }
+      let sMinus1 = counted ? (maxCount - 1) + restS : (maxCount + restS) - 1
+      let s = maxCount + restS
+      let logS = Foundation.log1p(sMinus1)
+      let q = maxCount + restQ
+      let entropy = Swift.max(0, logS - t / s)
+      let collision = q / (s * s)
+      let sumP2LogP = (w - q * logS) / (s * s)
+      var logPc = Double.nan, pc = Double.nan, factor = Double.nan
+      if let z = chosenLogit {
+        if z.isNaN || z == .infinity { return .flagged }
+        logPc = FusedRowKernel.naturalExponent(z, scale: c) - reference - logS
+        pc = Foundation.exp(logPc)
+        if counted && z == zMax && maxCount == 1 {
+          // 1 − p_c = (s − 1)/s and Σ_{i≠c} p_i² = (q − 1)/s²: no cancellation.
+          factor = (restS * restS + restQ).squareRoot() / s
+        } else {
+          factor = Swift.max(0, 1 - 2 * pc + collision).squareRoot()
+        }
+      }
+      return RowStatistics(
+        logSumExp: reference + logS, entropy: entropy, collision: collision, sumSquaredPLogP: sumP2LogP,
+        chosenLogProb: logPc, chosenProb: pc, normFactor: factor, isFinite: true)
+    }
+  }
+
+  /// `ln2 · c · z` in `Double` (`c · z` is exact in `Double`): the natural-log exponent of a
+  /// logit under the scale `c`.
+  @inlinable @inline(__always)
+  static func naturalExponent(_ z: Float, scale c: Float) -> Double {
+    0.693_147_180_559_945_3 * (Double(c) * Double(z))
+  }
+
+  /// Merges chunk results; when the row turns out dominated by its maximum (`s − 1 < 1`,
+  /// i.e. `p_max > 1/2`), the chunks holding the maximum are recomputed with counting so
+  /// that `s − 1` and `q − 1` keep their digits, and everything is merged again (in the same
+  /// order, so results stay deterministic).
+  @inlinable
+  static func finish(chunks: UnsafeMutableBufferPointer<Chunk>, beta: Float, chosenLogit: Float?,
+                     recount: (Int) -> Chunk) -> RowStatistics {
+    var state = RowState()
+    for c in chunks { state.merge(c) }
+    if !state.poisoned, state.zMax > -.infinity, state.zMax < .infinity, state.maxCount + state.restS < 2 {
+      let globalMax = state.zMax
+      for k in chunks.indices where chunks[k].max == globalMax { chunks[k] = recount(k) }
+      state = RowState()
+      for c in chunks { state.merge(c) }
+      state.counted = true
+    }
+    return state.finish(scale: exponentScale(beta), chosenLogit: chosenLogit)
+  }
+
+  /// Number of chunks of a row of `count` values.
+  @inlinable
+  public static func chunkCount(_ count: Int) -> Int { (count + chunkLength - 1) / chunkLength }
+
+  /// The statistics of one row of `Float` logits.
+  ///
+  /// - Parameters:
+  ///   - row: the logits `z`.
+  ///   - chosen: the chosen token `c`, or nil.
+  ///   - inverseTemperature: `β = 1/τ`.
+  ///   - secondMoment: also compute `Σ p² log p`.
+  /// - Precondition: `chosen` is nil or a valid index.
+  /// - Complexity: O(V), one read of the row (plus one chunk again for peaked rows).
+  @inlinable
+  public static func statistics(row: UnsafeBufferPointer<Float>, chosen: Int?, inverseTemperature: Float = 1,
+                                secondMoment: Bool = true) -> RowStatistics {
+    guard let base = row.baseAddress, !row.isEmpty else { return .flagged }
+    let chunks = UnsafeMutableBufferPointer<Chunk>.allocate(capacity: chunkCount(row.count))
+    defer { chunks.deallocate() }
+    let loader = Float32RowLoader(base)
+    return secondMoment
+      ? statistics(loader, count: row.count, chosen: chosen, beta: inverseTemperature, chunks: chunks, WithSecondMoment.self)
+      : statistics(loader, count: row.count, chosen: chosen, beta: inverseTemperature, chunks: chunks, WithoutSecondMoment.self)
+  }
+
+  /// The statistics of one row of `count` values read through `loader`; `chunks` holds at
+  /// least ``chunkCount(_:)`` entries of scratch space.
+  @inlinable @inline(never)
+  public static func statistics<L: RowLoader, M: MomentMode>(
+    _ loader: L, count: Int, chosen: Int?, beta: Float, chunks: UnsafeMutableBufferPointer<Chunk>, _ mode: M.Type
+  ) -> RowStatistics {
+    guard count > 0 else { return .flagged }
+    let n = chunkCount(count)
+    let used = UnsafeMutableBufferPointer(rebasing: chunks[0..<n])
+    var lanes = LaneState()
+    for k in 0..<n {
+      let start = k * chunkLength
+      used[k] = chunkOnePass(loader, from: start, Swift.min(chunkLength, count - start), beta: beta,
+                             secondMoment: M.secondMoment, lanes: &lanes)
+    }
+    return finish(chunks: used, beta: beta, chosenLogit: chosen.map { loader.scalar(at: $0) }) { k in
+      let start = k * chunkLength
+      return chunk(loader, from: start, Swift.min(chunkLength, count - start), beta: beta, counting: true)
+    }
+  }
+}

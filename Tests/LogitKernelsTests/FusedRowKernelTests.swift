@@ -1,0 +1,201 @@
+import Foundation
+import LogitKernels
+import SeededRandom
+import Testing
+
+/// The fused kernel against a straightforward two-pass float64 reference on f32 rows.
+/// Tolerance: 1e-6 relative (the requirement; the kernel's error is ~1e-7).
+@Suite struct FusedRowKernelTests {
+  /// Two-pass float64 reference over the exact f32 values.
+  struct Reference {
+    var lse, entropy, collision, sumP2LogP, logPc, pc, factor: Double
+
+    init(_ z: [Float], chosen c: Int, beta: Double = 1) {
+      let x = z.map { beta * Double($0) }
+      let m = x.max()!
+      var s = 0.0
+      for v in x { s += Foundation.exp(v - m) }
+      let logS = Foundation.log(s)
+      lse = m + logS
+      var h = 0.0, q = 0.0, w = 0.0, others = 0.0
+      for (i, v) in x.enumerated() {
+        let lp = v - lse
+        let p = Foundation.exp(lp)
+        if p > 0 { h -= p * lp; w += p * p * lp }
+        q += p * p
+        if i != c { others += p }
+      }
+      entropy = h
+      collision = q
+      sumP2LogP = w
+      logPc = x[c] - lse
+      pc = Foundation.exp(logPc)
+      var otherSquares = 0.0
+      for (i, v) in x.enumerated() where i != c {
+        let p = Foundation.exp(v - lse)
+        otherSquares += p * p
+      }
+      factor = (others * others + otherSquares).squareRoot()
+    }
+  }
+
+  static func check(_ z: [Float], chosen c: Int, beta: Float = 1, label: String) {
+    let r = z.withUnsafeBufferPointer { FusedRowKernel.statistics(row: $0, chosen: c, inverseTemperature: beta) }
+    let ref = Reference(z, chosen: c, beta: Double(beta))
+    func rel(_ a: Double, _ b: Double, floor: Double = 1e-30) -> Double { abs(a - b) / max(abs(b), floor) }
+    #expect(r.isFinite, "\(label)")
+    #expect(rel(r.logSumExp, ref.lse, floor: 1) < 1e-6, "lse \(label): \(r.logSumExp) vs \(ref.lse)")
+    #expect(rel(r.entropy, ref.entropy) < 1e-6 || abs(r.entropy - ref.entropy) < 1e-12, "H \(label): \(r.entropy) vs \(ref.entropy)")
+    #expect(rel(r.collision, ref.collision) < 1e-6, "C \(label)")
+    #expect(abs(r.sumSquaredPLogP - ref.sumP2LogP) < 1e-6 * max(abs(ref.sumP2LogP), 1e-12), "Σp²logp \(label): \(r.sumSquaredPLogP) vs \(ref.sumP2LogP)")
+    #expect(abs(r.chosenLogProb - ref.logPc) < 1e-6 * max(1, abs(ref.logPc)), "log p_c \(label)")
+    #expect(rel(r.chosenProb, ref.pc, floor: 1e-300) < 1e-6 || ref.pc < 1e-37, "p_c \(label)")
+    #expect(rel(r.normFactor, ref.factor, floor: 1e-300) < 1e-6, "factor \(label): \(r.normFactor) vs \(ref.factor)")
+  }
+
+  @Test(arguments: [1, 7, 16, 100, 2047, 2048, 2049, 32000, 151_936, 262_144])
+  func randomRowsAgree(length: Int) {
+    var rng = Xoshiro256StarStar(seed: 3, stream: UInt64(length))
+    for scale in [0.5, 3.0, 12.0] {
+      let z = (0..<length).map { _ in Float(scale * rng.nextGaussian()) }
+      let c = rng.nextInt(below: length)
+      Self.check(z, chosen: c, label: "V=\(length) scale=\(scale)")
+      let argmax = z.indices.max { z[$0] < z[$1] }!
+      Self.check(z, chosen: argmax, label: "V=\(length) scale=\(scale) argmax")
+    }
+  }
+
+  @Test func temperatures() {
+    var rng = Xoshiro256StarStar(seed: 4)
+    let z = (0..<50_000).map { _ in Float(3 * rng.nextGaussian()) }
+    for tau: Float in [0.25, 0.6, 1.7, 10] {
+      Self.check(z, chosen: 17, beta: 1 / tau, label: "τ=\(tau)")
+    }
+  }
+
+  @Test func extremeLogits() {
+    var rng = Xoshiro256StarStar(seed: 5)
+    let v = 262_144
+    // ±1e4 logits.
+    var z = (0..<v).map { _ in Float(rng.nextDouble() < 0.5 ? -1e4 : 1e4) + Float(rng.nextGaussian()) }
+    Self.check(z, chosen: 3, label: "±1e4")
+    // One huge logit: a nearly deterministic row (entropy ≈ 0).
+    z = (0..<v).map { _ in Float(rng.nextGaussian()) }
+    z[12345] = 1e4
+    Self.check(z, chosen: 12345, label: "one huge logit, chosen")
+    Self.check(z, chosen: 5, label: "one huge logit, other chosen")
+    // A dominant logit 20 above the rest: entropy and 1 − p_c small but well resolved.
+    z = (0..<v).map { _ in Float(rng.nextGaussian()) }
+    z[777] = 25
+    Self.check(z, chosen: 777, label: "dominant +25")
+    // Masked vocabulary entries (−inf), including whole masked chunks.
+    z = (0..<v).map { i in i % 3 == 0 || (i >= 4096 && i < 8192) ? -Float.infinity : Float(2 * rng.nextGaussian()) }
+    Self.check(z, chosen: 1, label: "masked")
+  }
+
+  @Test func badRowsAreFlagged() {
+    var z = [Float](repeating: 0, count: 5000)
+    z[4000] = .nan
+    #expect(!z.withUnsafeBufferPointer { FusedRowKernel.statistics(row: $0, chosen: 0) }.isFinite)
+    z[4000] = .infinity
+    #expect(!z.withUnsafeBufferPointer { FusedRowKernel.statistics(row: $0, chosen: 0) }.isFinite)
+    let masked = [Float](repeating: -.infinity, count: 3000)
+    #expect(!masked.withUnsafeBufferPointer { FusedRowKernel.statistics(row: $0, chosen: 0) }.isFinite)
+    var allNaNChunk = [Float](repeating: 1, count: 5000)
+    for i in 0..<2048 { allNaNChunk[i] = .nan }
+    #expect(!allNaNChunk.withUnsafeBufferPointer { FusedRowKernel.statistics(row: $0, chosen: 3000) }.isFinite)
+  }
+
+  @Test func fastExpIsAccurate() {
+    var maxRel: Double = 0
+    var y: Float = -126
+    while y <= 0 {
+      let v = fastExp2(SIMD16<Float>(repeating: y))[0]
+      let e = Foundation.exp2(Double(y))
+      maxRel = max(maxRel, abs(Double(v) - e) / e)
+      y += 0.000_731
+    }
+    #expect(maxRel < 2.5e-7)
+    #expect(fastExp2(SIMD16<Float>(repeating: 0))[0] == 1)
+    // fastExp adds the rounding of x·log₂e: ~|x|·6e-8 relative.
+    for x: Float in [-20, -5.5, -1, -0.3, 0] {
+      let e = Foundation.exp(Double(x))
+      #expect(abs(Double(fastExp(SIMD16<Float>(repeating: x))[0]) - e) / e < 1.5e-6)
+    }
+  }
+}
+
+@Suite struct BatchKernelTests {
+  static func matrix(rows: Int, vocab: Int, seed: UInt64) -> [Float] {
+    var rng = Xoshiro256StarStar(seed: seed)
+    return (0..<(rows * vocab)).map { _ in Float(3 * rng.nextGaussian()) }
+  }
+
+  @Test func resultsDoNotDependOnThreadCount() {
+    let rows = 37, vocab = 5000
+    let z = Self.matrix(rows: rows, vocab: vocab, seed: 8)
+    let chosen = (0..<rows).map { ($0 * 131) % vocab }
+    let runs = [1, 2, 3, 8].map { threads in
+      z.withUnsafeBytes { raw in
+        BatchKernel.run(RowSource(base: raw.baseAddress!, element: .float32, rows: rows, vocabulary: vocab),
+                        chosen: chosen, threads: threads)
+      }
+    }
+    for r in runs.dropFirst() { #expect(r == runs[0]) }
+  }
+
+  @Test func bf16F16F64AndFortranOrderMatchFloat32() {
+    let rows = 9, vocab = 3001
+    var z = Self.matrix(rows: rows, vocab: vocab, seed: 9)
+    // Round to bf16 so that f32, bf16 and f64 hold exactly the same values (f16 is compared
+    // separately, against f32 of its own rounding).
+    z = z.map { Float(bitPattern: $0.bitPattern & 0xFFFF_0000) }
+    let chosen = (0..<rows).map { $0 * 7 }
+    let f32 = z.withUnsafeBytes {
+      BatchKernel.run(RowSource(base: $0.baseAddress!, element: .float32, rows: rows, vocabulary: vocab), chosen: chosen, threads: 2)
+    }
+    let bf16 = z.map { UInt16($0.bitPattern >> 16) }
+    let fromBF16 = bf16.withUnsafeBytes {
+      BatchKernel.run(RowSource(base: $0.baseAddress!, element: .bfloat16, rows: rows, vocabulary: vocab), chosen: chosen, threads: 2)
+    }
+    // bf16 vectors are read evens-then-odds (summation order differs): equal to 1e-6.
+    for (a, b) in zip(fromBF16, f32) {
+      #expect(abs(a.entropy - b.entropy) <= 1e-6 * b.entropy)
+      #expect(abs(a.logSumExp - b.logSumExp) <= 1e-6 * abs(b.logSumExp))
+      #expect(abs(a.collision - b.collision) <= 1e-6 * b.collision)
+      #expect(abs(a.chosenLogProb - b.chosenLogProb) <= 1e-6 * abs(b.chosenLogProb))
+      #expect(abs(a.normFactor - b.normFactor) <= 1e-6 * b.normFactor)
+    }
+    let f64 = z.map(Double.init)
+    let fromF64 = f64.withUnsafeBytes {
+      BatchKernel.run(RowSource(base: $0.baseAddress!, element: .float64, rows: rows, vocabulary: vocab), chosen: chosen, threads: 2)
+    }
+    #expect(fromF64 == f32)
+    // Column-major storage of the same matrix.
+    var fortran = [Float](repeating: 0, count: rows * vocab)
+    for r in 0..<rows { for v in 0..<vocab { fortran[v * rows + r] = z[r * vocab + v] } }
+    let fromFortran = fortran.withUnsafeBytes {
+      BatchKernel.run(RowSource(base: $0.baseAddress!, element: .float32, rows: rows, vocabulary: vocab, rowStride: 1, columnStride: rows),
+                      chosen: chosen, threads: 2)
+    }
+    #expect(fromFortran == f32)
+    // f16: values rounded to half precision, against f32 of the same rounded values.
+    let half = z.map { Float16($0) }
+    let halfAsFloat = half.map { Float($0) }
+    let f32OfHalf = halfAsFloat.withUnsafeBytes {
+      BatchKernel.run(RowSource(base: $0.baseAddress!, element: .float32, rows: rows, vocabulary: vocab), chosen: chosen, threads: 1)
+    }
+    let fromF16 = half.withUnsafeBytes {
+      BatchKernel.run(RowSource(base: $0.baseAddress!, element: .float16, rows: rows, vocabulary: vocab), chosen: chosen, threads: 1)
+    }
+    #expect(fromF16 == f32OfHalf)
+  }
+
+  @Test func outOfRangeChosenTokenFlagsTheRow() {
+    let z = Self.matrix(rows: 2, vocab: 10, seed: 1)
+    let r = z.withUnsafeBytes {
+      BatchKernel.run(RowSource(base: $0.baseAddress!, element: .float32, rows: 2, vocabulary: 10), chosen: [3, 10], threads: 1)
+    }
+    #expect(r[0].isFinite && !r[1].isFinite)
+  }
+}
