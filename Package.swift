@@ -52,6 +52,8 @@ let package = Package(
       name: "SoftmaxCore",
       dependencies: [.product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
+    // Output formats: ordered JSON, text tables, .npy writing, atomic file writes.
+    .target(name: "OutputFormats", swiftSettings: strictSwift6),
     // Memory-mapped tensor files: .npy (v1-3) and .safetensors.
     .target(name: "TensorIO", swiftSettings: strictSwift6),
     // Fused one-pass row kernels over [tokens × vocabulary] logits (SIMD16, multi-core).
@@ -60,12 +62,12 @@ let package = Package(
     // Clip-Cov / KL-Cov selections, quantiles; and the writers of their outputs.
     .target(
       name: "LogitAnalysis",
-      dependencies: ["LogitKernels", "TensorIO", "SeededRandom"],
+      dependencies: ["LogitKernels", "TensorIO", "SeededRandom", "OutputFormats"],
       swiftSettings: strictSwift6 + kernelFlags),
     // Umbrella: re-exports the public modules.
     .target(
       name: "LogitDynamics",
-      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis"],
+      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis", "OutputFormats"],
       swiftSettings: strictSwift6),
     // The command-line interface as a library, so tests can drive it in-process.
     .target(
@@ -90,6 +92,15 @@ let package = Package(
     .testTarget(
       name: "LogitKernelsTests",
       dependencies: ["LogitKernels", "SeededRandom"],
+      swiftSettings: strictSwift6),
+    .testTarget(
+      name: "TensorIOTests",
+      dependencies: ["TensorIO", "OutputFormats"],
+      swiftSettings: strictSwift6),
+    .testTarget(
+      name: "LogitAnalysisTests",
+      dependencies: ["LogitAnalysis", "LogitKernels", "TensorIO", "OutputFormats", "SoftmaxCore", "SeededRandom"],
+      resources: [.copy("Fixtures")],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "SeededRandomTests",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LogitDynamics
+import OutputFormats
 
 /// `logitdyn softmax`: a softmax policy and its summary statistics.
 struct SoftmaxCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogitDynamics
+import OutputFormats
 
 /// `logitdyn update`: one sampled policy-gradient step on the logits, predicted and measured.
 struct UpdateCommand: ParsableCommand {

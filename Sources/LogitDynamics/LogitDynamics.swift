@@ -1,6 +1,7 @@
 // The umbrella module: `import LogitDynamics` brings in every public module of the package.
 @_exported import LogitAnalysis
 @_exported import LogitKernels
+@_exported import OutputFormats
 @_exported import SeededRandom
 @_exported import SoftmaxCore
 @_exported import TensorIO

@@ -192,10 +192,11 @@ public enum FusedRowKernel {
     @usableFromInline var mu: SIMD16<Float>
     @usableFromInline var offset: SIMD16<Float>
 
-    /// The state before the first chunk: no values seen.
+    /// The state before the first chunk: no values seen (`μ = −∞`; the offset 0 only keeps
+    /// `c z + o` free of `∞ − ∞` for masked values until a finite value arrives).
     @inlinable public init() {
       mu = SIMD16<Float>(repeating: -.infinity)
-      offset = SIMD16<Float>(repeating: .infinity)
+      offset = SIMD16<Float>(repeating: 0)
     }
   }
 
@@ -233,8 +234,9 @@ public enum FusedRowKernel {
 
     @inline(__always)
     func rescale(to newMu: SIMD16<Float>) {
-      let newOffset = -(newMu * cv)
-      let (f, d) = shiftFactor(newOffset - offset)
+      let newOffset = (-(newMu * cv)).replacing(with: zero, where: newMu .== negInf)
+      // Lanes that had seen no finite value hold (at most 2⁻¹²⁶-sized) nothing: drop it.
+      let (f, d) = shiftFactor((newOffset - offset).replacing(with: -.infinity, where: mu .== negInf))
       let f2 = f * f
       @inline(__always)
       func apply(_ s: inout SIMD16<Float>, _ t: inout SIMD16<Float>, _ q: inout SIMD16<Float>, _ w: inout SIMD16<Float>) {
@@ -312,9 +314,9 @@ public enum FusedRowKernel {
       return Chunk(max: -.infinity, reference: -.infinity, maxCount: 0, s: anyNaN ? .nan : 0, t: 0, q: 0, w: 0)
     }
     // Bring every lane to the smallest offset (the largest reference) and sum.
-    var common = offset[0]
-    for k in 1..<16 where offset[k] < common { common = offset[k] }
-    let (f, d) = shiftFactor(SIMD16<Float>(repeating: common) - offset)
+    var common = Float.infinity
+    for k in 0..<16 where mu[k] > -.infinity && offset[k] < common { common = offset[k] }
+    let (f, d) = shiftFactor((SIMD16<Float>(repeating: common) - offset).replacing(with: -.infinity, where: mu .== negInf))
     let f2 = f * f
     let s = s0 + s1
     let t = t0 + t1

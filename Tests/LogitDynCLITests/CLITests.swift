@@ -117,9 +117,43 @@ import Testing
     #expect(r.stderr.contains(fragment), "stderr: \(r.stderr)")
   }
 
+  @Test func analyzeWritesTokensAndSummary() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-analyze-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    // logits [2, 3] f32 (a .npy written byte by byte), tokens [2] i8.
+    func npy(_ descr: String, _ shape: String, _ data: Data) -> Data {
+      var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
+      header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+      var out = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.utf8.count), 0])
+      out.append(Data(header.utf8))
+      out.append(data)
+      return out
+    }
+    let logits: [Float] = [2, 1, 0.5, 0, 0, 0]
+    FileManager.default.createFile(atPath: dir + "/logits.npy", contents: npy("<f4", "(2, 3)", logits.withUnsafeBytes { Data($0) }))
+    let tokens: [Int64] = [0, 2]
+    FileManager.default.createFile(atPath: dir + "/tokens.npy", contents: npy("<i8", "(2,)", tokens.withUnsafeBytes { Data($0) }))
+    let r = try Self.run(["analyze", dir + "/logits.npy", dir + "/tokens.npy", "--out", dir + "/out", "--format", "jsonl", "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let summary = try Self.json(r.stdout)
+    #expect(summary["valid_tokens"] as? Int == 2)
+    let lines = try String(contentsOfFile: dir + "/out/tokens.jsonl", encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 2)
+    let second = try Self.json(String(lines[1]))
+    #expect(abs((second["entropy"] as? Double ?? 0) - Foundation.log(3.0)) < 1e-6)
+    #expect(FileManager.default.fileExists(atPath: dir + "/out/summary.json"))
+    // A truncated file: one line, non-zero exit, no output written.
+    let truncated = npy("<f4", "(2, 3)", Data(count: 8))
+    FileManager.default.createFile(atPath: dir + "/short.npy", contents: truncated)
+    let bad = try Self.run(["analyze", dir + "/short.npy", "--logits", "short", "--out", dir + "/out2"])
+    #expect(bad.status != 0)
+    #expect(bad.stderr.contains("truncated") && bad.stderr.split(separator: "\n").count == 1)
+    #expect(!FileManager.default.fileExists(atPath: dir + "/out2/tokens.csv"))
+  }
+
   @Test func helpListsTheSubcommands() throws {
     let r = try Self.run(["--help"])
     #expect(r.status == 0)
-    #expect(r.stdout.contains("softmax") && r.stdout.contains("update"))
+    #expect(r.stdout.contains("softmax") && r.stdout.contains("update") && r.stdout.contains("analyze"))
   }
 }

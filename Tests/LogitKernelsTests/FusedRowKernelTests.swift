@@ -88,6 +88,10 @@ import Testing
     z = (0..<v).map { _ in Float(rng.nextGaussian()) }
     z[777] = 25
     Self.check(z, chosen: 777, label: "dominant +25")
+    // Short rows with masked entries, and lanes that only ever see −inf.
+    Self.check([0, 1, -.infinity, 2], chosen: 0, label: "verl's -inf row")
+    let lanes = (0..<300).map { i -> Float in i % 16 == 3 || i % 16 == 11 ? -.infinity : Float(rng.nextGaussian()) }
+    Self.check(lanes, chosen: 0, label: "masked lanes")
     // Masked vocabulary entries (−inf), including whole masked chunks.
     z = (0..<v).map { i in i % 3 == 0 || (i >= 4096 && i < 8192) ? -Float.infinity : Float(2 * rng.nextGaussian()) }
     Self.check(z, chosen: 1, label: "masked")

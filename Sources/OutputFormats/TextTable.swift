@@ -1,15 +1,20 @@
 import Foundation
 
 /// A right-aligned text table for terminal output.
-struct TextTable {
-  var header: [String]
-  var rows: [[String]] = []
+public struct TextTable: Sendable {
+  /// Column titles.
+  public var header: [String]
+  /// Rows of cells.
+  public var rows: [[String]] = []
 
-  init(_ header: [String]) { self.header = header }
+  /// An empty table with these column titles.
+  public init(_ header: [String]) { self.header = header }
 
-  mutating func append(_ row: [String]) { rows.append(row) }
+  /// Appends a row (as many cells as columns).
+  public mutating func append(_ row: [String]) { rows.append(row) }
 
-  func rendered() -> String {
+  /// The table as lines of right-aligned columns separated by two spaces.
+  public func rendered() -> String {
     var widths = header.map(\.count)
     for row in rows {
       for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
@@ -23,7 +28,7 @@ struct TextTable {
 }
 
 /// `x` with `digits` significant digits (scientific notation for very small or large values).
-func formatNumber(_ x: Double, digits: Int = 6) -> String {
+public func formatNumber(_ x: Double, digits: Int = 6) -> String {
   if !x.isFinite { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
   if x == 0 { return "0" }
   let magnitude = abs(x)

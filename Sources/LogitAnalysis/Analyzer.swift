@@ -1,0 +1,129 @@
+import LogitKernels
+import OutputFormats
+import TensorIO
+
+/// Options of an analysis.
+public struct AnalysisOptions: Sendable {
+  /// Softmax temperature `τ` (`p = softmax(z/τ)`).
+  public var temperature: Double = 1
+  /// Worker threads.
+  public var threads: Int = 1
+  /// Clip-Cov: fraction `r` of valid tokens to detach, and the covariance band `(lb, ub)`.
+  public var clipCovRatio: Double = 2e-4
+  public var clipCovLowerBound: Double = 1
+  public var clipCovUpperBound: Double = 5
+  /// KL-Cov: fraction `k` of valid tokens to penalise.
+  public var klCovRatio: Double = 2e-3
+  /// PPO clip range used to exclude already-clipped tokens from Clip-Cov (needs old log-probs).
+  public var clipRatioLow: Double = 0.2
+  public var clipRatioHigh: Double = 0.2
+  /// Seed of Clip-Cov's random draw.
+  public var seed: UInt64 = 0
+  /// Fraction of highest-entropy tokens counted as "forking" tokens.
+  public var forkingFraction: Double = 0.2
+
+  /// The defaults (verl's Clip-Cov/KL-Cov defaults, temperature 1).
+  public init() {}
+}
+
+/// Per-token results of an analysis, one entry per row of the logit matrix.
+public struct TokenTable: Sendable {
+  /// Kernel results per row.
+  public let rows: [RowStatistics]
+  /// Whether each row counts: inside the mask and with finite logits.
+  public let valid: [Bool]
+  /// Token covariance `cov_i` (NaN where invalid or without advantages).
+  public let covariance: [Double]
+  /// First-order entropy change of the sampled logit step per unit `η`: `A · ΔH_unit`.
+  public let entropyChangePerLR: [Double]
+  /// Logit update norm per unit `η`: `|A| β √(1 − 2p_c + C)`.
+  public let updateNormPerLR: [Double]
+  /// Tokens Clip-Cov would detach / KL-Cov would penalise.
+  public let clipCovSelected: [Bool]
+  public let klCovSelected: [Bool]
+}
+
+/// The result of analysing one batch.
+public struct BatchAnalysis: Sendable {
+  public let batch: LogitBatch
+  public let options: AnalysisOptions
+  public let table: TokenTable
+  /// Rows flagged for NaN/+∞ logits (inside the mask).
+  public let flaggedRows: [Int]
+  /// Clip-Cov candidates and the count drawn.
+  public let clipCovEligible: Int
+  public let clipCovCount: Int
+
+  /// Runs the fused kernel over `batch` and computes the batch statistics.
+  ///
+  /// - Parameter progress: called with (rows done, rows total) between windows.
+  /// - Throws: ``BatchInputError`` when no valid token has finite logits.
+  public init(batch: LogitBatch, options: AnalysisOptions, progress: ((Int, Int) -> Void)? = nil) throws(BatchInputError) {
+    self.batch = batch
+    self.options = options
+    let beta = 1 / options.temperature
+    let chosen: [Int]? = batch.tokens.map { ids in ids.map { $0 >= 0 ? $0 : 0 } }
+    let source = batch.rowSource
+    let logits = batch.logits
+    let rowBytes = batch.vocabulary * logits.dtype.byteSize
+    let results = BatchKernel.run(
+      source, chosen: chosen, inverseTemperature: Float(beta), threads: options.threads, secondMoment: true
+    ) { done in
+      if !logits.fortranOrder {
+        // Pages already read are dropped from the resident set: memory stays bounded.
+        logits.file.release(byteRange: (logits.byteOffset + done.lowerBound * rowBytes)..<(logits.byteOffset + done.upperBound * rowBytes))
+      }
+      progress?(done.upperBound, batch.rows)
+    }
+    var valid = batch.mask
+    var flagged: [Int] = []
+    for i in 0..<batch.rows where valid[i] && !results[i].isFinite {
+      flagged.append(i)
+      valid[i] = false
+    }
+    guard valid.contains(true) else {
+      throw BatchInputError("no valid token has finite logits: all \(flagged.count) unmasked rows contain NaN or +inf")
+    }
+    flaggedRows = flagged
+
+    var cov = [Double](repeating: .nan, count: batch.rows)
+    var dH = [Double](repeating: .nan, count: batch.rows)
+    var norm = [Double](repeating: .nan, count: batch.rows)
+    var clip = [Bool](repeating: false, count: batch.rows)
+    var kl = [Bool](repeating: false, count: batch.rows)
+    var eligibleCount = 0, clipCount = 0
+    if let adv = batch.advantages, batch.tokens != nil {
+      let logProbs = results.map(\.chosenLogProb)
+      cov = TokenCovariance.compute(logProbs: logProbs, advantages: adv, valid: valid)
+      for i in 0..<batch.rows where valid[i] {
+        dH[i] = adv[i] * results[i].entropyChangePerUnitStep(inverseTemperature: beta)
+        norm[i] = abs(adv[i]) * beta * results[i].normFactor
+      }
+      var ppoClipped: [Bool]? = nil
+      if let old = batch.oldLogProbs {
+        ppoClipped = (0..<batch.rows).map { i in
+          valid[i] && CovarianceSelection.ppoClipped(
+            logProb: logProbs[i], oldLogProb: old[i], advantage: adv[i], low: options.clipRatioLow, high: options.clipRatioHigh)
+        }
+      }
+      let eligible = CovarianceSelection.clipCovEligible(
+        cov: cov, valid: valid, lowerBound: options.clipCovLowerBound, upperBound: options.clipCovUpperBound,
+        ppoClipped: ppoClipped)
+      let validCount = valid.filter { $0 }.count
+      eligibleCount = eligible.count
+      clipCount = CovarianceSelection.clipCovCount(ratio: options.clipCovRatio, validCount: validCount, eligible: eligible.count)
+      for i in CovarianceSelection.clipCovDraw(eligible: eligible, count: clipCount, seed: options.seed) { clip[i] = true }
+      for i in CovarianceSelection.klCovSelection(cov: cov, valid: valid, ratio: options.klCovRatio) { kl[i] = true }
+    }
+    clipCovEligible = eligibleCount
+    clipCovCount = clipCount
+    table = TokenTable(
+      rows: results, valid: valid, covariance: cov, entropyChangePerLR: dH, updateNormPerLR: norm,
+      clipCovSelected: clip, klCovSelected: kl)
+  }
+
+  /// Values of `f` over valid rows.
+  func validValues(_ f: (Int) -> Double) -> [Double] {
+    (0..<batch.rows).filter { table.valid[$0] }.map(f)
+  }
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import LogitDynamics
+
+/// `logitdyn analyze`: fused one-pass diagnostics over logged logits.
+struct AnalyzeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "analyze",
+    abstract: "Per-token entropy, log-probs, update norms and the covariance behind entropy collapse, from dumped logits.",
+    discussion: """
+      FILE is a .npy file (one tensor, named after the file: logits.npy is 'logits') or a \
+      .safetensors file (several named tensors). Logits are [T, V] or [B, L, V] in f32, f16, \
+      bf16 (safetensors BF16, numpy |V2, or uint16 with --bf16) or f64; full log-probabilities \
+      work too. Optional per-token tensors: tokens (the sampled ids), advantages ([B, L] or \
+      [B]), a response mask, old log-probs. Rows with NaN or +inf logits are flagged, counted \
+      and left out; -inf logits are masked vocabulary entries.
+
+      Prints a summary (entropy quantiles, forking tokens, the token covariance table of \
+      seed 003, the first-order entropy change of a policy-gradient step, what Clip-Cov and \
+      KL-Cov would select). With --out DIR writes DIR/tokens.<format> (one row per token) \
+      and DIR/summary.json, each atomically.
+
+      Example: logitdyn analyze batch.safetensors --out report --format npy
+      """)
+
+  @Argument(help: ArgumentHelp("Tensor files (.npy, .safetensors).", valueName: "file"))
+  var files: [String]
+
+  @Option(help: ArgumentHelp("Name of the logits tensor.", valueName: "name")) var logits: String?
+  @Option(help: ArgumentHelp("Name of the sampled-token tensor.", valueName: "name")) var tokens: String?
+  @Option(help: ArgumentHelp("Name of the advantages tensor.", valueName: "name")) var advantages: String?
+  @Option(help: ArgumentHelp("Name of the response-mask tensor.", valueName: "name")) var mask: String?
+  @Option(name: .customLong("old-logprobs"), help: ArgumentHelp("Name of the old log-probs tensor.", valueName: "name"))
+  var oldLogProbs: String?
+
+  @Flag(help: "Read 2-byte integer tensors (<u2, <i2) as bfloat16.") var bf16 = false
+
+  @Option(parsing: .unconditional, help: "Softmax temperature τ > 0 (p = softmax(z/τ)).")
+  var temperature: Double = 1
+
+  @Option(help: ArgumentHelp("Directory for tokens.<format> and summary.json.", valueName: "dir")) var out: String?
+
+  @Option(help: "Per-token output format: csv, jsonl or npy.") var format: String = "csv"
+
+  @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+  @Option(name: .customLong("clip-cov-ratio"), parsing: .unconditional, help: "Clip-Cov: fraction of valid tokens detached.")
+  var clipCovRatio: Double = 2e-4
+  @Option(name: .customLong("clip-cov-lb"), parsing: .unconditional, help: "Clip-Cov: lower covariance bound (exclusive).")
+  var clipCovLB: Double = 1
+  @Option(name: .customLong("clip-cov-ub"), parsing: .unconditional, help: "Clip-Cov: upper covariance bound (exclusive).")
+  var clipCovUB: Double = 5
+  @Option(name: .customLong("kl-cov-ratio"), parsing: .unconditional, help: "KL-Cov: fraction of valid tokens penalised.")
+  var klCovRatio: Double = 2e-3
+  @Option(name: .customLong("clip-ratio-low"), parsing: .unconditional, help: "PPO ε_low (tokens PPO clips are not Clip-Cov candidates).")
+  var clipRatioLow: Double = 0.2
+  @Option(name: .customLong("clip-ratio-high"), parsing: .unconditional, help: "PPO ε_high.")
+  var clipRatioHigh: Double = 0.2
+  @Option(help: "Seed of Clip-Cov's random draw.") var seed: UInt64 = 0
+
+  @Flag(help: "Print the summary as JSON.") var json = false
+  @Flag(name: .shortAndLong, help: "No progress display.") var quiet = false
+
+  func run() throws {
+    guard let format = TokenTableFormat(rawValue: format) else {
+      throw CLIError("--format must be csv, jsonl or npy, got '\(format)'")
+    }
+    guard temperature > 0, temperature.isFinite else { throw CLIError("--temperature must be a positive finite number, got \(temperature)") }
+    if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+    for (name, v) in [("--clip-cov-ratio", clipCovRatio), ("--kl-cov-ratio", klCovRatio)] where !(v >= 0 && v <= 1) {
+      throw CLIError("\(name) must be a fraction in [0, 1], got \(v)")
+    }
+    guard clipCovLB < clipCovUB else { throw CLIError("--clip-cov-lb (\(clipCovLB)) must be below --clip-cov-ub (\(clipCovUB))") }
+    guard clipRatioLow >= 0, clipRatioHigh >= 0 else { throw CLIError("--clip-ratio-low/high must be ≥ 0") }
+
+    var tensors: [Tensor] = []
+    for file in files {
+      do {
+        tensors += try TensorFiles.open(path: file, twoByteIntegersAreBFloat16: bf16)
+      } catch {
+        throw CLIError("\(error)")
+      }
+    }
+    var names = TensorNames()
+    if let logits { names.logits = [logits] }
+    if let tokens { names.tokens = [tokens] }
+    if let advantages { names.advantages = [advantages] }
+    if let mask { names.mask = [mask] }
+    if let oldLogProbs { names.oldLogProbs = [oldLogProbs] }
+    for (flag, value) in [("--logits", logits), ("--tokens", tokens), ("--advantages", advantages), ("--mask", mask), ("--old-logprobs", oldLogProbs)] {
+      if let value, !tensors.contains(where: { $0.name == value }) {
+        throw CLIError("\(flag) '\(value)': no such tensor (found: \(tensors.map(\.name).joined(separator: ", ")))")
+      }
+    }
+    let batch: LogitBatch
+    do { batch = try LogitBatch(tensors: tensors, names: names) } catch { throw CLIError("\(error)") }
+
+    var options = AnalysisOptions()
+    options.temperature = temperature
+    options.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    options.clipCovRatio = clipCovRatio
+    options.clipCovLowerBound = clipCovLB
+    options.clipCovUpperBound = clipCovUB
+    options.klCovRatio = klCovRatio
+    options.clipRatioLow = clipRatioLow
+    options.clipRatioHigh = clipRatioHigh
+    options.seed = seed
+
+    if let out {
+      var isDir: ObjCBool = false
+      if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
+        guard isDir.boolValue else { throw CLIError("--out '\(out)' exists and is not a directory") }
+      } else {
+        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+          throw CLIError("cannot create --out directory '\(out)'")
+        }
+      }
+    }
+
+    let progress = ProgressLine(enabled: !quiet, label: "analyze", unit: "rows", bytesPerUnit: batch.vocabulary * batch.logits.dtype.byteSize)
+    let analysis: BatchAnalysis
+    do {
+      analysis = try BatchAnalysis(batch: batch, options: options) { done, total in progress.update(done, of: total) }
+    } catch {
+      progress.finish()
+      throw CLIError("\(error)")
+    }
+    progress.finish()
+
+    if let out {
+      do {
+        try analysis.writeTokens(to: out + "/tokens.\(format.rawValue)", format: format)
+        try AtomicFileWriter.write(Data((analysis.summaryJSON.rendered() + "\n").utf8), to: out + "/summary.json")
+      } catch {
+        throw CLIError("\(error)")
+      }
+    }
+    if json {
+      print(analysis.summaryJSON.rendered())
+    } else {
+      print(analysis.summaryText)
+      if let out { print("wrote      \(out)/tokens.\(format.rawValue), \(out)/summary.json") }
+    }
+  }
+}
