@@ -203,13 +203,104 @@ public enum FusedRowKernel {
   @inlinable @inline(__always)
   static func vmax(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a.replacing(with: b, where: b .> a) }
 
+  /// The accumulators of the one-pass kernel: two interleaved sets of the four sums
+  /// `Σ 2^y`, `Σ 2^y y`, `Σ 2^{2y}`, `Σ 2^{2y} y` per lane. A struct with mutating methods
+  /// (no closures capturing locals), so that everything stays in vector registers.
+  @frozen @usableFromInline
+  struct OnePassSums {
+    @usableFromInline var s0 = SIMD16<Float>(), t0 = SIMD16<Float>(), q0 = SIMD16<Float>(), w0 = SIMD16<Float>()
+    @usableFromInline var s1 = SIMD16<Float>(), t1 = SIMD16<Float>(), q1 = SIMD16<Float>(), w1 = SIMD16<Float>()
+
+    @inlinable init() {}
+
+    /// `y = c v + o`, clamped below at −126 (masked −∞ logits land there: ≤ 1.2e-38 each,
+    /// below any sum's resolution; a NaN survives the clamp and poisons `s`).
+    @inlinable @inline(__always)
+    static func exponent(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>) -> SIMD16<Float> {
+      let lo = SIMD16<Float>(repeating: -126)
+      let y0 = offset.addingProduct(v, cv)
+      return y0.replacing(with: lo, where: lo .> y0)
+    }
+
+    @inlinable @inline(__always)
+    mutating func add0(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, secondMoment: Bool) {
+      let y = Self.exponent(v, cv, offset)
+      let e = fastExp2(y)
+      s0 += e
+      t0 = t0.addingProduct(e, y)
+      if secondMoment {
+        let e2 = e * e
+        q0 += e2
+        w0 = w0.addingProduct(e2, y)
+      } else {
+        q0 = q0.addingProduct(e, e)
+      }
+    }
+
+    @inlinable @inline(__always)
+    mutating func add1(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, secondMoment: Bool) {
+      let y = Self.exponent(v, cv, offset)
+      let e = fastExp2(y)
+      s1 += e
+      t1 = t1.addingProduct(e, y)
+      if secondMoment {
+        let e2 = e * e
+        q1 += e2
+        w1 = w1.addingProduct(e2, y)
+      } else {
+        q1 = q1.addingProduct(e, e)
+      }
+    }
+
+    /// Moves every lane's reference by `d ≤ 0` (base-2 units): `s ← f s`, `t ← f (t + d s)`,
+    /// `q ← f² q`, `w ← f² (w + d q)` with `f = 2^d`.
+    @inlinable @inline(__always)
+    mutating func shift(f: SIMD16<Float>, d: SIMD16<Float>, secondMoment: Bool) {
+      let f2 = f * f
+      t0 = f * t0.addingProduct(d, s0)
+      s0 = f * s0
+      t1 = f * t1.addingProduct(d, s1)
+      s1 = f * s1
+      if secondMoment {
+        w0 = f2 * w0.addingProduct(d, q0)
+        w1 = f2 * w1.addingProduct(d, q1)
+      }
+      q0 = f2 * q0
+      q1 = f2 * q1
+    }
+  }
+
+  /// `2^d` and `d` for a reference shift `d ≤ 0`, `−∞` (clamped to −126) for lanes that held
+  /// nothing.
+  @inlinable @inline(__always)
+  static func shiftFactor(_ d0: SIMD16<Float>) -> (f: SIMD16<Float>, d: SIMD16<Float>) {
+    let lo = SIMD16<Float>(repeating: -126)
+    let d = d0.replacing(with: lo, where: .!(d0 .>= lo))
+    return (fastExp2(d), d)
+  }
+
+  /// Raises the lane maxima to include `v`; returns the shift to apply to the sums.
+  @inlinable @inline(__always)
+  static func raise(_ lanes: inout LaneState, to v: SIMD16<Float>, scale cv: SIMD16<Float>)
+    -> (f: SIMD16<Float>, d: SIMD16<Float>)
+  {
+    let negInf = SIMD16<Float>(repeating: -.infinity)
+    let newMu = vmax(lanes.mu, v)
+    let newOffset = (-(newMu * cv)).replacing(with: SIMD16<Float>(), where: newMu .== negInf)
+    // Lanes that had seen no finite value hold (at most 2⁻¹²⁶-sized) nothing: drop it.
+    let shift = shiftFactor((newOffset - lanes.offset).replacing(with: -.infinity, where: lanes.mu .== negInf))
+    lanes.mu = newMu
+    lanes.offset = newOffset
+    return shift
+  }
+
   /// One chunk of `n ≤ chunkLength` values in a single pass (the fast path).
   ///
   /// Each of the 16 lanes keeps its own running maximum (carried across the chunks of a row
   /// in `lanes`): blocks of 64 values are checked against it and, in the rare case a lane's
-  /// maximum grows, that lane's sums are rescaled by `2^{o_new − o_old}`. At the end of the
-  /// chunk the lanes are brought to a common reference and summed. Values equal to the
-  /// maximum are included (each contributes exactly 1); `maxCount` is 0. `y = c z + o` is one
+  /// maximum grows, the sums are rescaled by `2^{o_new − o_old}`. At the end of the chunk the
+  /// lanes are brought to a common reference and summed. Values equal to the maximum are
+  /// included (each contributes exactly 1); `maxCount` is 0. `y = c z + o` is one
   /// multiply-add, and `o` is carried exactly, so lanes combine without error.
   @inlinable @inline(__always)
   static func chunkOnePass<L: RowLoader>(_ loader: L, from start: Int, _ n: Int, beta: Float, secondMoment: Bool,
@@ -217,96 +308,54 @@ public enum FusedRowKernel {
     let x = loader.advanced(by: start)
     let negInf = SIMD16<Float>(repeating: -.infinity)
     let cv = SIMD16<Float>(repeating: exponentScale(beta))
-    let lo = SIMD16<Float>(repeating: -126)
-    let zero = SIMD16<Float>(repeating: 0)
-    var mu = lanes.mu
-    var offset = lanes.offset
-    var s0 = zero, t0 = zero, q0 = zero, w0 = zero
-    var s1 = zero, t1 = zero, q1 = zero, w1 = zero
-
-    /// `2^d` and `d` for a shift `d ≤ 0` of the reference (−∞ for lanes that held nothing,
-    /// whose sums are zero, so clamping to 2⁻¹²⁶ is exact).
-    @inline(__always)
-    func shiftFactor(_ d0: SIMD16<Float>) -> (f: SIMD16<Float>, d: SIMD16<Float>) {
-      let d = d0.replacing(with: lo, where: .!(d0 .>= lo))
-      return (fastExp2(d), d)
-    }
-
-    @inline(__always)
-    func rescale(to newMu: SIMD16<Float>) {
-      let newOffset = (-(newMu * cv)).replacing(with: zero, where: newMu .== negInf)
-      // Lanes that had seen no finite value hold (at most 2⁻¹²⁶-sized) nothing: drop it.
-      let (f, d) = shiftFactor((newOffset - offset).replacing(with: -.infinity, where: mu .== negInf))
-      let f2 = f * f
-      @inline(__always)
-      func apply(_ s: inout SIMD16<Float>, _ t: inout SIMD16<Float>, _ q: inout SIMD16<Float>, _ w: inout SIMD16<Float>) {
-        t = f * t.addingProduct(d, s)
-        s = f * s
-        if secondMoment { w = f2 * w.addingProduct(d, q) }
-        q = f2 * q
-      }
-      apply(&s0, &t0, &q0, &w0)
-      apply(&s1, &t1, &q1, &w1)
-      mu = newMu
-      offset = newOffset
-    }
-
-    @inline(__always)
-    func accumulate(_ v: SIMD16<Float>, _ s: inout SIMD16<Float>, _ t: inout SIMD16<Float>,
-                    _ q: inout SIMD16<Float>, _ w: inout SIMD16<Float>) {
-      // Clamp below at 2⁻¹²⁶ (masked −∞ logits land there: ≤ 1.2e-38 each, below any sum's
-      // resolution); a NaN survives the clamp and poisons s.
-      let y0 = offset.addingProduct(v, cv)
-      let y = y0.replacing(with: lo, where: lo .> y0)
-      let e = fastExp2(y)
-      s += e
-      t = t.addingProduct(e, y)
-      if secondMoment {
-        let e2 = e * e
-        q += e2
-        w = w.addingProduct(e2, y)
-      } else {
-        q = q.addingProduct(e, e)
-      }
-    }
-
+    var state = lanes
+    var sums = OnePassSums()
     var i = 0
     while i + 64 <= n {
       let a = x.vector(at: i)
       let b = x.vector(at: i + 16)
       let c = x.vector(at: i + 32)
       let d = x.vector(at: i + 48)
-      let blockMax = vmax(vmax(a, b), vmax(c, d))
-      if any(blockMax .> mu) { rescale(to: vmax(mu, blockMax)) }
-      accumulate(a, &s0, &t0, &q0, &w0)
-      accumulate(b, &s1, &t1, &q1, &w1)
-      accumulate(c, &s0, &t0, &q0, &w0)
-      accumulate(d, &s1, &t1, &q1, &w1)
+      // Four compares, not a max tree: the common case (no lane maximum grows) stays cheap.
+      let mu = state.mu
+      if any((a .> mu) .| (b .> mu) .| (c .> mu) .| (d .> mu)) {
+        let (f, dd) = raise(&state, to: vmax(vmax(a, b), vmax(c, d)), scale: cv)
+        sums.shift(f: f, d: dd, secondMoment: secondMoment)
+      }
+      let offset = state.offset
+      sums.add0(a, cv, offset, secondMoment: secondMoment)
+      sums.add1(b, cv, offset, secondMoment: secondMoment)
+      sums.add0(c, cv, offset, secondMoment: secondMoment)
+      sums.add1(d, cv, offset, secondMoment: secondMoment)
       i += 64
     }
     while i < n {
       let k = Swift.min(16, n - i)
       var v = negInf
       if k == 16 { v = x.vector(at: i) } else { for j in 0..<k { v[j] = x.scalar(at: i + j) } }
-      if any(v .> mu) { rescale(to: vmax(mu, v)) }
-      var e = zero, ty = zero, e2 = zero, e2y = zero
-      accumulate(v, &e, &ty, &e2, &e2y)
+      if any(v .> state.mu) {
+        let (f, dd) = raise(&state, to: v, scale: cv)
+        sums.shift(f: f, d: dd, secondMoment: secondMoment)
+      }
+      var one = OnePassSums()
+      one.add0(v, cv, state.offset, secondMoment: secondMoment)
       if k < 16 {
         // Padding lanes (−∞) must contribute exactly nothing.
         let pad = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) .>= SIMD16<Int32>(repeating: Int32(k))
-        e = e.replacing(with: zero, where: pad)
-        ty = ty.replacing(with: zero, where: pad)
-        e2 = e2.replacing(with: zero, where: pad)
-        e2y = e2y.replacing(with: zero, where: pad)
+        let zero = SIMD16<Float>()
+        one.s0.replace(with: zero, where: pad)
+        one.t0.replace(with: zero, where: pad)
+        one.q0.replace(with: zero, where: pad)
+        one.w0.replace(with: zero, where: pad)
       }
-      s0 += e
-      t0 += ty
-      q0 += e2
-      w0 += e2y
+      sums.s1 += one.s0
+      sums.t1 += one.t0
+      sums.q1 += one.q0
+      sums.w1 += one.w0
       i += k
     }
-    lanes.mu = mu
-    lanes.offset = offset
+    lanes = state
+    let mu = state.mu
     let m = treeMax(mu)
     if m == -.infinity {
       var anyNaN = false
@@ -315,17 +364,13 @@ public enum FusedRowKernel {
     }
     // Bring every lane to the smallest offset (the largest reference) and sum.
     var common = Float.infinity
-    for k in 0..<16 where mu[k] > -.infinity && offset[k] < common { common = offset[k] }
-    let (f, d) = shiftFactor((SIMD16<Float>(repeating: common) - offset).replacing(with: -.infinity, where: mu .== negInf))
-    let f2 = f * f
-    let s = s0 + s1
-    let t = t0 + t1
-    let q = q0 + q1
-    let w = w0 + w1
+    for k in 0..<16 where mu[k] > -.infinity && state.offset[k] < common { common = state.offset[k] }
+    let (f, d) = shiftFactor((SIMD16<Float>(repeating: common) - state.offset).replacing(with: -.infinity, where: mu .== negInf))
+    sums.shift(f: f, d: d, secondMoment: secondMoment)
     return Chunk(
-      max: m, reference: -0.693_147_180_559_945_3 * Double(common), maxCount: 0, s: treeSum(f * s),
-      t: treeSum(f * t.addingProduct(d, s)) * ln2, q: treeSum(f2 * q),
-      w: secondMoment ? treeSum(f2 * w.addingProduct(d, q)) * ln2 : 0)
+      max: m, reference: -0.693_147_180_559_945_3 * Double(common), maxCount: 0, s: treeSum(sums.s0 + sums.s1),
+      t: treeSum(sums.t0 + sums.t1) * ln2, q: treeSum(sums.q0 + sums.q1),
+      w: secondMoment ? treeSum(sums.w0 + sums.w1) * ln2 : 0)
   }
 
   /// The multiplier `c = β log₂e` (as a `Float`) that turns logits into base-2 exponents.
