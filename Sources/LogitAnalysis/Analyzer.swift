@@ -67,7 +67,12 @@ public struct BatchAnalysis: Sendable {
     let logits = batch.logits
     let rowBytes = batch.vocabulary * logits.dtype.byteSize
     let results = BatchKernel.run(
-      source, chosen: chosen, inverseTemperature: Float(beta), threads: options.threads, secondMoment: true
+      source, chosen: chosen, inverseTemperature: Float(beta), threads: options.threads, secondMoment: true,
+      beforeWindow: { rows in
+        if !logits.fortranOrder {
+          logits.file.prefetch(byteRange: (logits.byteOffset + rows.lowerBound * rowBytes)..<(logits.byteOffset + rows.upperBound * rowBytes))
+        }
+      }
     ) { done in
       if !logits.fortranOrder {
         // Pages already read are dropped from the resident set: memory stays bounded.

@@ -23,10 +23,13 @@ public enum BatchKernel {
   ///   - inverseTemperature: `β = 1/τ`.
   ///   - threads: worker threads (≥ 1).
   ///   - secondMoment: also compute `Σ p² log p` (about 15% slower).
-  ///   - afterWindow: called on the calling thread with the rows finished so far.
+  ///   - beforeWindow: called on the calling thread with the rows about to be processed
+  ///     (e.g. to map their pages in one call).
+  ///   - afterWindow: called on the calling thread with the rows just finished.
   public static func run(
     _ source: RowSource, chosen: [Int]?, inverseTemperature: Float = 1, threads: Int,
-    secondMoment: Bool = true, afterWindow: (Range<Int>) -> Void = { _ in }
+    secondMoment: Bool = true, beforeWindow: (Range<Int>) -> Void = { _ in },
+    afterWindow: (Range<Int>) -> Void = { _ in }
   ) -> [RowStatistics] {
     precondition(threads >= 1, "threads must be at least 1")
     precondition(chosen == nil || chosen!.count == source.rows, "one chosen token per row")
@@ -41,6 +44,7 @@ public enum BatchKernel {
         let end = min(source.rows, start + windowRows)
         let windowStart = start
         let blocks = (end - start + blockRows - 1) / blockRows
+        beforeWindow(windowStart..<end)
         let next = Atomic<Int>(0)
         let workers = min(threads, blocks)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in

@@ -71,13 +71,19 @@ public final class MappedFile: @unchecked Sendable {
     _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
   }
 
-  /// Asks the kernel to read `byteRange` ahead.
+  /// Maps the pages of `byteRange` in one call (`MADV_POPULATE_READ`, Linux 5.14+; else
+  /// `MADV_WILLNEED`), instead of one page fault per 4 KiB as the data is first touched.
   public func prefetch(byteRange: Range<Int>) {
     guard let base, !byteRange.isEmpty else { return }
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
     let start = (byteRange.lowerBound / page) * page
     let end = min(size, byteRange.upperBound)
     guard end > start else { return }
-    _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_WILLNEED)
+    let p = UnsafeMutableRawPointer(mutating: base + start)
+    #if os(Linux)
+    let populateRead: Int32 = 22
+    if madvise(p, end - start, populateRead) == 0 { return }
+    #endif
+    _ = madvise(p, end - start, MADV_WILLNEED)
   }
 }
