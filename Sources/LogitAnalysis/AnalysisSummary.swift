@@ -6,6 +6,13 @@ extension BatchAnalysis {
   /// Quantile levels reported for entropy and `p_c`.
   public static let quantileLevels: [Double] = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1]
 
+  /// The entropies of the "forking" tokens: the top `⌈f·N⌉` valid tokens by entropy
+  /// (exactly that many, ties at the threshold broken arbitrarily), largest first.
+  func forkingEntropies(_ entropy: Quantiles) -> [Double] {
+    let k = Swift.min(entropy.sorted.count, Int((options.forkingFraction * Double(entropy.sorted.count)).rounded(.up)))
+    return Array(entropy.sorted.suffix(k).reversed())
+  }
+
   /// The batch summary as ordered JSON.
   public var summaryJSON: JSONValue {
     let t = table
@@ -34,8 +41,8 @@ extension BatchAnalysis {
       ])),
     ])))
     // Forking tokens: the top fraction by entropy (seed 004's 80/20 view).
-    let threshold = entropy.quantile(1 - options.forkingFraction)
-    let forking = validValues { t.rows[$0].entropy }.filter { $0 >= threshold }
+    let forking = forkingEntropies(entropy)
+    let threshold = forking.last ?? .nan
     let totalEntropy = entropy.sorted.reduce(0, +)
     fields.append(("forking_tokens", .object([
       ("fraction", .number(options.forkingFraction)),
@@ -94,8 +101,8 @@ extension BatchAnalysis {
     lines.append("tokens     \(validCount) valid, \(batch.mask.filter { !$0 }.count) masked out, \(flaggedRows.count) with NaN/inf logits\(flaggedRows.isEmpty ? "" : " (excluded; first rows \(flaggedRows.prefix(5).map(String.init).joined(separator: ", ")))")")
     let entropy = Quantiles(validValues { t.rows[$0].entropy })
     lines.append("entropy    mean \(formatNumber(entropy.mean, digits: 5)) nats   median \(formatNumber(entropy.quantile(0.5), digits: 4))   p10 \(formatNumber(entropy.quantile(0.1), digits: 4))   p90 \(formatNumber(entropy.quantile(0.9), digits: 4))   max \(formatNumber(entropy.quantile(1), digits: 4))")
-    let threshold = entropy.quantile(1 - options.forkingFraction)
-    let forking = validValues { t.rows[$0].entropy }.filter { $0 >= threshold }
+    let forking = forkingEntropies(entropy)
+    let threshold = forking.last ?? .nan
     let total = entropy.sorted.reduce(0, +)
     lines.append("forking    top \(formatNumber(options.forkingFraction * 100))% by entropy (H ≥ \(formatNumber(threshold, digits: 4))) carry \(formatNumber(total > 0 ? 100 * forking.reduce(0, +) / total : .nan, digits: 3))% of the entropy")
     lines.append("collision  mean C(p) \(formatNumber(Quantiles(validValues { t.rows[$0].collision }).mean, digits: 5))")

@@ -107,6 +107,9 @@ import TensorIO
     }
     let json = dirty.summaryJSON.rendered()
     #expect(json.contains("\"nonfinite_rows\": 2"))
+    // Forking tokens: exactly ⌈0.2·N⌉ of the N valid tokens.
+    let validCount = dirty.table.valid.filter { $0 }.count
+    #expect(json.contains("\"count\": \(Int((0.2 * Double(validCount)).rounded(.up)))"))
     #expect(dirty.summaryText.contains("2 with NaN/inf logits"))
   }
 
