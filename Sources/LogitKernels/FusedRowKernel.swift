@@ -222,34 +222,33 @@ public enum FusedRowKernel {
       return y0.replacing(with: lo, where: lo .> y0)
     }
 
+    /// Adds the terms of 16 values to one set of sums.
     @inlinable @inline(__always)
-    mutating func add0(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, secondMoment: Bool) {
-      let y = Self.exponent(v, cv, offset)
+    static func add(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, secondMoment: Bool,
+                    _ s: inout SIMD16<Float>, _ t: inout SIMD16<Float>, _ q: inout SIMD16<Float>, _ w: inout SIMD16<Float>) {
+      let y = exponent(v, cv, offset)
       let e = fastExp2(y)
-      s0 += e
-      t0 = t0.addingProduct(e, y)
+      s += e
+      t = t.addingProduct(e, y)
       if secondMoment {
         let e2 = e * e
-        q0 += e2
-        w0 = w0.addingProduct(e2, y)
+        q += e2
+        w = w.addingProduct(e2, y)
       } else {
-        q0 = q0.addingProduct(e, e)
+        q = q.addingProduct(e, e)
       }
     }
 
+    /// Adds 16 values to the first set of sums.
+    @inlinable @inline(__always)
+    mutating func add0(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, secondMoment: Bool) {
+      Self.add(v, cv, offset, secondMoment: secondMoment, &s0, &t0, &q0, &w0)
+    }
+
+    /// Adds 16 values to the second set of sums.
     @inlinable @inline(__always)
     mutating func add1(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, secondMoment: Bool) {
-      let y = Self.exponent(v, cv, offset)
-      let e = fastExp2(y)
-      s1 += e
-      t1 = t1.addingProduct(e, y)
-      if secondMoment {
-        let e2 = e * e
-        q1 += e2
-        w1 = w1.addingProduct(e2, y)
-      } else {
-        q1 = q1.addingProduct(e, e)
-      }
+      Self.add(v, cv, offset, secondMoment: secondMoment, &s1, &t1, &q1, &w1)
     }
 
     /// Moves every lane's reference by `d ≤ 0` (base-2 units): `s ← f s`, `t ← f (t + d s)`,
