@@ -54,9 +54,18 @@ extension BatchAnalysis {
     fields.append(("collision_mean", .number(Quantiles(validValues { t.rows[$0].collision }).mean)))
     if batch.tokens != nil {
       let pc = Quantiles(validValues { t.rows[$0].chosenProb })
+      let log10pc = Quantiles(validValues { Foundation.log10(Swift.max(t.rows[$0].chosenProb, 1e-30)) })
       fields.append(("chosen_probability", .object([
         ("mean", .number(pc.mean)),
         ("quantiles", .object(Self.quantileLevels.map { (String(format: "q%g", $0 * 100), .number(pc.quantile($0))) })),
+        ("histogram", .object([
+          ("lo", .number(0)), ("hi", .number(1)),
+          ("counts", .array(pc.histogram(bins: 20, lo: 0, hi: 1).map { .integer($0) })),
+        ])),
+        ("log10_histogram", .object([
+          ("lo", .number(-12)), ("hi", .number(0)),
+          ("counts", .array(log10pc.histogram(bins: 24, lo: -12, hi: 0).map { .integer($0) })),
+        ])),
       ])))
       fields.append(("norm_factor_mean", .number(Quantiles(validValues { t.rows[$0].normFactor }).mean)))
     }
