@@ -173,8 +173,9 @@ for (rows, vocab) in shapes {
   }
 }
 
-// Diagnostic: the kernel on one L1-resident chunk, repeated (pure compute throughput).
-if CommandLine.arguments.contains("--diag") || true {
+// Diagnostic: the kernel on one L1-resident chunk, repeated (compute throughput with the
+// per-row set-up of a 2048-value row).
+do {
   let n = 2048
   var rng = Xoshiro256StarStar(seed: 1)
   let row = (0..<n).map { _ in Float(3 * rng.nextGaussian()) }
@@ -186,4 +187,24 @@ if CommandLine.arguments.contains("--diag") || true {
     }
   }
   print(String(format: "L1-resident chunk: %.2f G logits/s on one core (sink %.1f)", Double(n * reps) / secs / 1e9, sink))
+}
+
+// Diagnostic: the same L1-resident work on 2 threads at once (does compute scale?).
+do {
+  let n = 32768
+  var rng = Xoshiro256StarStar(seed: 2)
+  let row = (0..<n).map { _ in Float(3 * rng.nextGaussian()) }
+  let reps = 4000
+  for threads in [1, 2] {
+    let secs = best(3) {
+      DispatchQueue.concurrentPerform(iterations: threads) { _ in
+        var sink = 0.0
+        row.withUnsafeBufferPointer { buf in
+          for _ in 0..<reps { sink += FusedRowKernel.statistics(row: buf, chosen: 5, secondMoment: false).entropy }
+        }
+        if sink == 1 { print("") }
+      }
+    }
+    print(String(format: "L2-resident row of 32768, %d thread(s): %.2f G logits/s in total", threads, Double(n * reps * threads) / secs / 1e9))
+  }
 }
