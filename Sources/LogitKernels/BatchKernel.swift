@@ -22,7 +22,7 @@ public enum BatchKernel {
   ///     `0..<vocabulary` give a flagged row.
   ///   - inverseTemperature: `β = 1/τ`.
   ///   - threads: worker threads (≥ 1).
-  ///   - secondMoment: also compute `Σ p² log p` (about 15% slower).
+  ///   - secondMoment: also compute `Σ p² log p` (about 5% slower).
   ///   - beforeWindow: called on the calling thread with the rows about to be processed
   ///     (e.g. to map their pages in one call).
   ///   - afterWindow: called on the calling thread with the rows just finished.
