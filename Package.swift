@@ -64,10 +64,12 @@ let package = Package(
       name: "LogitAnalysis",
       dependencies: ["LogitKernels", "TensorIO", "SeededRandom", "OutputFormats"],
       swiftSettings: strictSwift6 + kernelFlags),
+    // The policy-gradient lab: bandit environments, tabular softmax runs, update rules, probes.
+    .target(name: "PGLab", dependencies: ["SeededRandom"], swiftSettings: strictSwift6),
     // Umbrella: re-exports the public modules.
     .target(
       name: "LogitDynamics",
-      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis", "OutputFormats"],
+      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis", "OutputFormats", "PGLab"],
       swiftSettings: strictSwift6),
     // The command-line interface as a library, so tests can drive it in-process.
     .target(
@@ -101,6 +103,10 @@ let package = Package(
       name: "LogitAnalysisTests",
       dependencies: ["LogitAnalysis", "LogitKernels", "TensorIO", "OutputFormats", "SoftmaxCore", "SeededRandom"],
       resources: [.copy("Fixtures")],
+      swiftSettings: strictSwift6),
+    .testTarget(
+      name: "PGLabTests",
+      dependencies: ["PGLab"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "SeededRandomTests",

@@ -2,6 +2,7 @@
 @_exported import LogitAnalysis
 @_exported import LogitKernels
 @_exported import OutputFormats
+@_exported import PGLab
 @_exported import SeededRandom
 @_exported import SoftmaxCore
 @_exported import TensorIO

@@ -106,6 +106,10 @@ import Testing
     (["update", "--logits", "1,2", "--action", "0", "--advantage", "nan", "--lr", "0.1"], "--advantage must be a finite number"),
     (["softmax", "--logits-file", "/nonexistent/logits.txt"], "no such file"),
     (["frobnicate"], "Unexpected argument 'frobnicate'"),
+    (["run", "--arms", "1"], "at least 2 arms"),
+    (["run", "--env", "maze"], "unknown environment 'maze'"),
+    (["run", "--lr", "-0.1"], "learning rate must be a finite number > 0"),
+    (["run", "--runs", "0"], "number of runs must be at least 1"),
   ])
   func badInputGivesOneClearLine(arguments: [String], fragment: String) throws {
     let r = try Self.run(arguments)
@@ -149,6 +153,44 @@ import Testing
     #expect(bad.status != 0)
     #expect(bad.stderr.contains("truncated") && bad.stderr.split(separator: "\n").count == 1)
     #expect(!FileManager.default.fileExists(atPath: dir + "/out2/tokens.csv"))
+  }
+
+  @Test func runWritesSeriesAndSummaryAndSurvivesCtrlC() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-run-\(getpid())").path
+    let r = try Self.run(["run", "--arms", "5", "--runs", "64", "--steps", "50", "--seed", "3", "--threads", "2", "--out", dir + "/a", "-q"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let lines = try String(contentsOfFile: dir + "/a/series.csv", encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 51)
+    for column in ["step", "reward_mean", "entropy_mean", "collision_mean", "update_norm_mean", "update_norm_closed_form_mean",
+                   "zero_sum_abs_max", "dH_predicted_mean", "dH_actual_mean"] {
+      #expect(lines[0].split(separator: ",").contains(Substring(column)), "missing \(column)")
+    }
+    // A real SIGINT to a real process: every line of series.csv is complete.
+    let process = Process()
+    process.executableURL = Self.binary
+    process.arguments = ["run", "--runs", "2048", "--steps", "1000000", "--out", dir + "/b", "-q"]
+    process.standardOutput = Pipe()
+    process.standardError = Pipe()
+    try process.run()
+    Thread.sleep(forTimeInterval: 1.5)
+    process.interrupt()
+    let deadline = Date().addingTimeInterval(30)
+    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    if process.isRunning {
+      process.terminate()
+      Issue.record("logitdyn run did not stop on SIGINT")
+      return
+    }
+    #expect(process.terminationStatus == 130)
+    let text = try String(contentsOfFile: dir + "/b/series.csv", encoding: .utf8)
+    #expect(text.hasSuffix("\n"))
+    let rows = text.split(separator: "\n")
+    let width = rows[0].split(separator: ",", omittingEmptySubsequences: false).count
+    #expect(rows.count > 2)
+    for row in rows { #expect(row.split(separator: ",", omittingEmptySubsequences: false).count == width) }
+    let summary = try Self.json(try String(contentsOfFile: dir + "/b/summary.json", encoding: .utf8))
+    #expect(summary["interrupted"] as? Bool == true)
+    #expect(summary["steps_completed"] as? Int == rows.count - 1)
   }
 
   @Test func helpListsTheSubcommands() throws {

@@ -1,0 +1,112 @@
+/// The quantities recorded for one run at one step.
+public enum Probe: Int, CaseIterable, Sendable {
+  /// Reward received.
+  case reward
+  /// Expected instantaneous regret `max μ − p·μ`.
+  case regret
+  /// Probability of the sampled action `p_c` (NaN for expected/natural rules).
+  case chosenProbability
+  /// Entropy `H(p)` before the step.
+  case entropy
+  /// Collision probability `C(p)` before the step.
+  case collision
+  /// Measured `‖Δz‖₂`.
+  case updateNorm
+  /// Closed form `η|A|√(1 − 2p_c + C)` (NaN for expected/natural rules).
+  case updateNormClosedForm
+  /// `|‖Δz‖ − closed form| / closed form` (NaN for expected/natural rules or a zero step).
+  case normRelativeError
+  /// Zero-sum residual `Σ Δz`.
+  case zeroSum
+  /// First-order entropy change `−Cov_p(log p, Δz)`.
+  case entropyChangePredicted
+  /// Exact entropy change `H(z + Δz) − H(z)`.
+  case entropyChangeActual
+
+  /// Column stem in `series.csv`.
+  public var name: String {
+    switch self {
+    case .reward: return "reward"
+    case .regret: return "regret"
+    case .chosenProbability: return "p_chosen"
+    case .entropy: return "entropy"
+    case .collision: return "collision"
+    case .updateNorm: return "update_norm"
+    case .updateNormClosedForm: return "update_norm_closed_form"
+    case .normRelativeError: return "norm_rel_err"
+    case .zeroSum: return "zero_sum"
+    case .entropyChangePredicted: return "dH_predicted"
+    case .entropyChangeActual: return "dH_actual"
+    }
+  }
+}
+
+/// One step's probes aggregated over runs: mean, the 10/50/90% quantiles and max |·|
+/// per probe (NaN values, e.g. closed forms that do not apply, are left out).
+public struct StepAggregate: Sendable {
+  /// The step (0-based).
+  public let step: Int
+  /// Per probe: mean, q10, q50, q90, max |x| over runs.
+  public let mean: [Double], q10: [Double], q50: [Double], q90: [Double], maxAbs: [Double]
+
+  /// Aggregates `values[probe][run]`, in a fixed order (results do not depend on threads).
+  public init(step: Int, values: [[Double]]) {
+    self.step = step
+    var mean: [Double] = [], q10: [Double] = [], q50: [Double] = [], q90: [Double] = [], maxAbs: [Double] = []
+    for column in values {
+      let sorted = column.filter { !$0.isNaN }.sorted()
+      guard !sorted.isEmpty else {
+        mean.append(.nan); q10.append(.nan); q50.append(.nan); q90.append(.nan); maxAbs.append(.nan)
+        continue
+      }
+      var s = 0.0
+      for x in column where !x.isNaN { s += x }
+      mean.append(s / Double(sorted.count))
+      func q(_ f: Double) -> Double {
+        let h = Double(sorted.count - 1) * f
+        let lo = Int(h.rounded(.down)), hi = Swift.min(lo + 1, sorted.count - 1)
+        return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
+      }
+      q10.append(q(0.1)); q50.append(q(0.5)); q90.append(q(0.9))
+      maxAbs.append(Swift.max(abs(sorted.first!), abs(sorted.last!)))
+    }
+    self.mean = mean
+    self.q10 = q10
+    self.q50 = q50
+    self.q90 = q90
+    self.maxAbs = maxAbs
+  }
+
+  /// The CSV header of ``csvRow``.
+  public static var csvHeader: String {
+    var cols = ["step"]
+    for p in Probe.allCases {
+      cols.append("\(p.name)_mean")
+      switch p {
+      case .reward, .entropy, .collision, .updateNorm, .chosenProbability:
+        cols += ["\(p.name)_q10", "\(p.name)_q50", "\(p.name)_q90"]
+      case .zeroSum: cols.append("zero_sum_abs_max")
+      case .normRelativeError: cols.append("norm_rel_err_max")
+      default: break
+      }
+    }
+    return cols.joined(separator: ",")
+  }
+
+  /// One CSV line (no newline); NaN as an empty field.
+  public var csvRow: String {
+    func f(_ x: Double) -> String { x.isNaN ? "" : "\(x)" }
+    var cells = ["\(step)"]
+    for p in Probe.allCases {
+      let i = p.rawValue
+      cells.append(f(mean[i]))
+      switch p {
+      case .reward, .entropy, .collision, .updateNorm, .chosenProbability:
+        cells += [f(q10[i]), f(q50[i]), f(q90[i])]
+      case .zeroSum, .normRelativeError: cells.append(f(maxAbs[i]))
+      default: break
+      }
+    }
+    return cells.joined(separator: ",")
+  }
+}
