@@ -49,26 +49,47 @@ public struct StepAggregate: Sendable {
   /// Per probe: mean, q10, q50, q90, max |x| over runs.
   public let mean: [Double], q10: [Double], q50: [Double], q90: [Double], maxAbs: [Double]
 
+  /// Whether the CSV reports this probe's quantiles (only those are sorted).
+  static func hasQuantiles(_ p: Probe) -> Bool {
+    switch p {
+    case .reward, .entropy, .collision, .updateNorm, .chosenProbability: return true
+    default: return false
+    }
+  }
+
   /// Aggregates `values[probe][run]`, in a fixed order (results do not depend on threads).
+  /// Quantiles (linear interpolation between order statistics) are computed only for the
+  /// probes whose quantiles are reported; the others get NaN there.
   public init(step: Int, values: [[Double]]) {
     self.step = step
     var mean: [Double] = [], q10: [Double] = [], q50: [Double] = [], q90: [Double] = [], maxAbs: [Double] = []
-    for column in values {
-      let sorted = column.filter { !$0.isNaN }.sorted()
-      guard !sorted.isEmpty else {
+    var scratch: [Double] = []
+    for (index, column) in values.enumerated() {
+      var s = 0.0, count = 0, largest = 0.0
+      for x in column where !x.isNaN {
+        s += x
+        count += 1
+        largest = Swift.max(largest, abs(x))
+      }
+      guard count > 0 else {
         mean.append(.nan); q10.append(.nan); q50.append(.nan); q90.append(.nan); maxAbs.append(.nan)
         continue
       }
-      var s = 0.0
-      for x in column where !x.isNaN { s += x }
-      mean.append(s / Double(sorted.count))
+      mean.append(s / Double(count))
+      maxAbs.append(largest)
+      guard Self.hasQuantiles(Probe(rawValue: index)!) else {
+        q10.append(.nan); q50.append(.nan); q90.append(.nan)
+        continue
+      }
+      scratch.removeAll(keepingCapacity: true)
+      for x in column where !x.isNaN { scratch.append(x) }
+      scratch.sort()
       func q(_ f: Double) -> Double {
-        let h = Double(sorted.count - 1) * f
-        let lo = Int(h.rounded(.down)), hi = Swift.min(lo + 1, sorted.count - 1)
-        return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
+        let h = Double(count - 1) * f
+        let lo = Int(h.rounded(.down)), hi = Swift.min(lo + 1, count - 1)
+        return scratch[lo] + (h - Double(lo)) * (scratch[hi] - scratch[lo])
       }
       q10.append(q(0.1)); q50.append(q(0.5)); q90.append(q(0.9))
-      maxAbs.append(Swift.max(abs(sorted.first!), abs(sorted.last!)))
     }
     self.mean = mean
     self.q10 = q10
@@ -82,9 +103,8 @@ public struct StepAggregate: Sendable {
     var cols = ["step"]
     for p in Probe.allCases {
       cols.append("\(p.name)_mean")
+      if hasQuantiles(p) { cols += ["\(p.name)_q10", "\(p.name)_q50", "\(p.name)_q90"] }
       switch p {
-      case .reward, .entropy, .collision, .updateNorm, .chosenProbability:
-        cols += ["\(p.name)_q10", "\(p.name)_q50", "\(p.name)_q90"]
       case .zeroSum: cols.append("zero_sum_abs_max")
       case .normRelativeError: cols.append("norm_rel_err_max")
       default: break
@@ -100,9 +120,8 @@ public struct StepAggregate: Sendable {
     for p in Probe.allCases {
       let i = p.rawValue
       cells.append(f(mean[i]))
+      if Self.hasQuantiles(p) { cells += [f(q10[i]), f(q50[i]), f(q90[i])] }
       switch p {
-      case .reward, .entropy, .collision, .updateNorm, .chosenProbability:
-        cells += [f(q10[i]), f(q50[i]), f(q90[i])]
       case .zeroSum, .normRelativeError: cells.append(f(maxAbs[i]))
       default: break
       }
