@@ -1,3 +1,4 @@
+import Foundation
 import SeededRandom
 
 /// Order statistics of a sample: quantiles by linear interpolation between order statistics
@@ -108,15 +109,8 @@ public enum CovarianceSelection {
   /// Whether PPO's clipped surrogate is active for a token: `−A·clip(ρ, 1−ε_l, 1+ε_h) > −A·ρ`
   /// with `ρ = exp(log π − log π_old)` (verl's `clip_by_origin`).
   public static func ppoClipped(logProb: Double, oldLogProb: Double, advantage: Double, low: Double, high: Double) -> Bool {
-    let ratio = (logProb - oldLogProb).exponentialClamped
+    let ratio = Foundation.exp(Swift.min(logProb - oldLogProb, 700))
     let clipped = Swift.min(Swift.max(ratio, 1 - low), 1 + high)
     return -advantage * clipped > -advantage * ratio
-  }
-}
-
-extension Double {
-  /// `e^self` computed through `Foundation`-free means (exp of the clamped value).
-  @usableFromInline var exponentialClamped: Double {
-    _exp(Swift.min(self, 700))
   }
 }

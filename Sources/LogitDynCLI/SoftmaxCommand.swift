@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LogitDynamics
 import OutputFormats
 
@@ -59,8 +60,6 @@ struct SoftmaxCommand: ParsableCommand {
       """
   }
 }
-
-import Foundation
 
 /// The per-action table shared by `softmax` and `update`.
 enum ActionTable {

@@ -65,7 +65,7 @@ public struct BanditExperiment: Sendable {
                             LabPointer(UnsafeMutablePointer(mutating: muBuf.baseAddress!)))
               let me = self
               DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * k)
+                let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 2 * k)
                 defer { scratch.deallocate() }
                 for i in (n * w / workers)..<(n * (w + 1) / workers) {
                   me.stepRun(
@@ -106,7 +106,7 @@ public struct BanditExperiment: Sendable {
   func stepRun(_ i: Int, rng: inout Xoshiro256StarStar, z: UnsafeMutablePointer<Double>, baseline: inout Double,
                means mu: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>, out: [LabPointer<Double>]) {
     let k = bandit.arms
-    let p = scratch, dz = scratch + k, zNew = scratch + 2 * k
+    let p = scratch, dz = scratch + k
     let (logS, cross, maxZ) = Self.softmax(z, k, into: p)
     let entropy = logS - cross
     var collision = 0.0, expectedReward = 0.0, best = -Double.infinity
@@ -161,11 +161,8 @@ public struct BanditExperiment: Sendable {
       let logp = (z[j] - maxZ) - logS
       cov += p[j] * (logp + entropy) * (dz[j] - meanDz)
     }
-    for j in 0..<k {
-      z[j] += dz[j]
-      zNew[j] = z[j]
-    }
-    let (logS2, cross2, _) = Self.softmax(zNew, k, into: p)
+    for j in 0..<k { z[j] += dz[j] }
+    let (logS2, cross2, _) = Self.softmax(z, k, into: p)
     let norm = normSq.squareRoot()
     out[Probe.reward.rawValue].p[i] = reward
     out[Probe.regret.rawValue].p[i] = best - expectedReward

@@ -63,27 +63,28 @@ public final class MappedFile: @unchecked Sendable {
   /// Drops the pages of `byteRange` from the resident set (they stay in the page cache
   /// and are read again on the next touch).
   public func release(byteRange: Range<Int>) {
-    guard let base, !byteRange.isEmpty else { return }
+    guard let (p, length) = pageAligned(byteRange) else { return }
+    _ = madvise(p, length, MADV_DONTNEED)
+  }
+
+  /// `byteRange` widened down to a page boundary and clipped to the file, as `madvise` wants it.
+  private func pageAligned(_ byteRange: Range<Int>) -> (UnsafeMutableRawPointer, Int)? {
+    guard let base, !byteRange.isEmpty else { return nil }
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
     let start = (byteRange.lowerBound / page) * page
     let end = min(size, byteRange.upperBound)
-    guard end > start else { return }
-    _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    guard end > start else { return nil }
+    return (UnsafeMutableRawPointer(mutating: base + start), end - start)
   }
 
   /// Maps the pages of `byteRange` in one call (`MADV_POPULATE_READ`, Linux 5.14+; else
   /// `MADV_WILLNEED`), instead of one page fault per 4 KiB as the data is first touched.
   public func prefetch(byteRange: Range<Int>) {
-    guard let base, !byteRange.isEmpty else { return }
-    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-    let start = (byteRange.lowerBound / page) * page
-    let end = min(size, byteRange.upperBound)
-    guard end > start else { return }
-    let p = UnsafeMutableRawPointer(mutating: base + start)
+    guard let (p, length) = pageAligned(byteRange) else { return }
     #if os(Linux)
     let populateRead: Int32 = 22
-    if madvise(p, end - start, populateRead) == 0 { return }
+    if madvise(p, length, populateRead) == 0 { return }
     #endif
-    _ = madvise(p, end - start, MADV_WILLNEED)
+    _ = madvise(p, length, MADV_WILLNEED)
   }
 }

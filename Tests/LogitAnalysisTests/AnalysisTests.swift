@@ -40,12 +40,6 @@ import TensorIO
     try NPYWriter.write(s.tokens, shape: [s.b, s.l], to: "\(dir)/tokens-\(tag).npy")
     try NPYWriter.write(s.advantages, shape: [s.b, s.l], to: "\(dir)/advantages-\(tag).npy")
     try NPYWriter.write(s.mask, shape: [s.b, s.l], to: "\(dir)/response_mask-\(tag).npy")
-    var names = TensorNames()
-    names.logits = ["logits-\(tag)"]
-    names.tokens = ["tokens-\(tag)"]
-    names.advantages = ["advantages-\(tag)"]
-    names.mask = ["response_mask-\(tag)"]
-    _ = names
     return try ["logits", "tokens", "advantages", "response_mask"].map { try NPYReader.open(path: "\(dir)/\($0)-\(tag).npy") }
   }
 

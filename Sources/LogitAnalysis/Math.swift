@@ -1,7 +1,0 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-@usableFromInline func _exp(_ x: Double) -> Double { exp(x) }
