@@ -64,8 +64,13 @@ let package = Package(
       name: "LogitAnalysis",
       dependencies: ["LogitKernels", "TensorIO", "SeededRandom", "OutputFormats"],
       swiftSettings: strictSwift6 + kernelFlags),
-    // The policy-gradient lab: bandit environments, tabular softmax runs, update rules, probes.
-    .target(name: "PGLab", dependencies: ["SeededRandom"], swiftSettings: strictSwift6),
+    // The policy-gradient lab: environments (bandits, contextual bandits), policies (tabular,
+    // linear, MLP), update rules and optimisers, probes, and the runners (a vectorised one for
+    // tabular bandits, a general one for everything else).
+    .target(
+      name: "PGLab",
+      dependencies: ["SoftmaxCore", "SeededRandom", "LogitKernels", .product(name: "RealModule", package: "swift-numerics")],
+      swiftSettings: strictSwift6 + kernelFlags),
     // Umbrella: re-exports the public modules.
     .target(
       name: "LogitDynamics",
@@ -106,7 +111,7 @@ let package = Package(
       swiftSettings: strictSwift6),
     .testTarget(
       name: "PGLabTests",
-      dependencies: ["PGLab"],
+      dependencies: ["PGLab", "SeededRandom", "SoftmaxCore"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "SeededRandomTests",

@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // Benchmarks of LogitDynamics, kept out of the main build and CI. Run from this folder:
 //   swift run -c release fused-kernel-bench
+//   swift run -c release bandit-bench
 import PackageDescription
 
 let package = Package(
@@ -9,6 +10,10 @@ let package = Package(
   targets: [
     .executableTarget(
       name: "fused-kernel-bench",
+      dependencies: [.product(name: "LogitDynamics", package: "LogitDynamics")],
+      swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+    .executableTarget(
+      name: "bandit-bench",
       dependencies: [.product(name: "LogitDynamics", package: "LogitDynamics")],
       swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
   ],

@@ -20,13 +20,17 @@ public struct BanditSpec: Sendable, Equatable {
   public var means: [Double]?
   /// Reward noise `σ` of Gaussian arms.
   public var noise: Double
+  /// Non-stationary drift: after every step each arm mean moves by `σ_drift · N(0, 1)`
+  /// (a Gaussian random walk; Bernoulli means are clamped to [0, 1]). Zero: stationary.
+  public var drift: Double
 
   /// A bandit description.
-  public init(kind: Kind, arms: Int, means: [Double]? = nil, noise: Double = 1) {
+  public init(kind: Kind, arms: Int, means: [Double]? = nil, noise: Double = 1, drift: Double = 0) {
     self.kind = kind
     self.arms = arms
     self.means = means
     self.noise = noise
+    self.drift = drift
   }
 
   /// Checks the description: `K ≥ 2`, means of the right count and range, `σ ≥ 0`.
@@ -40,6 +44,7 @@ public struct BanditSpec: Sendable, Equatable {
       }
     }
     guard noise >= 0, noise.isFinite else { throw LabError("reward noise must be a finite number ≥ 0, got \(noise)") }
+    guard drift >= 0, drift.isFinite else { throw LabError("the drift must be a finite number ≥ 0, got \(drift)") }
   }
 
   /// The arm means of one run: the fixed ones, or drawn from `rng`.

@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 import SeededRandom
 
 /// Advances N independent bandit runs of a tabular softmax policy together and records the
@@ -20,6 +19,9 @@ public struct BanditExperiment: Sendable {
   public var steps: Int
   /// Experiment seed.
   public var seed: UInt64
+  /// Whether steps report 10/50/90% quantiles over runs (sorting per step); the means and
+  /// maxima are always reported.
+  public var quantiles: Bool = true
 
   /// An experiment.
   public init(bandit: BanditSpec, rule: UpdateRule, learningRate: Double, runs: Int, steps: Int, seed: UInt64) {
@@ -44,137 +46,77 @@ public struct BanditExperiment: Sendable {
 
   /// Runs the experiment; `onStep` receives each step's aggregate in order and returns
   /// false to stop early (e.g. on Ctrl-C). Returns the final logits, one row of K per run.
+  ///
+  /// Runs advance in chunks of steps: within a chunk each worker takes a fixed share of the
+  /// SIMD groups of 8 runs and moves each group through all the chunk's steps (its state stays
+  /// in cache); then the chunk's steps are aggregated, group sums added in group order, so the
+  /// series does not depend on the thread count. Without ``quantiles`` only the means and
+  /// maxima are formed (no per-run values are kept).
   @discardableResult
   public func run(threads: Int, onStep: (StepAggregate) -> Bool) throws(LabError) -> [[Double]] {
     try validate()
-    let k = bandit.arms, n = runs
-    var rngs = (0..<n).map { Xoshiro256StarStar(seed: seed, stream: UInt64($0)) }
-    var means = [Double](repeating: 0, count: n * k)
-    for i in 0..<n { means.replaceSubrange((i * k)..<((i + 1) * k), with: bandit.drawMeans(&rngs[i])) }
-    var logits = [Double](repeating: 0, count: n * k)
-    var baselines = [Double](repeating: 0, count: n)
-    var values = [[Double]](repeating: [Double](repeating: .nan, count: n), count: Probe.allCases.count)
-    let workers = max(1, min(threads, n))
-    for step in 0..<steps {
-      rngs.withUnsafeMutableBufferPointer { rngBuf in
-        logits.withUnsafeMutableBufferPointer { zBuf in
-          baselines.withUnsafeMutableBufferPointer { bBuf in
-            means.withUnsafeBufferPointer { muBuf in
-              let out = values.indices.map { p in values[p].withUnsafeMutableBufferPointer { LabPointer($0.baseAddress!) } }
-              let shared = (LabPointer(rngBuf.baseAddress!), LabPointer(zBuf.baseAddress!), LabPointer(bBuf.baseAddress!),
-                            LabPointer(UnsafeMutablePointer(mutating: muBuf.baseAddress!)))
-              let me = self
-              DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 2 * k)
-                defer { scratch.deallocate() }
-                for i in (n * w / workers)..<(n * (w + 1) / workers) {
-                  me.stepRun(
-                    i, rng: &shared.0.p[i], z: shared.1.p + i * k, baseline: &shared.2.p[i], means: shared.3.p + i * k,
-                    scratch: scratch, out: out)
-                }
-              }
-            }
-          }
+    let kernel = VectorBanditKernel(self)
+    let groups = kernel.groups, probeCount = Probe.allCases.count, quantileCount = Probe.quantileProbes.count
+    let workers = max(1, min(threads, groups))
+    // About 2M logit-updates per chunk: long enough to amortise the thread handoff, short
+    // enough for prompt progress and Ctrl-C.
+    let chunk = max(1, min(steps, 1024, 2_000_000 / max(1, runs * bandit.arms)))
+    let sums = UnsafeMutablePointer<Double>.allocate(capacity: chunk * groups * probeCount)
+    let maxes = UnsafeMutablePointer<Double>.allocate(capacity: chunk * groups * probeCount)
+    let runValues: UnsafeMutablePointer<SIMD8<Double>>? = quantiles ? .allocate(capacity: chunk * quantileCount * groups) : nil
+    defer { sums.deallocate(); maxes.deallocate(); runValues?.deallocate() }
+    let shared = (LabPointer(sums), LabPointer(maxes), runValues.map(LabPointer.init))
+    let n = runs
+    var step = 0
+    while step < steps {
+      let count = min(chunk, steps - step)
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        for g in (groups * w / workers)..<(groups * (w + 1) / workers) {
+          kernel.advance(group: g, count: count, sums: shared.0.p, maxes: shared.1.p, runValues: shared.2?.p)
         }
       }
-      if !onStep(StepAggregate(step: step, values: values)) { break }
-    }
-    return (0..<n).map { Array(logits[($0 * k)..<(($0 + 1) * k)]) }
-  }
-
-  /// Softmax of `z[0..<k]` into `p`; returns `(log s, Σ p (z − m))` with `m = max z`.
-  @inline(__always)
-  static func softmax(_ z: UnsafeMutablePointer<Double>, _ k: Int, into p: UnsafeMutablePointer<Double>)
-    -> (logS: Double, mean: Double, max: Double)
-  {
-    var m = z[0]
-    for j in 1..<k where z[j] > m { m = z[j] }
-    var s = 0.0
-    for j in 0..<k {
-      p[j] = Foundation.exp(z[j] - m)
-      s += p[j]
-    }
-    var cross = 0.0
-    for j in 0..<k {
-      p[j] /= s
-      cross += p[j] * (z[j] - m)
-    }
-    return (Foundation.log(s), cross, m)
-  }
-
-  /// One step of run `i`: sample, update, record probes into `out[probe][i]`.
-  func stepRun(_ i: Int, rng: inout Xoshiro256StarStar, z: UnsafeMutablePointer<Double>, baseline: inout Double,
-               means mu: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>, out: [LabPointer<Double>]) {
-    let k = bandit.arms
-    let p = scratch, dz = scratch + k
-    let (logS, cross, maxZ) = Self.softmax(z, k, into: p)
-    let entropy = logS - cross
-    var collision = 0.0, expectedReward = 0.0, best = -Double.infinity
-    for j in 0..<k {
-      collision += p[j] * p[j]
-      expectedReward += p[j] * mu[j]
-      best = max(best, mu[j])
-    }
-    let eta = learningRate
-    var reward = Double.nan, pc = Double.nan, closedForm = Double.nan
-    switch rule {
-    case .reinforce, .reinforceBaseline:
-      // Sample c by inversion.
-      let u = rng.nextDouble()
-      var c = k - 1, cumulative = 0.0
-      for j in 0..<k {
-        cumulative += p[j]
-        if u < cumulative { c = j; break }
+      // Aggregate the chunk's steps (in parallel over steps; each step's sums in group order).
+      let aggregates = UnsafeMutablePointer<StepAggregate?>.allocate(capacity: count)
+      aggregates.initialize(repeating: nil, count: count)
+      let out = LabPointer(aggregates)
+      let first = step
+      DispatchQueue.concurrentPerform(iterations: min(workers, count)) { w in
+        var scratch: [Double] = []
+        var t = w
+        while t < count {
+          var mean = [Double](repeating: 0, count: probeCount), largest = [Double](repeating: 0, count: probeCount)
+          for g in 0..<groups {
+            let base = (t * groups + g) * probeCount
+            for q in 0..<probeCount {
+              mean[q] += shared.0.p[base + q]
+              let m = shared.1.p[base + q]
+              if m.isNaN || m > largest[q] { largest[q] = m.isNaN ? .nan : m }
+            }
+          }
+          for q in 0..<probeCount { mean[q] /= Double(n) }
+          var q10 = [Double](repeating: .nan, count: probeCount), q50 = q10, q90 = q10
+          if let values = shared.2?.p {
+            for (qi, probe) in Probe.quantileProbes.enumerated() where !mean[probe.rawValue].isNaN {
+              scratch.removeAll(keepingCapacity: true)
+              let column = UnsafeRawPointer(values + (t * quantileCount + qi) * groups).assumingMemoryBound(to: Double.self)
+              for i in 0..<n { scratch.append(column[i]) }
+              (q10[probe.rawValue], q50[probe.rawValue], q90[probe.rawValue]) = StepAggregate.quantiles(sorting: &scratch)
+            }
+          }
+          out.p[t] = StepAggregate(step: first + t, mean: mean, q10: q10, q50: q50, q90: q90, maxAbs: largest)
+          t += workers
+        }
       }
-      reward = bandit.reward(mean: mu[c], &rng)
-      var advantage = reward
-      if case .reinforceBaseline(let rate) = rule {
-        advantage = reward - baseline
-        baseline += rate * (reward - baseline)
+      var stop = false
+      for t in 0..<count where !stop {
+        if !onStep(aggregates[t]!) { stop = true }
       }
-      // Δz_c = ηA(1 − p_c) with 1 − p_c = Σ_{o≠c} p_o; Δz_o = −ηA p_o.
-      var complement = 0.0, otherSquares = 0.0
-      for j in 0..<k where j != c {
-        complement += p[j]
-        otherSquares += p[j] * p[j]
-        dz[j] = -eta * advantage * p[j]
-      }
-      dz[c] = eta * advantage * complement
-      pc = p[c]
-      closedForm = abs(eta * advantage) * (complement * complement + otherSquares).squareRoot()
-    case .expected, .natural:
-      reward = expectedReward
-      for j in 0..<k {
-        let a = mu[j] - expectedReward
-        dz[j] = rule == .expected ? eta * p[j] * a : eta * a
-      }
+      aggregates.deinitialize(count: count)
+      aggregates.deallocate()
+      if stop { break }
+      step += count
     }
-    // Probes of the step: measured norm, zero sum, entropy change predicted and actual.
-    var normSq = 0.0, zeroSum = 0.0, meanDz = 0.0
-    for j in 0..<k {
-      normSq += dz[j] * dz[j]
-      zeroSum += dz[j]
-      meanDz += p[j] * dz[j]
-    }
-    var cov = 0.0
-    for j in 0..<k where p[j] > 0 {
-      let logp = (z[j] - maxZ) - logS
-      cov += p[j] * (logp + entropy) * (dz[j] - meanDz)
-    }
-    for j in 0..<k { z[j] += dz[j] }
-    let (logS2, cross2, _) = Self.softmax(z, k, into: p)
-    let norm = normSq.squareRoot()
-    out[Probe.reward.rawValue].p[i] = reward
-    out[Probe.regret.rawValue].p[i] = best - expectedReward
-    out[Probe.chosenProbability.rawValue].p[i] = pc
-    out[Probe.entropy.rawValue].p[i] = entropy
-    out[Probe.collision.rawValue].p[i] = collision
-    out[Probe.updateNorm.rawValue].p[i] = norm
-    out[Probe.updateNormClosedForm.rawValue].p[i] = closedForm
-    out[Probe.normRelativeError.rawValue].p[i] = closedForm > 0 ? abs(norm - closedForm) / closedForm : .nan
-    out[Probe.zeroSum.rawValue].p[i] = rule == .natural ? .nan : zeroSum
-    out[Probe.entropyChangePredicted.rawValue].p[i] = -cov
-    out[Probe.entropyChangeActual.rawValue].p[i] = (logS2 - cross2) - entropy
+    return kernel.logits
   }
 }
 

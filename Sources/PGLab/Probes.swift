@@ -22,6 +22,14 @@ public enum Probe: Int, CaseIterable, Sendable {
   case entropyChangePredicted
   /// Exact entropy change `H(z + Δz) − H(z)`.
   case entropyChangeActual
+  /// Norm of the logit-space prediction `‖η ∇_z J‖`: the change free logits (a tabular
+  /// policy under SGD) would make with the same per-context gradient (NaN for tabular runs,
+  /// where it is the measured change).
+  case logitSpaceNorm
+  /// `‖Δz_real‖ / ‖Δz_pred‖`: how much the parameterisation (`J Jᵀ`, optimiser) scales the step.
+  case jacobianRatio
+  /// `cos(Δz_real, Δz_pred)`: how much it turns the step.
+  case jacobianCosine
 
   /// Column stem in `series.csv`.
   public var name: String {
@@ -37,6 +45,25 @@ public enum Probe: Int, CaseIterable, Sendable {
     case .zeroSum: return "zero_sum"
     case .entropyChangePredicted: return "dH_predicted"
     case .entropyChangeActual: return "dH_actual"
+    case .logitSpaceNorm: return "logit_space_norm"
+    case .jacobianRatio: return "jjt_ratio"
+    case .jacobianCosine: return "jjt_cosine"
+    }
+  }
+
+  /// The probes whose 10/50/90% quantiles over runs are reported.
+  public static let quantileProbes: [Probe] = [.reward, .chosenProbability, .entropy, .collision, .updateNorm]
+
+  /// Position in ``quantileProbes``, or nil.
+  @inlinable
+  public var quantileIndex: Int? {
+    switch self {
+    case .reward: return 0
+    case .chosenProbability: return 1
+    case .entropy: return 2
+    case .collision: return 3
+    case .updateNorm: return 4
+    default: return nil
     }
   }
 }
@@ -50,17 +77,36 @@ public struct StepAggregate: Sendable {
   public let mean: [Double], q10: [Double], q50: [Double], q90: [Double], maxAbs: [Double]
 
   /// Whether the CSV reports this probe's quantiles (only those are sorted).
-  static func hasQuantiles(_ p: Probe) -> Bool {
-    switch p {
-    case .reward, .entropy, .collision, .updateNorm, .chosenProbability: return true
-    default: return false
+  static func hasQuantiles(_ p: Probe) -> Bool { p.quantileIndex != nil }
+
+  /// An aggregate from its parts (each indexed by `Probe.rawValue`).
+  public init(step: Int, mean: [Double], q10: [Double], q50: [Double], q90: [Double], maxAbs: [Double]) {
+    self.step = step
+    self.mean = mean
+    self.q10 = q10
+    self.q50 = q50
+    self.q90 = q90
+    self.maxAbs = maxAbs
+  }
+
+  /// The 10/50/90% quantiles of `values` (sorted in place; NaN-free), by linear interpolation
+  /// between order statistics: `x_(⌊h⌋) + (h − ⌊h⌋)(x_(⌊h⌋+1) − x_(⌊h⌋))`, `h = (n − 1) f`.
+  public static func quantiles(sorting values: inout [Double]) -> (Double, Double, Double) {
+    guard !values.isEmpty else { return (.nan, .nan, .nan) }
+    values.sort()
+    let count = values.count
+    func q(_ f: Double) -> Double {
+      let h = Double(count - 1) * f
+      let lo = Int(h.rounded(.down)), hi = Swift.min(lo + 1, count - 1)
+      return values[lo] + (h - Double(lo)) * (values[hi] - values[lo])
     }
+    return (q(0.1), q(0.5), q(0.9))
   }
 
   /// Aggregates `values[probe][run]`, in a fixed order (results do not depend on threads).
   /// Quantiles (linear interpolation between order statistics) are computed only for the
-  /// probes whose quantiles are reported; the others get NaN there.
-  public init(step: Int, values: [[Double]]) {
+  /// probes whose quantiles are reported (and only with `quantiles`); the others get NaN there.
+  public init(step: Int, values: [[Double]], quantiles: Bool = true) {
     self.step = step
     var mean: [Double] = [], q10: [Double] = [], q50: [Double] = [], q90: [Double] = [], maxAbs: [Double] = []
     var scratch: [Double] = []
@@ -77,19 +123,14 @@ public struct StepAggregate: Sendable {
       }
       mean.append(s / Double(count))
       maxAbs.append(largest)
-      guard Self.hasQuantiles(Probe(rawValue: index)!) else {
+      guard quantiles, Self.hasQuantiles(Probe(rawValue: index)!) else {
         q10.append(.nan); q50.append(.nan); q90.append(.nan)
         continue
       }
       scratch.removeAll(keepingCapacity: true)
       for x in column where !x.isNaN { scratch.append(x) }
-      scratch.sort()
-      func q(_ f: Double) -> Double {
-        let h = Double(count - 1) * f
-        let lo = Int(h.rounded(.down)), hi = Swift.min(lo + 1, count - 1)
-        return scratch[lo] + (h - Double(lo)) * (scratch[hi] - scratch[lo])
-      }
-      q10.append(q(0.1)); q50.append(q(0.5)); q90.append(q(0.9))
+      let (a, b, c) = Self.quantiles(sorting: &scratch)
+      q10.append(a); q50.append(b); q90.append(c)
     }
     self.mean = mean
     self.q10 = q10

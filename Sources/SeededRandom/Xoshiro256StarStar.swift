@@ -115,3 +115,17 @@ extension Xoshiro256StarStar {
     return last
   }
 }
+
+extension Xoshiro256StarStar {
+  /// The four state words `(s0, s1, s2, s3)`; with ``init(stateWords:)`` a generator can be
+  /// moved into a vectorised one (``Xoshiro256StarStarX8``) and back without changing its stream.
+  @inlinable
+  public var stateWords: (UInt64, UInt64, UInt64, UInt64) { (s0, s1, s2, s3) }
+
+  /// A generator with the given state words (not all zero).
+  @inlinable
+  public init(stateWords: (UInt64, UInt64, UInt64, UInt64)) {
+    precondition(stateWords.0 | stateWords.1 | stateWords.2 | stateWords.3 != 0, "xoshiro state must not be all zero")
+    (s0, s1, s2, s3) = stateWords
+  }
+}

@@ -1,0 +1,102 @@
+// Run-steps per second of the lab's tabular bandit runner in the configuration of
+// ../shared/bench/bandit_pg.py (N = 1024 Gaussian-bandit runs, K = 10 and 100, 1000 steps,
+// REINFORCE with a running-mean baseline (rate 0.01), lr 0.1, arm means and noise N(0, 1),
+// per-step means of reward, entropy, collision probability and update norm), on 1 and 2
+// threads, next to the numpy and JAX anchors measured in the same run (JAX when installed).
+// Our runner records all its probes (11 per step) in this mode; with --quantiles also the
+// 10/50/90% quantiles of five of them (a sort per probe per step).
+// Usage: swift run -c release bandit-bench [--arms 10,100] [--runs 1024] [--steps 1000]
+//        [--repeats 5] [--quantiles] [--no-anchors]
+import Foundation
+import LogitDynamics
+
+func now() -> Double {
+  var t = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &t)
+  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+var armsList = [10, 100], runs = 1024, steps = 1000, repeats = 5, quantiles = false, anchors = true
+var args = CommandLine.arguments.dropFirst().makeIterator()
+while let a = args.next() {
+  switch a {
+  case "--arms": armsList = (args.next() ?? "").split(separator: ",").compactMap { Int($0) }
+  case "--runs": runs = Int(args.next() ?? "") ?? runs
+  case "--steps": steps = Int(args.next() ?? "") ?? steps
+  case "--repeats": repeats = Int(args.next() ?? "") ?? repeats
+  case "--quantiles": quantiles = true
+  case "--no-anchors": anchors = false
+  default: print("unknown argument \(a)"); exit(2)
+  }
+}
+
+let sharedBench = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .appendingPathComponent("../../../../shared/bench").standardized.path
+
+func shell(_ command: String) -> String {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: "/bin/sh")
+  p.arguments = ["-c", command]
+  let pipe = Pipe()
+  p.standardOutput = pipe
+  p.standardError = FileHandle.nullDevice
+  do { try p.run() } catch { return "" }
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  p.waitUntilExit()
+  return String(decoding: data, as: UTF8.self)
+}
+
+func jsonLines(_ text: String) -> [[String: Any]] {
+  text.split(separator: "\n").compactMap {
+    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+  }
+}
+
+print("bandit PG, N = \(runs) runs × \(steps) steps, REINFORCE + running-mean baseline, lr 0.1\(quantiles ? ", with quantiles" : "")")
+for k in armsList {
+  var experiment = BanditExperiment(
+    bandit: BanditSpec(kind: .gaussian, arms: k), rule: .reinforceBaseline(rate: 0.01),
+    learningRate: 0.1, runs: runs, steps: steps, seed: 0)
+  experiment.quantiles = quantiles
+  var mine: [Int: Double] = [:]
+  for threads in [1, 2] {
+    var times: [Double] = []
+    var finalReward = 0.0, finalEntropy = 0.0
+    for _ in 0..<repeats {
+      var rewards: [Double] = [], entropy = 0.0
+      let t = now()
+      _ = try experiment.run(threads: threads) { agg in
+        rewards.append(agg.mean[Probe.reward.rawValue])
+        entropy = agg.mean[Probe.entropy.rawValue]
+        return true
+      }
+      times.append(now() - t)
+      finalReward = rewards.suffix(50).reduce(0, +) / Double(min(50, rewards.count))
+      finalEntropy = entropy
+    }
+    let median = times.sorted()[times.count / 2]
+    let rate = Double(runs * steps) / median
+    mine[threads] = rate
+    print(String(format: "K = %-4d ours, %d thr   %8.2f M run-steps/s   (median of %d: %.4f s; final reward %.3f, entropy %.3f)",
+                 k, threads, rate / 1e6, repeats, median, finalReward, finalEntropy))
+    print(#"{"impl":"logitdyn","K":\#(k),"threads":\#(threads),"run_steps_per_s":\#(Int(rate))}"#)
+  }
+  guard anchors else { continue }
+  let lines = jsonLines(shell("python3 \(sharedBench)/bandit_pg.py --impl numpy,jax --runs \(runs) --arms \(k) --steps \(steps) --repeats 3"))
+  if lines.isEmpty { print("  anchors: python3 with numpy not found") }
+  var fastest = 0.0
+  for line in lines {
+    let impl = line["impl"] as? String ?? "?"
+    if let rate = line["run_steps_per_s"] as? Double {
+      fastest = max(fastest, rate)
+      print(String(format: "  anchor %-6@ %8.2f M run-steps/s   ours(2 thr)/anchor %.1fx   (final reward %@, entropy %@)",
+                   impl as NSString, rate / 1e6, mine[2]! / rate,
+                   "\(line["final_mean_reward"] ?? "?")" as NSString, "\(line["final_entropy"] ?? "?")" as NSString))
+    } else {
+      print("  anchor \(impl): skipped (\(line["skipped"] as? String ?? "not installed"))")
+    }
+  }
+  if fastest > 0 {
+    print(String(format: "  K = %d: ours on 2 threads is %.1fx the faster anchor (target 10x)", k, mine[2]! / fastest))
+  }
+}

@@ -1,0 +1,58 @@
+/// How a run estimates the gradient of expected reward with respect to its logits.
+///
+/// - `sampled`: from sampled actions and rewards, `v = A (e_a − p)` per sample (score function);
+/// - `expected`: the exact expected gradient with the known mean rewards of the context,
+///   `v = p ⊙ (μ − p·μ)` (no action is sampled; the reward probe is `p·μ`);
+/// - `natural`: the natural gradient with known means; for a tabular softmax
+///   `F⁺∇ = μ − p·μ` in logit space (tabular policies with SGD only).
+public enum GradientEstimator: String, Sendable, Equatable, CaseIterable {
+  case sampled, expected, natural
+}
+
+/// The advantage `A` attached to a sampled action.
+///
+/// - `reward`: `A = r` (plain REINFORCE);
+/// - `runningMean(rate)`: `A = r − b`, then `b ← b + rate (r̄ − b)` with `r̄` the batch mean
+///   (for a batch of 1, the running mean of `shared/bench/bandit_pg.py`);
+/// - `learned(rate)`: `A = r − V(x)` with a linear value `V(x) = wᵀ(x, 1)` trained by one SGD
+///   step per batch on `½ mean (r − V)²`: `w ← w + rate · mean((r − V)(x, 1))`;
+/// - `groupNormalized(scaleByStd, epsilon)`: GRPO, per group of samples of one context,
+///   `A = (r − mean_g r) / (std_g r + ε)` with the unbiased std (as verl, `ε = 1e-6`), or
+///   `A = r − mean_g r` without the scaling (Dr. GRPO).
+public enum AdvantageEstimator: Sendable, Equatable {
+  case reward
+  case runningMean(rate: Double)
+  case learned(rate: Double)
+  case groupNormalized(scaleByStd: Bool, epsilon: Double)
+
+  /// GRPO's advantages of one group: `(r − mean r) / (std r + ε)` with the unbiased std
+  /// (`√(Σ(r − mean)²/(G − 1))`), or `r − mean r` without the scaling. A group whose rewards
+  /// are all equal gets zeros.
+  public static func groupAdvantages(_ rewards: [Double], scaleByStd: Bool, epsilon: Double) -> [Double] {
+    let g = Double(rewards.count)
+    let mean = rewards.reduce(0, +) / g
+    guard rewards.count > 1 else { return rewards.map { $0 - mean } }
+    let variance = rewards.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (g - 1)
+    let scale = scaleByStd ? 1 / (variance.squareRoot() + epsilon) : 1
+    return rewards.map { ($0 - mean) * scale }
+  }
+}
+
+/// The surrogate objective whose gradient a step follows.
+///
+/// - `policyGradient`: `J = mean_b A_b log π(a_b)`, one step per batch;
+/// - `ppoClip(epochs, clipLow, clipHigh)`: `epochs` steps on the same batch, each on
+///   `mean_b min(ρ_b A_b, clip(ρ_b, 1 − ε_low, 1 + ε_high) A_b)` with
+///   `ρ = π(a)/π_old(a)`; its logit gradient is `ρA(e_a − p)` where the minimum is the
+///   unclipped term and 0 where the clip is active (`A > 0, ρ > 1 + ε_high` or
+///   `A < 0, ρ < 1 − ε_low`). `ε_high > ε_low` is DAPO's clip-higher.
+public enum Surrogate: Sendable, Equatable {
+  case policyGradient
+  case ppoClip(epochs: Int, clipLow: Double, clipHigh: Double)
+
+  /// Number of optimiser steps per batch.
+  public var epochs: Int {
+    if case .ppoClip(let e, _, _) = self { return e }
+    return 1
+  }
+}

@@ -1,0 +1,292 @@
+import Dispatch
+import RealModule
+import SeededRandom
+import SoftmaxCore
+
+/// N independent runs of any policy in any environment under any estimator, advantage,
+/// surrogate, optimiser and schedule, with the probes of every step.
+///
+/// One step of a run: observe `B/G` contexts, sample `G` actions in each (a GRPO group),
+/// draw rewards, form advantages, then take `epochs` optimiser steps along the gradient of the
+/// surrogate (`Jᵀv` through the policy's backward pass, `v` the batch-mean logit gradient).
+/// The probes look at the step's first context `x₀`: logits `z₀` before, `z₀'` after; the
+/// measured change `Δz = z₀' − z₀` next to its logit-space prediction (what free logits would
+/// have done with the same logit gradients under SGD: `Σ_e η_t Σ_{b at x₀} v_b^{(e)}`), their
+/// norm ratio and cosine (the `J Jᵀ` and optimiser effect), the closed form
+/// `η_t|A|√(1 − 2p_c + C)` (batches of one), the zero-sum residual, and `−Cov(log p, Δz)`
+/// next to `H(z₀') − H(z₀)`.
+///
+/// Run `i` draws everything from `Xoshiro256StarStar(seed:stream: i)`; runs advance
+/// independently (in chunks of steps, runs split over threads) and are aggregated in run
+/// order, so the series is bit-identical for any thread count. For tabular bandits with the
+/// plain rules, ``BanditExperiment`` is the vectorised equivalent (it agrees with this runner
+/// to rounding; see the tests).
+public struct LabExperiment: Sendable {
+  /// The environment.
+  public var environment: any Environment
+  /// The policy.
+  public var policy: any Policy
+  /// Gradient estimator.
+  public var estimator: GradientEstimator = .sampled
+  /// Advantage of sampled actions.
+  public var advantage: AdvantageEstimator = .reward
+  /// Surrogate objective.
+  public var surrogate: Surrogate = .policyGradient
+  /// Optimiser.
+  public var optimizer: Optimizer = .sgd
+  /// Learning-rate schedule.
+  public var schedule = LearningRateSchedule()
+  /// Base step size `η > 0`.
+  public var learningRate: Double
+  /// Samples per step `B` (contexts × group size).
+  public var batchSize = 1
+  /// Samples per context `G` (a GRPO group); divides `B`.
+  public var groupSize = 1
+  /// Number of runs `N ≥ 1`.
+  public var runs: Int
+  /// Steps per run.
+  public var steps: Int
+  /// Experiment seed.
+  public var seed: UInt64
+  /// Whether steps report 10/50/90% quantiles over runs.
+  public var quantiles = true
+
+  /// An experiment; the other settings keep their defaults (sampled REINFORCE, SGD, constant
+  /// rate, batches of one).
+  public init(environment: any Environment, policy: any Policy, learningRate: Double, runs: Int, steps: Int, seed: UInt64) {
+    self.environment = environment
+    self.policy = policy
+    self.learningRate = learningRate
+    self.runs = runs
+    self.steps = steps
+    self.seed = seed
+  }
+
+  /// Checks every field and their combinations, naming the bad one.
+  public func validate() throws(LabError) {
+    try environment.validate()
+    try policy.validate(for: environment)
+    try optimizer.validate()
+    try schedule.validate()
+    guard learningRate.isFinite, learningRate > 0 else { throw LabError("the learning rate must be a finite number > 0, got \(learningRate)") }
+    guard runs >= 1 else { throw LabError("the number of runs must be at least 1, got \(runs)") }
+    guard steps >= 1 else { throw LabError("the number of steps must be at least 1, got \(steps)") }
+    guard batchSize >= 1 else { throw LabError("the batch size must be at least 1, got \(batchSize)") }
+    guard groupSize >= 1, batchSize % groupSize == 0 else {
+      throw LabError("the group size (\(groupSize)) must be ≥ 1 and divide the batch size (\(batchSize))")
+    }
+    switch advantage {
+    case .reward: break
+    case .runningMean(let rate), .learned(let rate):
+      guard rate > 0, rate <= 1 else { throw LabError("the baseline rate must lie in (0, 1], got \(rate)") }
+    case .groupNormalized(_, let eps):
+      guard groupSize >= 2 else { throw LabError("group-normalised advantages (GRPO) need a group size ≥ 2, got \(groupSize)") }
+      guard eps >= 0, eps.isFinite else { throw LabError("the GRPO std epsilon must be ≥ 0, got \(eps)") }
+    }
+    if case .ppoClip(let epochs, let low, let high) = surrogate {
+      guard epochs >= 1 else { throw LabError("PPO needs at least 1 epoch, got \(epochs)") }
+      guard low > 0, low < 1, high > 0, high.isFinite else {
+        throw LabError("PPO clip ranges must satisfy 0 < ε_low < 1 and ε_high > 0, got \(low), \(high)")
+      }
+    }
+    if estimator != .sampled {
+      guard surrogate == .policyGradient else { throw LabError("the \(estimator.rawValue) gradient has no PPO surrogate (it samples nothing)") }
+    }
+    if estimator == .natural {
+      guard policy.isTabular, optimizer == .sgd else {
+        throw LabError("the natural gradient is implemented for tabular policies with SGD only")
+      }
+    }
+  }
+
+  /// One run's state.
+  final class Run: @unchecked Sendable {
+    var rng: Xoshiro256StarStar
+    var world: any EnvironmentInstance
+    var theta: [Double]
+    var optimizerState: OptimizerState
+    var baseline = 0.0
+    var value: [Double]
+
+    init(_ experiment: LabExperiment, index: Int) {
+      rng = Xoshiro256StarStar(seed: experiment.seed, stream: UInt64(index))
+      world = experiment.environment.makeInstance(&rng)
+      theta = experiment.policy.initialParameters(&rng)
+      optimizerState = OptimizerState(experiment.optimizer, count: theta.count)
+      value = [Double](repeating: 0, count: experiment.environment.featureCount + 1)
+    }
+  }
+
+  /// Runs the experiment; `onStep` receives each step's aggregate in order and returns false
+  /// to stop. Returns each run's final parameters.
+  @discardableResult
+  public func run(threads: Int, onStep: (StepAggregate) -> Bool) throws(LabError) -> [[Double]] {
+    try validate()
+    let states = (0..<runs).map { Run(self, index: $0) }
+    let probeCount = Probe.allCases.count
+    let workers = max(1, min(threads, runs))
+    let chunk = max(1, min(steps, 64))
+    // values[(t·P + probe)·N + run] for the steps of a chunk.
+    let values = UnsafeMutablePointer<Double>.allocate(capacity: chunk * probeCount * runs)
+    defer { values.deallocate() }
+    let out = LabPointer(values)
+    var step = 0
+    while step < steps {
+      let count = min(chunk, steps - step), first = step
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        for i in (runs * w / workers)..<(runs * (w + 1) / workers) {
+          for t in 0..<count {
+            let probes = self.step(states[i], step: first + t)
+            for q in 0..<probeCount { out.p[(t * probeCount + q) * runs + i] = probes[q] }
+          }
+        }
+      }
+      for t in 0..<count {
+        let columns = (0..<probeCount).map { q in Array(UnsafeBufferPointer(start: values + (t * probeCount + q) * runs, count: runs)) }
+        if !onStep(StepAggregate(step: first + t, values: columns, quantiles: quantiles)) { return states.map(\.theta) }
+      }
+      step += count
+    }
+    return states.map(\.theta)
+  }
+
+  /// One sample of a step.
+  struct Sample {
+    var context: Int, action: Int, reward: Double, oldLogProbability: Double, advantage = 0.0
+  }
+
+  /// Advances one run by one step and returns its probe values (indexed by `Probe.rawValue`).
+  func step(_ run: Run, step t: Int) -> [Double] {
+    let k = environment.actionCount
+    let rate = learningRate * schedule.factor(step: t, of: steps)
+    let contextCount = estimator == .sampled ? batchSize / groupSize : batchSize
+    var contexts: [Context] = [], distributions: [SoftmaxDistribution<Double>] = []
+    var samples: [Sample] = []
+    for c in 0..<contextCount {
+      let context = run.world.observe(&run.rng)
+      let distribution = SoftmaxDistribution<Double>(logits: policy.logits(run.theta, context))
+      contexts.append(context)
+      distributions.append(distribution)
+      guard estimator == .sampled else { continue }
+      for _ in 0..<groupSize {
+        // Inversion, as the vectorised runner: the first a with u < p₀ + … + p_a.
+        let u = run.rng.nextDouble()
+        var action = k - 1, cumulative = 0.0
+        for j in 0..<(k - 1) {
+          cumulative += distribution.probabilities[j]
+          if u < cumulative { action = j; break }
+        }
+        let reward = run.world.reward(context, action: action, &run.rng)
+        samples.append(Sample(context: c, action: action, reward: reward, oldLogProbability: distribution.logProbabilities[action]))
+      }
+    }
+    // Advantages.
+    switch advantage {
+    case .reward:
+      for b in samples.indices { samples[b].advantage = samples[b].reward }
+    case .runningMean(let r):
+      var mean = 0.0
+      for b in samples.indices {
+        samples[b].advantage = samples[b].reward - run.baseline
+        mean += samples[b].reward
+      }
+      if !samples.isEmpty { run.baseline += r * (mean / Double(samples.count) - run.baseline) }
+    case .learned(let r):
+      var step = [Double](repeating: 0, count: run.value.count)
+      let d = run.value.count - 1
+      for b in samples.indices {
+        let x = contexts[samples[b].context].features
+        var v = run.value[d]
+        for i in 0..<d { v += run.value[i] * x[i] }
+        let error = samples[b].reward - v
+        samples[b].advantage = error
+        for i in 0..<d { step[i] += error * x[i] }
+        step[d] += error
+      }
+      if !samples.isEmpty { for i in step.indices { run.value[i] += r * step[i] / Double(samples.count) } }
+    case .groupNormalized(let scaleByStd, let eps):
+      for g in stride(from: 0, to: samples.count, by: groupSize) {
+        let a = AdvantageEstimator.groupAdvantages(samples[g..<(g + groupSize)].map(\.reward), scaleByStd: scaleByStd, epsilon: eps)
+        for b in 0..<groupSize { samples[g + b].advantage = a[b] }
+      }
+    }
+    // Probe context x₀: which contexts are the same as it (a tabular state shared by the batch).
+    let probe = contexts[0], before = distributions[0]
+    let sameAsProbe = contexts.map { $0.state == probe.state && $0.features == probe.features }
+    var predicted = [Double](repeating: 0, count: k)
+    let thetaBefore = run.theta
+    var applied = [Double](repeating: 0, count: run.theta.count)
+    for epoch in 0..<surrogate.epochs {
+      // Logit gradients per context (batch mean), then Jᵀv through the policy.
+      var current = distributions
+      if epoch > 0 {
+        current = contexts.map { SoftmaxDistribution<Double>(logits: policy.logits(run.theta, $0)) }
+      }
+      var v = [[Double]](repeating: [Double](repeating: 0, count: k), count: contexts.count)
+      switch estimator {
+      case .sampled:
+        let scale = 1 / Double(samples.count)
+        for s in samples {
+          let p = current[s.context]
+          var weight = s.advantage
+          if case .ppoClip(_, let low, let high) = surrogate {
+            let ratio = Double.exp(p.logProbabilities[s.action] - s.oldLogProbability)
+            let clipped = (s.advantage > 0 && ratio > 1 + high) || (s.advantage < 0 && ratio < 1 - low)
+            weight = clipped ? 0 : ratio * s.advantage
+          }
+          // A(e_a − p), with 1 − p_a as the sum of the other probabilities (stable near p_a = 1).
+          for j in 0..<k where j != s.action { v[s.context][j] -= scale * weight * p.probabilities[j] }
+          v[s.context][s.action] += scale * weight * p.complementProbability(of: s.action)
+        }
+      case .expected, .natural:
+        let scale = 1 / Double(contexts.count)
+        for c in contexts.indices {
+          let p = current[c].probabilities, mu = contexts[c].meanRewards
+          let average = current[c].expectation(mu)
+          for j in 0..<k { v[c][j] = scale * (estimator == .expected ? p[j] : 1) * (mu[j] - average) }
+        }
+      }
+      var gradient = [Double](repeating: 0, count: run.theta.count)
+      for c in contexts.indices {
+        policy.accumulateGradient(run.theta, contexts[c], logitGradient: v[c], into: &gradient)
+        if sameAsProbe[c] { for j in 0..<k { predicted[j] += rate * v[c][j] } }
+      }
+      run.optimizerState.step(optimizer, theta: &run.theta, gradient: gradient, rate: rate, applied: &applied)
+    }
+    run.world.endStep(&run.rng)
+
+    // Probes at x₀.
+    let delta = policy.logitChange(at: thetaBefore, step: applied, in: probe)
+    let norm = euclideanNorm(delta)
+    var values = [Double](repeating: .nan, count: Probe.allCases.count)
+    let meanReward = samples.isEmpty
+      ? contexts.indices.reduce(0.0) { $0 + distributions[$1].expectation(contexts[$1].meanRewards) } / Double(contexts.count)
+      : samples.reduce(0.0) { $0 + $1.reward } / Double(samples.count)
+    values[Probe.reward.rawValue] = meanReward
+    values[Probe.regret.rawValue] = probe.meanRewards.max()! - before.expectation(probe.meanRewards)
+    values[Probe.entropy.rawValue] = before.entropy
+    values[Probe.collision.rawValue] = before.collisionProbability
+    values[Probe.updateNorm.rawValue] = norm
+    if let first = samples.first {
+      values[Probe.chosenProbability.rawValue] = before.probabilities[first.action]
+      if samples.count == 1, surrogate == .policyGradient {
+        let closed = before.updateNormClosedForm(action: first.action, advantage: first.advantage, learningRate: rate)
+        values[Probe.updateNormClosedForm.rawValue] = closed
+        values[Probe.normRelativeError.rawValue] = closed > 0 ? abs(norm - closed) / closed : abs(norm - closed)
+      }
+    }
+    if estimator != .natural { values[Probe.zeroSum.rawValue] = zeroSumResidual(delta) }
+    values[Probe.entropyChangePredicted.rawValue] = before.entropyChangeFirstOrder(delta)
+    values[Probe.entropyChangeActual.rawValue] = before.entropyChangeExact(delta)
+    // The J Jᵀ / optimiser effect (ratio 1 and cosine 1 for tabular SGD).
+    let predictedNorm = euclideanNorm(predicted)
+    values[Probe.logitSpaceNorm.rawValue] = predictedNorm
+    if predictedNorm > 0 {
+      values[Probe.jacobianRatio.rawValue] = norm / predictedNorm
+      var dot = 0.0
+      for j in 0..<k { dot += delta[j] * predicted[j] }
+      values[Probe.jacobianCosine.rawValue] = norm > 0 ? dot / (norm * predictedNorm) : .nan
+    }
+    return values
+  }
+}
