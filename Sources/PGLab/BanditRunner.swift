@@ -22,6 +22,9 @@ public struct BanditExperiment: Sendable {
   /// Whether steps report 10/50/90% quantiles over runs (sorting per step); the means and
   /// maxima are always reported.
   public var quantiles: Bool = true
+  /// The probes to compute; the others are reported as NaN (empty CSV fields) and cost
+  /// nothing. Default: all.
+  public var probes: Set<Probe> = Set(Probe.allCases)
 
   /// An experiment.
   public init(bandit: BanditSpec, rule: UpdateRule, learningRate: Double, runs: Int, steps: Int, seed: UInt64) {

@@ -14,6 +14,8 @@ import SeededRandom
 final class VectorBanditKernel: @unchecked Sendable {
   let k: Int, runs: Int, groups: Int
   let bandit: BanditSpec, rule: UpdateRule, eta: Double
+  /// The probes to compute.
+  let probes: Set<Probe>
   /// Per group, `K` vectors each: logits, probabilities, arm means.
   let z: UnsafeMutablePointer<SIMD8<Double>>, p: UnsafeMutablePointer<SIMD8<Double>>, mu: UnsafeMutablePointer<SIMD8<Double>>
   /// Per group: baseline, log s, max z, entropy, collision, best mean, expected reward p·μ.
@@ -30,6 +32,7 @@ final class VectorBanditKernel: @unchecked Sendable {
     bandit = experiment.bandit
     rule = experiment.rule
     eta = experiment.learningRate
+    probes = experiment.probes
     z = .allocate(capacity: groups * k)
     p = .allocate(capacity: groups * k)
     mu = .allocate(capacity: groups * k)
@@ -101,6 +104,8 @@ final class VectorBanditKernel: @unchecked Sendable {
   /// to `maxes[...]` (NaN for the others); with `runValues`, the per-run values of the
   /// quantile probes go to `runValues[(t·Q + q)·groups + g]` (lane = run within the group).
   ///
+  /// Probes not in ``probes`` are not computed (NaN in the output).
+  ///
   /// Lane conditions are bit masks (`laneSignMask`, `laneSelect`): vector comparisons of
   /// doubles compile to per-lane branches here.
   func advance(
@@ -122,6 +127,9 @@ final class VectorBanditKernel: @unchecked Sendable {
     let noise = SIMD8<Double>(repeating: bandit.noise)
     let drift = bandit.drift, driftV = SIMD8<Double>(repeating: bandit.drift)
     let nan = SIMD8<Double>(repeating: .nan)
+    let wanted = Probe.allCases.map { probes.contains($0) }
+    let wantClosedForm = wanted[Probe.updateNormClosedForm.rawValue] || wanted[Probe.normRelativeError.rawValue]
+    let wantCovariance = wanted[Probe.entropyChangePredicted.rawValue]
     var rng = rngs[g]
     for t in 0..<count {
       var bestAfter = s[5]
@@ -148,7 +156,7 @@ final class VectorBanditKernel: @unchecked Sendable {
           muBits |= unsafeBitCast(mg[j], to: SIMD8<Int64>.self) & ~notC
           let other = unsafeBitCast(unsafeBitCast(pj, to: SIMD8<Int64>.self) & notC, to: SIMD8<Double>.self)
           complement += other
-          otherSquares = otherSquares.addingProduct(other, other)
+          if wantClosedForm { otherSquares = otherSquares.addingProduct(other, other) }
         }
         pc = unsafeBitCast(pcBits, to: SIMD8<Double>.self)
         muC = unsafeBitCast(muBits, to: SIMD8<Double>.self)
@@ -181,10 +189,12 @@ final class VectorBanditKernel: @unchecked Sendable {
         }
         normSq = normSq.addingProduct(dz, dz)
         zeroSum += dz
-        meanDz = meanDz.addingProduct(pj, dz)
-        let c = pj * ((zg[j] - maxZ) - logS + entropy)
-        weighted = weighted.addingProduct(c, dz)
-        centre += c
+        if wantCovariance {
+          meanDz = meanDz.addingProduct(pj, dz)
+          let c = pj * ((zg[j] - maxZ) - logS + entropy)
+          weighted = weighted.addingProduct(c, dz)
+          centre += c
+        }
         zg[j] += dz
       }
       let predicted = -(weighted - meanDz * centre)
@@ -207,7 +217,13 @@ final class VectorBanditKernel: @unchecked Sendable {
       // |‖Δz‖ − closed form| relative to the closed form (absolute when both are 0: A = 0).
       let relative = laneAbs(norm - closedForm) / (closedForm + SIMD8(repeating: Double.leastNormalMagnitude))
       let base = (t * groups + g) * probeCount
-      @inline(__always) func record(_ probe: Probe, _ v: SIMD8<Double>, max: Bool = false) {
+      @inline(__always) func record(_ probe: Probe, _ v: @autoclosure () -> SIMD8<Double>, max: Bool = false) {
+        guard wanted[probe.rawValue] else {
+          sums[base + probe.rawValue] = .nan
+          maxes[base + probe.rawValue] = .nan
+          return
+        }
+        let v = v()
         let masked = unsafeBitCast(unsafeBitCast(v, to: SIMD8<Int64>.self) & valid, to: SIMD8<Double>.self)
         sums[base + probe.rawValue] = treeSum(masked)
         maxes[base + probe.rawValue] = max ? laneMax(laneAbs(masked)) : .nan

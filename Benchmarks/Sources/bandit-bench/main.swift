@@ -3,8 +3,9 @@
 // REINFORCE with a running-mean baseline (rate 0.01), lr 0.1, arm means and noise N(0, 1),
 // per-step means of reward, entropy, collision probability and update norm), on 1 and 2
 // threads, next to the numpy and JAX anchors measured in the same run (JAX when installed).
-// Our runner records all its probes (11 per step) in this mode; with --quantiles also the
-// 10/50/90% quantiles of five of them (a sort per probe per step).
+// Our runner computes the same four probes as the anchor; a last line per K shows the cost of
+// all its probes (closed-form norm, zero sum, entropy change predicted and actual, regret, p_c);
+// with --quantiles also the 10/50/90% quantiles over runs (a sort per probe per step).
 // Usage: swift run -c release bandit-bench [--arms 10,100] [--runs 1024] [--steps 1000]
 //        [--repeats 5] [--quantiles] [--no-anchors]
 import Foundation
@@ -59,7 +60,8 @@ for k in armsList {
     learningRate: 0.1, runs: runs, steps: steps, seed: 0)
   experiment.quantiles = quantiles
   var mine: [Int: Double] = [:]
-  for threads in [1, 2] {
+  for (threads, allProbes) in [(1, false), (2, false), (2, true)] {
+    experiment.probes = allProbes ? Set(Probe.allCases) : [.reward, .entropy, .collision, .updateNorm]
     var times: [Double] = []
     var finalReward = 0.0, finalEntropy = 0.0
     for _ in 0..<repeats {
@@ -76,10 +78,11 @@ for k in armsList {
     }
     let median = times.sorted()[times.count / 2]
     let rate = Double(runs * steps) / median
-    mine[threads] = rate
-    print(String(format: "K = %-4d ours, %d thr   %8.2f M run-steps/s   (median of %d: %.4f s; final reward %.3f, entropy %.3f)",
-                 k, threads, rate / 1e6, repeats, median, finalReward, finalEntropy))
-    print(#"{"impl":"logitdyn","K":\#(k),"threads":\#(threads),"run_steps_per_s":\#(Int(rate))}"#)
+    if !allProbes { mine[threads] = rate }
+    let label = allProbes ? "all probes" : "4 probes"
+    print(String(format: "K = %-4d ours, %d thr, %@   %8.2f M run-steps/s   (median of %d: %.4f s; final reward %.3f, entropy %.3f)",
+                 k, threads, label as NSString, rate / 1e6, repeats, median, finalReward, finalEntropy))
+    print(#"{"impl":"logitdyn","K":\#(k),"threads":\#(threads),"probes":"\#(allProbes ? "all" : "anchor")","run_steps_per_s":\#(Int(rate))}"#)
   }
   guard anchors else { continue }
   let lines = jsonLines(shell("python3 \(sharedBench)/bandit_pg.py --impl numpy,jax --runs \(runs) --arms \(k) --steps \(steps) --repeats 3"))
@@ -89,7 +92,7 @@ for k in armsList {
     let impl = line["impl"] as? String ?? "?"
     if let rate = line["run_steps_per_s"] as? Double {
       fastest = max(fastest, rate)
-      print(String(format: "  anchor %-6@ %8.2f M run-steps/s   ours(2 thr)/anchor %.1fx   (final reward %@, entropy %@)",
+      print(String(format: "  anchor %-6@ %8.2f M run-steps/s   ours(2 thr, 4 probes)/anchor %.1fx   (final reward %@, entropy %@)",
                    impl as NSString, rate / 1e6, mine[2]! / rate,
                    "\(line["final_mean_reward"] ?? "?")" as NSString, "\(line["final_entropy"] ?? "?")" as NSString))
     } else {
