@@ -6,63 +6,180 @@ import OutputFormats
 /// Set by the SIGINT handler; polled between steps.
 nonisolated(unsafe) private var interruptRequested: sig_atomic_t = 0
 
-/// `logitdyn run`: many seeded bandit runs of a softmax policy, with per-step probes.
+/// `logitdyn run`: many seeded runs of a softmax policy, with per-step probes.
 struct RunCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "run",
-    abstract: "Run N seeded K-armed bandit runs of a tabular softmax policy and record the theory's probes per step.",
+    abstract: "Run N seeded policy-gradient runs (bandits, contextual bandits; tabular, linear or MLP policies) and record the theory's probes per step.",
     discussion: """
-      Each step records, over runs (mean and 10/50/90% quantiles): reward, regret, p_c, \
-      entropy, collision probability, the measured logit-update norm next to the closed form \
-      η|A|√(1 − 2p_c + C(p)), the zero-sum residual, and the first-order entropy change \
-      −Cov(log p, Δz) next to the actual one. Run i uses the random stream (seed, i): the \
-      series is identical for any --threads.
+      Each step records, over runs (mean; 10/50/90% quantiles of reward, p_c, entropy, C(p), \
+      ‖Δz‖): reward, regret, p_c, entropy, collision probability, the measured logit-update \
+      norm next to the closed form η|A|√(1 − 2p_c + C(p)) (batches of one), the zero-sum \
+      residual, the first-order entropy change −Cov(log p, Δz) next to the actual one, and the \
+      logit-space prediction's norm with the ratio and cosine of the real change to it (the \
+      J Jᵀ and optimiser effect; 1 and 1 for tabular SGD). Run i uses the random stream \
+      (seed, i): the series is identical for any --threads.
+
+      Tabular bandit runs with reinforce, reinforce-baseline, expected or natural, batch 1, SGD \
+      and a constant rate use the vectorised runner; everything else the general one.
 
       Writes DIR/series.csv (one line per step, written whole and flushed as it goes; Ctrl-C \
-      stops after the current step and keeps every completed line) and DIR/summary.json.
+      stops at the end of the chunk of steps being computed and keeps every completed line) and \
+      DIR/summary.json.
 
-      Example: logitdyn run --env gaussian-bandit --arms 10 --rule reinforce-baseline --lr 0.1 --runs 1024 --steps 1000 --seed 1 --out runs/a
+      Examples:
+        logitdyn run --env gaussian-bandit --arms 10 --rule reinforce-baseline --lr 0.1 --runs 1024 --steps 1000 --seed 1 --out runs/a
+        logitdyn run --env contextual-bandit --dim 8 --arms 4 --reward-model nonlinear --policy mlp --hidden 32,32 --optimizer adam --lr 0.003 --rule grpo --group 8 --runs 64 --steps 500
       """)
 
-  @Option(help: "Environment: gaussian-bandit or bernoulli-bandit.") var env: String = "gaussian-bandit"
-  @Option(help: "Number of arms K ≥ 2.") var arms: Int = 10
+  @Option(help: "Environment: gaussian-bandit, bernoulli-bandit or contextual-bandit.") var env: String = "gaussian-bandit"
+  @Option(help: "Number of arms (actions) K ≥ 2.") var arms: Int = 10
   @Option(parsing: .unconditional, help: ArgumentHelp("Fixed arm means (comma-separated); default: drawn per run.", valueName: "m1,m2,..."))
   var means: String?
-  @Option(parsing: .unconditional, help: "Reward noise σ of Gaussian arms.") var noise: Double = 1
-  @Option(help: "Policy: tabular.") var policy: String = "tabular"
-  @Option(help: "Update rule: reinforce, reinforce-baseline, expected, natural.") var rule: String = "reinforce-baseline"
-  @Option(name: .customLong("baseline-rate"), parsing: .unconditional, help: "Running-mean rate of the baseline.") var baselineRate: Double = 0.01
+  @Option(parsing: .unconditional, help: "Reward noise σ (Gaussian arms, contextual bandits).") var noise: Double = 1
+  @Option(parsing: .unconditional, help: "Non-stationary bandits: arm means take a N(0, drift²) step after every step.") var drift: Double = 0
+  @Option(help: "Contextual bandit: context dimension d.") var dim: Int = 8
+  @Option(name: .customLong("reward-model"), help: "Contextual bandit: linear or nonlinear mean rewards.") var rewardModel: String = "linear"
+  @Option(help: "Contextual bandit: a finite set of S contexts per run (needed by tabular policies).") var contexts: Int?
+  @Option(help: "Policy: tabular, linear or mlp.") var policy: String = "tabular"
+  @Option(parsing: .unconditional, help: ArgumentHelp("MLP hidden widths.", valueName: "w1,w2,...")) var hidden: String = "64"
+  @Option(help: "MLP activation: tanh or relu.") var activation: String = "tanh"
+  @Option(help: "Update rule: reinforce, reinforce-baseline, expected, natural, ppo, grpo.") var rule: String = "reinforce-baseline"
+  @Option(help: "Baseline of sampled rules: none, running-mean, learned (default: running-mean for reinforce-baseline and ppo, none for reinforce).")
+  var baseline: String?
+  @Option(name: .customLong("baseline-rate"), parsing: .unconditional, help: "Rate of the running-mean or learned baseline.") var baselineRate: Double = 0.01
+  @Option(help: "Samples per step B (default 1; grpo: the group size).") var batch: Int?
+  @Option(help: "Samples per context G, a GRPO group (default 1; grpo: 8).") var group: Int?
+  @Option(help: "PPO/GRPO: optimiser epochs per batch (default: ppo 4, grpo 1).") var epochs: Int?
+  @Option(parsing: .unconditional, help: "PPO/GRPO clip range ε (low side).") var clip: Double = 0.2
+  @Option(name: .customLong("clip-high"), parsing: .unconditional, help: "PPO/GRPO clip range on the high side (clip-higher; default: --clip).") var clipHigh: Double?
+  @Flag(name: .customLong("no-std"), help: "GRPO: centre advantages without dividing by the group std (Dr. GRPO).") var noStd = false
+  @Option(help: "Optimiser: sgd or adam.") var optimizer: String = "sgd"
   @Option(name: .customLong("lr"), parsing: .unconditional, help: "Step size η > 0.") var learningRate: Double = 0.1
+  @Option(help: "Learning-rate schedule: constant, linear, cosine, inverse-sqrt.") var schedule: String = "constant"
+  @Option(name: .customLong("lr-final"), parsing: .unconditional, help: "linear/cosine schedules: final rate as a fraction of --lr.") var lrFinal: Double = 0
+  @Option(help: "Linear warm-up steps.") var warmup: Int = 0
   @Option(parsing: .unconditional, help: "Number of independent runs N ≥ 1.") var runs: Int = 1024
   @Option(parsing: .unconditional, help: "Steps per run.") var steps: Int = 1000
   @Option(help: "Experiment seed.") var seed: UInt64 = 1
   @Option(help: "Worker threads (default: all cores).") var threads: Int?
+  @Flag(name: .customLong("no-quantiles"), help: "Report means and maxima only (no per-step sort over runs).") var noQuantiles = false
   @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var out: String?
   @Flag(name: .shortAndLong, help: "No progress display.") var quiet = false
 
-  func run() throws {
-    guard let kind = BanditSpec.Kind(rawValue: env) else {
-      throw CLIError("unknown environment '\(env)' (available: \(BanditSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+  /// Either runner, behind one call.
+  struct Plan {
+    var vectorised: Bool
+    var description: String
+    var run: (Int, () -> Bool, (StepAggregate) -> Bool) throws(LabError) -> Void
+  }
+
+  func parseList(_ text: String, option: String) throws -> [Double] {
+    try text.split(separator: ",").enumerated().map { i, field in
+      guard let v = Double(field.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+        throw CLIError("value \(i + 1) of \(option) is not a number: '\(field)'")
+      }
+      return v
     }
-    guard policy == "tabular" else { throw CLIError("unknown policy '\(policy)' (available: tabular)") }
-    guard let updateRule = UpdateRule(name: rule, baselineRate: baselineRate) else {
-      throw CLIError("unknown rule '\(rule)' (available: \(UpdateRule.names.joined(separator: ", ")))")
+  }
+
+  /// Builds the experiment the options describe, naming the first bad option.
+  func plan() throws -> Plan {
+    let banditKinds = BanditSpec.Kind.allCases.map(\.rawValue)
+    guard banditKinds.contains(env) || env == "contextual-bandit" else {
+      throw CLIError("unknown environment '\(env)' (available: \((banditKinds + ["contextual-bandit"]).joined(separator: ", ")))")
+    }
+    let rules = UpdateRule.names + ["ppo", "grpo"]
+    guard rules.contains(rule) else { throw CLIError("unknown rule '\(rule)' (available: \(rules.joined(separator: ", ")))") }
+    guard ["tabular", "linear", "mlp"].contains(policy) else { throw CLIError("unknown policy '\(policy)' (available: tabular, linear, mlp)") }
+    guard let opt = Optimizer(name: optimizer) else {
+      throw CLIError("unknown optimizer '\(optimizer)' (available: \(Optimizer.names.joined(separator: ", ")))")
+    }
+    guard let lrSchedule = LearningRateSchedule(name: schedule, final: lrFinal, warmup: warmup) else {
+      throw CLIError("unknown schedule '\(schedule)' (available: \(LearningRateSchedule.names.joined(separator: ", ")))")
     }
     if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
-    var fixedMeans: [Double]? = nil
-    if let means {
-      fixedMeans = try means.split(separator: ",").enumerated().map { i, field in
-        guard let v = Double(field.trimmingCharacters(in: .whitespaces)) else {
-          throw CLIError("arm mean \(i) in --means is not a number: '\(field)'")
-        }
-        return v
+    if let baseline, !["none", "running-mean", "learned"].contains(baseline) {
+      throw CLIError("unknown baseline '\(baseline)' (available: none, running-mean, learned)")
+    }
+    let isGRPO = rule == "grpo"
+    let groupSize = group ?? (isGRPO ? 8 : 1)
+    let batchSize = batch ?? groupSize
+    let baselineName = baseline ?? (rule == "reinforce-baseline" || rule == "ppo" ? "running-mean" : "none")
+
+    // Environment.
+    let environment: any Environment
+    var banditSpec: BanditSpec?
+    if let kind = BanditSpec.Kind(rawValue: env) {
+      let spec = BanditSpec(kind: kind, arms: arms, means: try means.map { try parseList($0, option: "--means") }, noise: noise, drift: drift)
+      banditSpec = spec
+      environment = BanditEnvironment(spec)
+    } else {
+      guard let model = ContextualBandit.RewardModel(rawValue: rewardModel) else {
+        throw CLIError("unknown reward model '\(rewardModel)' (available: linear, nonlinear)")
+      }
+      if means != nil { throw CLIError("--means applies to bandits, not to a contextual bandit") }
+      if drift != 0 { throw CLIError("--drift applies to bandits, not to a contextual bandit") }
+      environment = ContextualBandit(dimension: dim, actions: arms, model: model, noise: noise, states: contexts)
+    }
+    do { try environment.validate() } catch { throw CLIError("\(error)") }
+
+    // The vectorised runner when it applies.
+    if let banditSpec, policy == "tabular", let simple = UpdateRule(name: rule, baselineRate: baselineRate),
+      batchSize == 1, groupSize == 1, opt == .sgd, lrSchedule == LearningRateSchedule(), baseline == nil || baseline == (simple == .reinforce ? "none" : "running-mean") || !simple.isSampled
+    {
+      var e = BanditExperiment(bandit: banditSpec, rule: simple, learningRate: learningRate, runs: runs, steps: steps, seed: seed)
+      e.quantiles = !noQuantiles
+      do { try e.validate() } catch { throw CLIError("\(error)") }
+      return Plan(vectorised: true, description: "tabular, \(rule)") { threads, stop, onStep throws(LabError) in
+        try e.run(threads: threads, stopRequested: stop, onStep: onStep)
       }
     }
-    let experiment = BanditExperiment(
-      bandit: BanditSpec(kind: kind, arms: arms, means: fixedMeans, noise: noise), rule: updateRule,
-      learningRate: learningRate, runs: runs, steps: steps, seed: seed)
-    do { try experiment.validate() } catch { throw CLIError("\(error)") }
 
+    // The general runner.
+    let pol: any Policy
+    switch policy {
+    case "tabular": pol = TabularPolicy(states: environment.stateCount ?? 1, actions: arms)
+    case "linear": pol = LinearPolicy(features: environment.featureCount, actions: arms)
+    default:
+      guard let act = MLPPolicy.Activation(rawValue: activation) else { throw CLIError("unknown activation '\(activation)' (available: tanh, relu)") }
+      let widths = try parseList(hidden, option: "--hidden").map { w -> Int in
+        guard w >= 1, w == w.rounded(), w < 1e6 else { throw CLIError("--hidden widths must be whole numbers ≥ 1, got \(formatNumber(w))") }
+        return Int(w)
+      }
+      pol = MLPPolicy(features: environment.featureCount, hidden: widths, actions: arms, activation: act)
+    }
+    var e = LabExperiment(environment: environment, policy: pol, learningRate: learningRate, runs: runs, steps: steps, seed: seed)
+    e.optimizer = opt
+    e.schedule = lrSchedule
+    e.batchSize = batchSize
+    e.groupSize = groupSize
+    e.quantiles = !noQuantiles
+    switch rule {
+    case "expected": e.estimator = .expected
+    case "natural": e.estimator = .natural
+    default: e.estimator = .sampled
+    }
+    switch baselineName {
+    case "running-mean": e.advantage = .runningMean(rate: baselineRate)
+    case "learned": e.advantage = .learned(rate: baselineRate)
+    default: e.advantage = .reward
+    }
+    if isGRPO { e.advantage = .groupNormalized(scaleByStd: !noStd, epsilon: 1e-6) }
+    if rule == "ppo" || isGRPO {
+      e.surrogate = .ppoClip(epochs: epochs ?? (isGRPO ? 1 : 4), clipLow: clip, clipHigh: clipHigh ?? clip)
+    } else if epochs != nil || clipHigh != nil {
+      throw CLIError("--epochs and --clip-high apply to the ppo and grpo rules")
+    }
+    do { try e.validate() } catch { throw CLIError("\(error)") }
+    let text = "\(policy)\(policy == "mlp" ? " \(hidden) \(activation)" : ""), \(rule), \(optimizer), B = \(batchSize)\(groupSize > 1 ? ", G = \(groupSize)" : "")"
+    return Plan(vectorised: false, description: text) { threads, stop, onStep throws(LabError) in
+      try e.run(threads: threads, stopRequested: stop, onStep: onStep)
+    }
+  }
+
+  func run() throws {
+    let plan = try plan()
     var series: FileHandle? = nil
     if let out {
       do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
@@ -90,7 +207,8 @@ struct RunCommand: ParsableCommand {
     var pending = ""
     var lastFlush = Date()
     do {
-      try experiment.run(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount) { agg in
+      // Ctrl-C is honoured between chunks of steps; every step already computed is written.
+      try plan.run(threads ?? ProcessInfo.processInfo.activeProcessorCount, { interruptRequested != 0 }) { agg in
         if first == nil { first = agg }
         last = agg
         pending += agg.csvRow + "\n"
@@ -101,7 +219,7 @@ struct RunCommand: ParsableCommand {
           lastFlush = Date()
         }
         progress.update(agg.step + 1, of: steps)
-        return interruptRequested == 0
+        return true
       }
     } catch {
       throw CLIError("\(error)")
@@ -115,12 +233,15 @@ struct RunCommand: ParsableCommand {
     func metric(_ a: StepAggregate, _ p: Probe) -> JSONValue { .number(a.mean[p.rawValue]) }
     let summary: JSONValue = .object([
       ("env", .string(env)), ("arms", .integer(arms)), ("policy", .string(policy)), ("rule", .string(rule)),
+      ("configuration", .string(plan.description)), ("runner", .string(plan.vectorised ? "vectorised" : "general")),
+      ("optimizer", .string(optimizer)), ("schedule", .string(schedule)),
       ("lr", .number(learningRate)), ("runs", .integer(runs)), ("steps", .integer(steps)),
       ("steps_completed", .integer(completed)), ("interrupted", .bool(completed < steps)),
       ("seed", .integer(Int(truncatingIfNeeded: seed))),
       ("entropy_first", metric(first, .entropy)), ("entropy_last", metric(last, .entropy)),
       ("reward_last", metric(last, .reward)), ("regret_last", metric(last, .regret)),
       ("update_norm_first", metric(first, .updateNorm)), ("update_norm_last", metric(last, .updateNorm)),
+      ("jjt_ratio_last", metric(last, .jacobianRatio)), ("jjt_cosine_last", metric(last, .jacobianCosine)),
       ("run_steps_per_second", .number(Double(runs * completed) / elapsed)),
     ])
     if let out {
@@ -129,10 +250,10 @@ struct RunCommand: ParsableCommand {
       }
     }
     print("""
-      \(env), K = \(arms), \(rule), η = \(formatNumber(learningRate)), \(runs) runs × \(completed) steps\(completed < steps ? " (interrupted)" : "")
+      \(env), K = \(arms), \(plan.description), η = \(formatNumber(learningRate)), \(runs) runs × \(completed) steps\(completed < steps ? " (interrupted)" : "")
       entropy      \(formatNumber(first.mean[Probe.entropy.rawValue], digits: 4)) → \(formatNumber(last.mean[Probe.entropy.rawValue], digits: 4)) nats (mean over runs)
       reward       last step mean \(formatNumber(last.mean[Probe.reward.rawValue], digits: 4)), regret \(formatNumber(last.mean[Probe.regret.rawValue], digits: 4))
-      ‖Δz‖         \(formatNumber(first.mean[Probe.updateNorm.rawValue], digits: 4)) → \(formatNumber(last.mean[Probe.updateNorm.rawValue], digits: 4))
+      ‖Δz‖         \(formatNumber(first.mean[Probe.updateNorm.rawValue], digits: 4)) → \(formatNumber(last.mean[Probe.updateNorm.rawValue], digits: 4))\(plan.vectorised || policy == "tabular" && optimizer == "sgd" ? "" : "\nJ Jᵀ effect  ‖Δz‖ / logit-space step \(formatNumber(last.mean[Probe.jacobianRatio.rawValue], digits: 4)), cosine \(formatNumber(last.mean[Probe.jacobianCosine.rawValue], digits: 4)) (last step)")
       speed        \(formatNumber(Double(runs * completed) / elapsed / 1e6, digits: 3)) M run-steps/s
       """ + (out.map { "\nwrote        \($0)/series.csv, \($0)/summary.json" } ?? ""))
     // Interrupted by Ctrl-C: the files are complete up to the last step; exit as SIGINT would.

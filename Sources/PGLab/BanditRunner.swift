@@ -48,7 +48,8 @@ public struct BanditExperiment: Sendable {
   }
 
   /// Runs the experiment; `onStep` receives each step's aggregate in order and returns
-  /// false to stop early (e.g. on Ctrl-C). Returns the final logits, one row of K per run.
+  /// false to stop at once; `stopRequested` is polled between chunks of steps (e.g. for
+  /// Ctrl-C: the steps already computed are all delivered). Returns the final logits, one row of K per run.
   ///
   /// Runs advance in chunks of steps: within a chunk each worker takes a fixed share of the
   /// SIMD groups of 8 runs and moves each group through all the chunk's steps (its state stays
@@ -56,7 +57,9 @@ public struct BanditExperiment: Sendable {
   /// series does not depend on the thread count. Without ``quantiles`` only the means and
   /// maxima are formed (no per-run values are kept).
   @discardableResult
-  public func run(threads: Int, onStep: (StepAggregate) -> Bool) throws(LabError) -> [[Double]] {
+  public func run(
+    threads: Int, stopRequested: () -> Bool = { false }, onStep: (StepAggregate) -> Bool
+  ) throws(LabError) -> [[Double]] {
     try validate()
     let kernel = VectorBanditKernel(self)
     let groups = kernel.groups, probeCount = Probe.allCases.count, quantileCount = Probe.quantileProbes.count
@@ -71,7 +74,7 @@ public struct BanditExperiment: Sendable {
     let shared = (LabPointer(sums), LabPointer(maxes), runValues.map(LabPointer.init))
     let n = runs
     var step = 0
-    while step < steps {
+    while step < steps, !stopRequested() {
       let count = min(chunk, steps - step)
       DispatchQueue.concurrentPerform(iterations: workers) { w in
         for g in (groups * w / workers)..<(groups * (w + 1) / workers) {

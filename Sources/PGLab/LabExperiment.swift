@@ -118,20 +118,26 @@ public struct LabExperiment: Sendable {
   }
 
   /// Runs the experiment; `onStep` receives each step's aggregate in order and returns false
-  /// to stop. Returns each run's final parameters.
+  /// to stop at once; `stopRequested` is polled between chunks of steps (the steps already
+  /// computed are all delivered). Returns each run's final parameters.
   @discardableResult
-  public func run(threads: Int, onStep: (StepAggregate) -> Bool) throws(LabError) -> [[Double]] {
+  public func run(
+    threads: Int, stopRequested: () -> Bool = { false }, onStep: (StepAggregate) -> Bool
+  ) throws(LabError) -> [[Double]] {
     try validate()
     let states = (0..<runs).map { Run(self, index: $0) }
     let probeCount = Probe.allCases.count
     let workers = max(1, min(threads, runs))
-    let chunk = max(1, min(steps, 64))
+    // Chunks of roughly 50M multiply-adds (≈ batch × epochs × (parameters + K) per run-step):
+    // long enough to amortise the thread handoff, short enough for progress and Ctrl-C.
+    let work = Double(runs) * Double(batchSize) * Double(surrogate.epochs) * Double(policy.parameterCount + environment.actionCount)
+    let chunk = max(1, min(steps, 64, Int(5e7 / max(1, 4 * work))))
     // values[(t·P + probe)·N + run] for the steps of a chunk.
     let values = UnsafeMutablePointer<Double>.allocate(capacity: chunk * probeCount * runs)
     defer { values.deallocate() }
     let out = LabPointer(values)
     var step = 0
-    while step < steps {
+    while step < steps, !stopRequested() {
       let count = min(chunk, steps - step), first = step
       DispatchQueue.concurrentPerform(iterations: workers) { w in
         for i in (runs * w / workers)..<(runs * (w + 1) / workers) {

@@ -110,6 +110,15 @@ import Testing
     (["run", "--env", "maze"], "unknown environment 'maze'"),
     (["run", "--lr", "-0.1"], "learning rate must be a finite number > 0"),
     (["run", "--runs", "0"], "number of runs must be at least 1"),
+    (["run", "--env", "contextual-bandit", "--policy", "tabular"], "a tabular policy needs discrete states"),
+    (["run", "--rule", "ppo", "--epochs", "0"], "PPO needs at least 1 epoch"),
+    (["run", "--rule", "grpo", "--group", "1"], "group size ≥ 2"),
+    (["run", "--batch", "6", "--group", "4"], "must be ≥ 1 and divide the batch size"),
+    (["run", "--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'"),
+    (["run", "--policy", "mlp", "--hidden", "16,0"], "--hidden widths must be whole numbers ≥ 1"),
+    (["run", "--policy", "mlp", "--rule", "natural"], "natural gradient is implemented for tabular policies"),
+    (["run", "--schedule", "cosine", "--lr-final", "2"], "final learning-rate fraction"),
+    (["run", "--drift", "-1"], "drift must be a finite number ≥ 0"),
   ])
   func badInputGivesOneClearLine(arguments: [String], fragment: String) throws {
     let r = try Self.run(arguments)
@@ -134,9 +143,9 @@ import Testing
       return out
     }
     let logits: [Float] = [2, 1, 0.5, 0, 0, 0]
-    FileManager.default.createFile(atPath: dir + "/logits.npy", contents: npy("<f4", "(2, 3)", logits.withUnsafeBytes { Data($0) }))
+    _ = FileManager.default.createFile(atPath: dir + "/logits.npy", contents: npy("<f4", "(2, 3)", logits.withUnsafeBytes { Data($0) }))
     let tokens: [Int64] = [0, 2]
-    FileManager.default.createFile(atPath: dir + "/tokens.npy", contents: npy("<i8", "(2,)", tokens.withUnsafeBytes { Data($0) }))
+    _ = FileManager.default.createFile(atPath: dir + "/tokens.npy", contents: npy("<i8", "(2,)", tokens.withUnsafeBytes { Data($0) }))
     let r = try Self.run(["analyze", dir + "/logits.npy", dir + "/tokens.npy", "--out", dir + "/out", "--format", "jsonl", "--json"])
     #expect(r.status == 0, "\(r.stderr)")
     let summary = try Self.json(r.stdout)
@@ -148,7 +157,7 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: dir + "/out/summary.json"))
     // A truncated file: one line, non-zero exit, no output written.
     let truncated = npy("<f4", "(2, 3)", Data(count: 8))
-    FileManager.default.createFile(atPath: dir + "/short.npy", contents: truncated)
+    _ = FileManager.default.createFile(atPath: dir + "/short.npy", contents: truncated)
     let bad = try Self.run(["analyze", dir + "/short.npy", "--logits", "short", "--out", dir + "/out2"])
     #expect(bad.status != 0)
     #expect(bad.stderr.contains("truncated") && bad.stderr.split(separator: "\n").count == 1)
@@ -191,6 +200,28 @@ import Testing
     let summary = try Self.json(try String(contentsOfFile: dir + "/b/summary.json", encoding: .utf8))
     #expect(summary["interrupted"] as? Bool == true)
     #expect(summary["steps_completed"] as? Int == rows.count - 1)
+  }
+
+  /// A network policy on a contextual bandit through the general runner: the J Jᵀ columns
+  /// are filled, the summary names the runner.
+  @Test func runWithAnMLPOnAContextualBandit() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-mlp-\(getpid())").path
+    let r = try Self.run(["run", "--env", "contextual-bandit", "--dim", "4", "--arms", "3", "--policy", "mlp", "--hidden", "8,8",
+                          "--optimizer", "adam", "--lr", "0.01", "--rule", "grpo", "--group", "4", "--runs", "8", "--steps", "30",
+                          "--out", dir, "-q"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("J Jᵀ effect"))
+    let lines = try String(contentsOfFile: dir + "/series.csv", encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 31)
+    let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    let last = lines[30].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    let ratioColumn = try #require(header.firstIndex(of: "jjt_ratio_mean"))
+    let cosineColumn = try #require(header.firstIndex(of: "jjt_cosine_mean"))
+    let ratio = try #require(Double(last[ratioColumn]))
+    let cosine = try #require(Double(last[cosineColumn]))
+    #expect(ratio > 0 && cosine > -1 && cosine <= 1)
+    let summary = try Self.json(try String(contentsOfFile: dir + "/summary.json", encoding: .utf8))
+    #expect(summary["runner"] as? String == "general")
   }
 
   @Test func helpListsTheSubcommands() throws {
