@@ -4,8 +4,10 @@
 //
 // Module graph (arrows point one way):
 //
-//   SeededRandom ─┐
-//   SoftmaxCore ──┼─> LogitDynamics (umbrella, re-exports) ─> LogitDynCLI ─> logitdyn
+//   SeededRandom, SoftmaxCore (math) ─┬─> LogitKernels, TensorIO, OutputFormats
+//                                     ├─> LogitAnalysis (kernels + tensor I/O + outputs)
+//                                     └─> PGLab (the lab: environments, policies, runners)
+//   all of them ─> LogitDynamics (umbrella, re-exports) ─> LogitDynCLI ─> logitdyn
 //
 // Benchmarks live in the nested package `Benchmarks/` so their dependencies stay out of
 // the main build and CI.
