@@ -108,10 +108,10 @@ public struct LabExperiment: Sendable {
     var baseline = 0.0
     var value: [Double]
 
-    init(_ experiment: LabExperiment, index: Int) {
-      rng = Xoshiro256StarStar(seed: experiment.seed, stream: UInt64(index))
-      world = experiment.environment.makeInstance(&rng)
-      theta = experiment.policy.initialParameters(&rng)
+    init(_ experiment: LabExperiment, rng: Xoshiro256StarStar, world: any EnvironmentInstance) {
+      self.rng = rng
+      self.world = world
+      theta = experiment.policy.initialParameters(&self.rng)
       optimizerState = OptimizerState(experiment.optimizer, count: theta.count)
       value = [Double](repeating: 0, count: experiment.environment.featureCount + 1)
     }
@@ -125,7 +125,10 @@ public struct LabExperiment: Sendable {
     threads: Int, stopRequested: () -> Bool = { false }, onStep: (StepAggregate) -> Bool
   ) throws(LabError) -> [[Double]] {
     try validate()
-    let states = (0..<runs).map { Run(self, index: $0) }
+    // Run i: stream (seed, i) draws its world, then its initial parameters, then its steps.
+    var rngs = (0..<runs).map { Xoshiro256StarStar(seed: seed, stream: UInt64($0)) }
+    let worlds = EnvironmentBatch(environment, rngs: &rngs)
+    let states = (0..<runs).map { Run(self, rng: rngs[$0], world: worlds.instances[$0]) }
     let probeCount = Probe.allCases.count
     let workers = max(1, min(threads, runs))
     // Chunks of roughly 50M multiply-adds (≈ batch × epochs × (parameters + K) per run-step):
