@@ -5,8 +5,9 @@
 // Module graph (arrows point one way):
 //
 //   SeededRandom, SoftmaxCore (math) ─┬─> LogitKernels, TensorIO, OutputFormats
-//                                     ├─> LogitAnalysis (kernels + tensor I/O + outputs)
-//                                     └─> PGLab (the lab: environments, policies, runners)
+//                                     ├─> PolicyLosses (the published losses and interventions)
+//                                     ├─> LogitAnalysis (kernels + tensor I/O + outputs + losses)
+//                                     └─> PGLab (the lab: environments, policies, runners, losses)
 //   all of them ─> LogitDynamics (umbrella, re-exports) ─> LogitDynCLI ─> logitdyn
 //
 // Benchmarks live in the nested package `Benchmarks/` so their dependencies stay out of
@@ -60,23 +61,30 @@ let package = Package(
     .target(name: "TensorIO", swiftSettings: strictSwift6),
     // Fused one-pass row kernels over [tokens × vocabulary] logits (SIMD16, multi-core).
     .target(name: "LogitKernels", swiftSettings: strictSwift6 + kernelFlags),
+    // The published policy-gradient losses and entropy interventions, token for token
+    // (verl-exact: PPO-clip, dual-clip, clip-higher, Clip-Cov, KL-Cov, KL estimators, entropy
+    // bonus, top-entropy mask, STEER, GRPO/Dr. GRPO/RLOO advantages, aggregation modes).
+    .target(
+      name: "PolicyLosses",
+      dependencies: ["SoftmaxCore", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
+      swiftSettings: strictSwift6),
     // Token-level diagnostics of a logged batch: per-token kernel results, covariance,
     // Clip-Cov / KL-Cov selections, quantiles; and the writers of their outputs.
     .target(
       name: "LogitAnalysis",
-      dependencies: ["LogitKernels", "TensorIO", "SeededRandom", "OutputFormats"],
+      dependencies: ["LogitKernels", "TensorIO", "SeededRandom", "OutputFormats", "PolicyLosses"],
       swiftSettings: strictSwift6 + kernelFlags),
     // The policy-gradient lab: environments (bandits, contextual bandits), policies (tabular,
     // linear, MLP), update rules and optimisers, probes, and the runners (a vectorised one for
     // tabular bandits, a general one for everything else).
     .target(
       name: "PGLab",
-      dependencies: ["SoftmaxCore", "SeededRandom", "LogitKernels", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["SoftmaxCore", "SeededRandom", "LogitKernels", "PolicyLosses", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6 + kernelFlags),
     // Umbrella: re-exports the public modules.
     .target(
       name: "LogitDynamics",
-      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis", "OutputFormats", "PGLab"],
+      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis", "OutputFormats", "PolicyLosses", "PGLab"],
       swiftSettings: strictSwift6),
     // The command-line interface as a library, so tests can drive it in-process.
     .target(
@@ -108,12 +116,17 @@ let package = Package(
       swiftSettings: strictSwift6),
     .testTarget(
       name: "LogitAnalysisTests",
-      dependencies: ["LogitAnalysis", "LogitKernels", "TensorIO", "OutputFormats", "SoftmaxCore", "SeededRandom"],
+      dependencies: ["LogitAnalysis", "LogitKernels", "TensorIO", "OutputFormats", "SoftmaxCore", "SeededRandom", "PolicyLosses"],
       resources: [.copy("Fixtures")],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "PGLabTests",
       dependencies: ["PGLab", "SeededRandom", "SoftmaxCore"],
+      swiftSettings: strictSwift6),
+    .testTarget(
+      name: "PolicyLossesTests",
+      dependencies: ["PolicyLosses", "SeededRandom"],
+      resources: [.copy("Fixtures")],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "SeededRandomTests",

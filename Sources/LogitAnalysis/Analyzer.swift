@@ -1,5 +1,6 @@
 import LogitKernels
 import OutputFormats
+import PolicyLosses
 import TensorIO
 
 /// Options of an analysis.

@@ -3,6 +3,7 @@
 @_exported import LogitKernels
 @_exported import OutputFormats
 @_exported import PGLab
+@_exported import PolicyLosses
 @_exported import SeededRandom
 @_exported import SoftmaxCore
 @_exported import TensorIO

@@ -2,6 +2,7 @@ import Foundation
 import LogitAnalysis
 import LogitKernels
 import OutputFormats
+import PolicyLosses
 import SeededRandom
 import SoftmaxCore
 import Testing

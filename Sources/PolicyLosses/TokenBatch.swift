@@ -1,0 +1,125 @@
+import RealModule
+import SoftmaxCore
+
+/// A bad loss input, with the message shown to the user.
+public struct LossError: Error, CustomStringConvertible, Sendable, Equatable {
+  public let description: String
+  /// An error with this message.
+  public init(_ description: String) { self.description = description }
+}
+
+/// One logged batch of response tokens, `[B][L]` arrays flattened row-major (`i = b·L + t`),
+/// as the frameworks hold it: current and old log-probs of the sampled tokens, advantages, the
+/// response mask (1 = a generated token that counts), optionally the reference log-probs, the
+/// entropies, `Σπ²`, and the logits themselves (`[B][L][V]` with the sampled `labels`).
+///
+/// With logits, the log-probs, entropies and `Σπ²` are computed from `softmax(z/T)` (the
+/// trainer's view), and the loss's gradient with respect to the logits is available.
+public struct TokenBatch: Sendable {
+  /// Rows `B` (sequences) and columns `L` (positions).
+  public let rows: Int, columns: Int
+  /// `log π(a_t)` under the current policy.
+  public var logProb: [Double]
+  /// `log π_old(a_t)`.
+  public var oldLogProb: [Double]
+  /// `A_t`.
+  public var advantages: [Double]
+  /// Response mask, 0 or 1.
+  public var mask: [Double]
+  /// `log π_ref(a_t)`, for KL penalties.
+  public var refLogProb: [Double]?
+  /// `H_t` (nats), for entropy bonuses, masks and STEER.
+  public var entropy: [Double]?
+  /// `Σ_v π(v)²` per position, for the update-norm factor.
+  public var sumPiSquared: [Double]?
+  /// Logits `[B][L][V]` and the vocabulary size `V` (0 without logits).
+  public private(set) var logits: [Double]?
+  public private(set) var vocabulary = 0
+  /// Sampled token ids (with logits).
+  public private(set) var labels: [Int]?
+  /// Temperature `T` the logits are divided by.
+  public private(set) var temperature = 1.0
+
+  /// A batch from per-token arrays (each of `rows × columns` values).
+  public init(rows: Int, columns: Int, logProb: [Double], oldLogProb: [Double], advantages: [Double], mask: [Double]) {
+    self.rows = rows
+    self.columns = columns
+    self.logProb = logProb
+    self.oldLogProb = oldLogProb
+    self.advantages = advantages
+    self.mask = mask
+  }
+
+  /// A batch whose current log-probs, entropies and `Σπ²` come from logits `[B][L][V]` at
+  /// temperature `T`: `ℓ = log softmax(z/T)[label]`, `H = lse(z/T) − Σ p z/T`, `C = Σ p²`.
+  /// A `−inf` logit is a token of probability 0 and contributes 0 to `H` (verl's formula gives
+  /// NaN there).
+  public init(rows: Int, columns: Int, logits: [Double], vocabulary: Int, labels: [Int], temperature: Double = 1,
+              oldLogProb: [Double], advantages: [Double], mask: [Double]) throws(LossError) {
+    guard vocabulary >= 1, logits.count == rows * columns * vocabulary else {
+      throw LossError("logits hold \(logits.count) values, expected \(rows)×\(columns)×\(vocabulary)")
+    }
+    guard labels.count == rows * columns else { throw LossError("labels hold \(labels.count) values, expected \(rows)×\(columns)") }
+    guard temperature > 0, temperature.isFinite else { throw LossError("the temperature must be a finite number > 0, got \(temperature)") }
+    var logProb = [Double](repeating: 0, count: rows * columns)
+    var entropy = logProb, collision = logProb
+    for i in 0..<(rows * columns) {
+      let label = labels[i]
+      let row = Array(logits[(i * vocabulary)..<((i + 1) * vocabulary)])
+      guard mask[i] != 0 || row.allSatisfy({ !$0.isNaN }) else {
+        logProb[i] = .nan; entropy[i] = .nan; collision[i] = .nan
+        continue
+      }
+      guard label >= 0, label < vocabulary else {
+        if mask[i] == 0 { logProb[i] = .nan; entropy[i] = .nan; collision[i] = .nan; continue }
+        throw LossError("label \(label) at row \(i / columns), position \(i % columns) is outside the vocabulary of \(vocabulary)")
+      }
+      guard row.contains(where: { $0 > -.infinity }), row.allSatisfy({ !$0.isNaN && $0 < .infinity }) else {
+        if mask[i] == 0 { logProb[i] = .nan; entropy[i] = .nan; collision[i] = .nan; continue }
+        throw LossError("the logits at row \(i / columns), position \(i % columns) are not finite (NaN, +inf, or all -inf)")
+      }
+      let d = SoftmaxDistribution<Double>(logits: row, temperature: temperature)
+      logProb[i] = d.logProbabilities[label]
+      entropy[i] = d.entropy
+      collision[i] = d.collisionProbability
+    }
+    self.init(rows: rows, columns: columns, logProb: logProb, oldLogProb: oldLogProb, advantages: advantages, mask: mask)
+    self.entropy = entropy
+    self.sumPiSquared = collision
+    self.logits = logits
+    self.vocabulary = vocabulary
+    self.labels = labels
+    self.temperature = temperature
+  }
+
+  /// Number of positions `B·L`.
+  public var count: Int { rows * columns }
+
+  /// Number of valid tokens `N = Σ m`.
+  public var validCount: Int { mask.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
+
+  /// Checks shapes, the mask, and the values at valid positions (padded positions may hold
+  /// anything, as in the frameworks' tensors).
+  public func validate() throws(LossError) {
+    guard rows >= 1, columns >= 1 else { throw LossError("the batch is empty (\(rows)×\(columns))") }
+    let n = count
+    func check(_ name: String, _ values: [Double]?) throws(LossError) {
+      guard let values else { return }
+      guard values.count == n else { throw LossError("\(name) has \(values.count) values, expected \(rows)×\(columns) = \(n)") }
+      for i in 0..<n where mask[i] != 0 && !values[i].isFinite {
+        throw LossError("\(name) at row \(i / columns), position \(i % columns) is \(values[i]) (a valid token)")
+      }
+    }
+    guard mask.count == n else { throw LossError("response_mask has \(mask.count) values, expected \(rows)×\(columns) = \(n)") }
+    for (i, m) in mask.enumerated() where m != 0 && m != 1 {
+      throw LossError("response_mask at row \(i / columns), position \(i % columns) is \(m); it must be 0 or 1")
+    }
+    guard validCount > 0 else { throw LossError("response_mask has no valid token: there is nothing to average") }
+    try check("log_prob", logProb)
+    try check("old_log_prob", oldLogProb)
+    try check("advantages", advantages)
+    try check("ref_log_prob", refLogProb)
+    try check("entropy", entropy)
+    try check("sum_pi_squared", sumPiSquared)
+  }
+}
