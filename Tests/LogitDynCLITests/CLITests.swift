@@ -224,6 +224,54 @@ import Testing
     #expect(summary["runner"] as? String == "general")
   }
 
+  /// `logitdyn loss` on a small hand-made batch: the loss, its gradient and the metrics agree
+  /// with a computation by hand; the output file is written whole.
+  @Test func lossReplaysABatch() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-loss-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    // Row 0: two valid tokens; row 1: one valid token and a padded one holding junk ("nan").
+    let batch = """
+      {"log_prob": [[-1.0, -0.5], [-0.5, "nan"]], "old_log_prob": [[-1.1, -0.5], [-1.0, 0.0]],
+       "advantages": [[1.0, -2.0], [0.5, 0.0]], "response_mask": [[1, 1], [1, 0]]}
+      """
+    _ = FileManager.default.createFile(atPath: dir + "/batch.json", contents: Data(batch.utf8))
+    let r = try Self.run(["loss", dir + "/batch.json", "--loss", "ppo", "--json", "--out", dir + "/result.json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let d = try Self.json(r.stdout)
+    // Token 0: r = e^0.1 = 1.105 < 1.2, loss −A r; token 1: r = 1, loss 2; token 2: r = e^0.5 =
+    // 1.65 > 1.2 with A > 0: the clipped term −A·1.2 is the larger, loss −0.6, zero gradient.
+    let r0 = Foundation.exp(0.1)
+    let want = (-r0 + 2 - 0.5 * 1.2) / 3
+    #expect(abs((d["loss"] as? Double ?? .nan) - want) < 1e-14)
+    let grad = try #require(d["grad_log_prob"] as? [[Double]])
+    #expect(abs(grad[0][0] - (-r0 / 3)) < 1e-14 && abs(grad[0][1] - (2.0 / 3)) < 1e-14 && grad[1][0] == 0 && grad[1][1] == 0)
+    #expect(abs((d["pg_clipfrac"] as? Double ?? .nan) - 1.0 / 3) < 1e-8)
+    #expect(FileManager.default.contents(atPath: dir + "/result.json") == Data((r.stdout).utf8))
+    let text = try Self.run(["loss", dir + "/batch.json", "--loss", "kl_cov", "--set", "kl_cov_ratio=0.5", "--set", "ppo_kl_coef=1"])
+    #expect(text.status == 0 && text.stdout.contains("ppo_kl") && text.stdout.contains("selected     1 tokens"), "\(text.stdout)\(text.stderr)")
+    for (arguments, fragment) in [
+      (["loss", dir + "/batch.json", "--loss", "grpo-x"], "unknown loss 'grpo-x'"),
+      (["loss", dir + "/batch.json", "--set", "clip_ratio_c=0.5"], "clip_ratio_c must be > 1"),
+      (["loss", dir + "/batch.json", "--set", "nonsense=1"], "unknown parameter 'nonsense'"),
+      (["loss", dir + "/batch.json", "--set", "loss_agg_mode=mean"], "unknown loss_agg_mode 'mean'"),
+      (["loss", dir + "/missing.json"], "no such file"),
+    ] {
+      let bad = try Self.run(arguments)
+      #expect(bad.status != 0 && bad.stderr.contains(fragment) && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+    }
+    for (content, fragment) in [
+      (#"{"log_prob": [[-1.0]], "old_log_prob": [[-1.0]], "advantages": [[1.0]], "response_mask": [[0]]}"#, "no valid token"),
+      (#"{"log_prob": [[-1.0, -1.0]], "old_log_prob": [[-1.0]], "advantages": [[1.0]], "response_mask": [[1]]}"#, "log_prob has shape [1, 2]"),
+      (#"{"log_prob": [["nan"]], "old_log_prob": [[-1.0]], "advantages": [[1.0]], "response_mask": [[1]]}"#, "log_prob at row 0, position 0 is nan"),
+      (#"{"log_prob": [[-1.0]], "advantages": [[1.0]], "response_mask": [[1]]}"#, "no 'old_log_prob'"),
+      (#"{"log_prob": [[-1.0]], "old_log_prob": [[-1.0], [2]], "#, "not valid JSON"),
+    ] {
+      _ = FileManager.default.createFile(atPath: dir + "/bad.json", contents: Data(content.utf8))
+      let bad = try Self.run(["loss", dir + "/bad.json"])
+      #expect(bad.status != 0 && bad.stderr.contains(fragment) && bad.stderr.split(separator: "\n").count == 1, "\(content): \(bad.stderr)")
+    }
+  }
+
   @Test func helpListsTheSubcommands() throws {
     let r = try Self.run(["--help"])
     #expect(r.status == 0)
