@@ -54,7 +54,7 @@ struct LossCommand: ParsableCommand {
   ]
 
   /// The `--set` pairs, checked.
-  func parameters() throws -> [String: String] {
+  static func parameters(_ settings: [String]) throws -> [String: String] {
     var result: [String: String] = [:]
     for item in settings {
       guard let eq = item.firstIndex(of: "="), eq != item.startIndex else { throw CLIError("--set expects key=value, got '\(item)'") }
@@ -149,7 +149,7 @@ struct LossCommand: ParsableCommand {
   }
 
   func run() throws {
-    let p = try parameters()
+    let p = try Self.parameters(settings)
     let policyLoss = try Self.makeLoss(name: loss, parameters: p)
     let temperature = Double(p["temperature"] ?? "1") ?? .nan
     guard temperature > 0, temperature.isFinite else { throw CLIError("temperature must be a finite number > 0, got '\(p["temperature"]!)'") }

@@ -54,6 +54,10 @@ struct RunCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "PPO/GRPO clip range ε (low side).") var clip: Double = 0.2
   @Option(name: .customLong("clip-high"), parsing: .unconditional, help: "PPO/GRPO clip range on the high side (clip-higher; default: --clip).") var clipHigh: Double?
   @Flag(name: .customLong("no-std"), help: "GRPO: centre advantages without dividing by the group std (Dr. GRPO).") var noStd = false
+  @Option(help: "A loss of `logitdyn loss` (vanilla, dapo, reinforce, clip_cov, kl_cov, steer) as the surrogate, with --set parameters and interventions; each sample is a one-token response.")
+  var loss: String?
+  @Option(name: .customLong("set"), parsing: .singleValue, help: ArgumentHelp("A loss parameter, key=value (repeatable; see logitdyn loss --help).", valueName: "key=value"))
+  var settings: [String] = []
   @Option(help: "Optimiser: sgd or adam.") var optimizer: String = "sgd"
   @Option(name: .customLong("lr"), parsing: .unconditional, help: "Step size η > 0.") var learningRate: Double = 0.1
   @Option(help: "Learning-rate schedule: constant, linear, cosine, inverse-sqrt.") var schedule: String = "constant"
@@ -125,7 +129,7 @@ struct RunCommand: ParsableCommand {
     do { try environment.validate() } catch { throw CLIError("\(error)") }
 
     // The vectorised runner when it applies.
-    if let banditSpec, policy == "tabular", let simple = UpdateRule(name: rule, baselineRate: baselineRate),
+    if let banditSpec, policy == "tabular", loss == nil, let simple = UpdateRule(name: rule, baselineRate: baselineRate),
       batchSize == 1, groupSize == 1, opt == .sgd, lrSchedule == LearningRateSchedule(), baseline == nil || baseline == (simple == .reinforce ? "none" : "running-mean") || !simple.isSampled
     {
       var e = BanditExperiment(bandit: banditSpec, rule: simple, learningRate: learningRate, runs: runs, steps: steps, seed: seed)
@@ -166,13 +170,19 @@ struct RunCommand: ParsableCommand {
     default: e.advantage = .reward
     }
     if isGRPO { e.advantage = .groupNormalized(scaleByStd: !noStd, epsilon: 1e-6) }
-    if rule == "ppo" || isGRPO {
+    if let loss {
+      guard !["expected", "natural"].contains(rule) else { throw CLIError("--loss needs a sampled rule, not \(rule)") }
+      let parameters = try LossCommand.parameters(settings)
+      e.surrogate = .tokenLoss(try LossCommand.makeLoss(name: loss, parameters: parameters), epochs: epochs ?? 1)
+    } else if !settings.isEmpty {
+      throw CLIError("--set applies to a --loss")
+    } else if rule == "ppo" || isGRPO {
       e.surrogate = .ppoClip(epochs: epochs ?? (isGRPO ? 1 : 4), clipLow: clip, clipHigh: clipHigh ?? clip)
     } else if epochs != nil || clipHigh != nil {
       throw CLIError("--epochs and --clip-high apply to the ppo and grpo rules")
     }
     do { try e.validate() } catch { throw CLIError("\(error)") }
-    let text = "\(policy)\(policy == "mlp" ? " \(hidden) \(activation)" : ""), \(rule), \(optimizer), B = \(batchSize)\(groupSize > 1 ? ", G = \(groupSize)" : "")"
+    let text = "\(policy)\(policy == "mlp" ? " \(hidden) \(activation)" : ""), \(rule)\(loss.map { ", loss \($0)" } ?? ""), \(optimizer), B = \(batchSize)\(groupSize > 1 ? ", G = \(groupSize)" : "")"
     return Plan(vectorised: false, description: text) { threads, stop, onStep throws(LabError) in
       try e.run(threads: threads, stopRequested: stop, onStep: onStep)
     }

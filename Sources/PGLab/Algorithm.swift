@@ -1,3 +1,5 @@
+import PolicyLosses
+
 /// How a run estimates the gradient of expected reward with respect to its logits.
 ///
 /// - `sampled`: from sampled actions and rewards, `v = A (e_a − p)` per sample (score function);
@@ -46,13 +48,22 @@ public enum AdvantageEstimator: Sendable, Equatable {
 ///   `ρ = π(a)/π_old(a)`; its logit gradient is `ρA(e_a − p)` where the minimum is the
 ///   unclipped term and 0 where the clip is active (`A > 0, ρ > 1 + ε_high` or
 ///   `A < 0, ρ < 1 − ε_low`). `ε_high > ε_low` is DAPO's clip-higher.
+/// - `tokenLoss(loss, epochs)`: any loss of the `PolicyLosses` module (PPO with dual-clip and
+///   clamp, Clip-Cov, KL-Cov, entropy bonus, KL to the initial policy, top-entropy mask, STEER,
+///   normalised step, `(1 − p_c)` clamp …), `epochs` optimiser steps per batch; each sample is
+///   a one-token response (rows = samples, columns = 1) whose logits are its context's, so the
+///   loss's logit gradient drives the step. The reference policy of a KL penalty is the run's
+///   initial policy.
 public enum Surrogate: Sendable, Equatable {
   case policyGradient
   case ppoClip(epochs: Int, clipLow: Double, clipHigh: Double)
+  case tokenLoss(PolicyLoss, epochs: Int)
 
   /// Number of optimiser steps per batch.
   public var epochs: Int {
-    if case .ppoClip(let e, _, _) = self { return e }
-    return 1
+    switch self {
+    case .policyGradient: return 1
+    case .ppoClip(let e, _, _), .tokenLoss(_, let e): return e
+    }
   }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import RealModule
 import SeededRandom
+import PolicyLosses
 import SoftmaxCore
 
 /// N independent runs of any policy in any environment under any estimator, advantage,
@@ -50,6 +51,9 @@ public struct LabExperiment: Sendable {
   public var seed: UInt64
   /// Whether steps report 10/50/90% quantiles over runs.
   public var quantiles = true
+  /// With a `tokenLoss` surrogate: an adaptive entropy coefficient added to the loss's own
+  /// (per run, updated after every optimiser step).
+  public var adaptiveEntropy: AdaptiveEntropyCoefficient?
 
   /// An experiment; the other settings keep their defaults (sampled REINFORCE, SGD, constant
   /// rate, batches of one).
@@ -89,6 +93,16 @@ public struct LabExperiment: Sendable {
         throw LabError("PPO clip ranges must satisfy 0 < ε_low < 1 and ε_high > 0, got \(low), \(high)")
       }
     }
+    if case .tokenLoss(let loss, let epochs) = surrogate {
+      guard epochs >= 1 else { throw LabError("a loss needs at least 1 epoch, got \(epochs)") }
+      do { try loss.validate() } catch { throw LabError("\(error)") }
+      if case .groupNormalized = advantage {} else if loss.topEntropyRatio != nil, batchSize < 2 {
+        throw LabError("the top-entropy mask needs a batch of more than one sample")
+      }
+    } else if adaptiveEntropy != nil {
+      throw LabError("the adaptive entropy coefficient applies to a loss (tokenLoss surrogate)")
+    }
+    if let a = adaptiveEntropy { do { try a.validate() } catch { throw LabError("\(error)") } }
     if estimator != .sampled {
       guard surrogate == .policyGradient else { throw LabError("the \(estimator.rawValue) gradient has no PPO surrogate (it samples nothing)") }
     }
@@ -107,11 +121,18 @@ public struct LabExperiment: Sendable {
     var optimizerState: OptimizerState
     var baseline = 0.0
     var value: [Double]
+    /// The initial parameters: the reference policy of a KL penalty.
+    let reference: [Double]
+    var adaptiveEntropy: AdaptiveEntropyCoefficient?
+    /// Why the run stopped, if its loss failed.
+    var failure: String?
 
     init(_ experiment: LabExperiment, rng: Xoshiro256StarStar, world: any EnvironmentInstance) {
       self.rng = rng
       self.world = world
       theta = experiment.policy.initialParameters(&self.rng)
+      reference = theta
+      adaptiveEntropy = experiment.adaptiveEntropy
       optimizerState = OptimizerState(experiment.optimizer, count: theta.count)
       value = [Double](repeating: 0, count: experiment.environment.featureCount + 1)
     }
@@ -145,11 +166,18 @@ public struct LabExperiment: Sendable {
       DispatchQueue.concurrentPerform(iterations: workers) { w in
         for i in (runs * w / workers)..<(runs * (w + 1) / workers) {
           for t in 0..<count {
-            let probes = self.step(states[i], step: first + t)
-            for q in 0..<probeCount { out.p[(t * probeCount + q) * runs + i] = probes[q] }
+            do {
+              let probes = try self.step(states[i], step: first + t)
+              for q in 0..<probeCount { out.p[(t * probeCount + q) * runs + i] = probes[q] }
+            } catch {
+              states[i].failure = "run \(i), step \(first + t): \(error)"
+              break
+            }
           }
         }
       }
+      // A loss that failed (a non-finite value): report the first run's failure, in run order.
+      if let failure = states.lazy.compactMap(\.failure).first { throw LabError(failure) }
       for t in 0..<count {
         let columns = (0..<probeCount).map { q in Array(UnsafeBufferPointer(start: values + (t * probeCount + q) * runs, count: runs)) }
         if !onStep(StepAggregate(step: first + t, values: columns, quantiles: quantiles)) { return states.map(\.theta) }
@@ -165,7 +193,7 @@ public struct LabExperiment: Sendable {
   }
 
   /// Advances one run by one step and returns its probe values (indexed by `Probe.rawValue`).
-  func step(_ run: Run, step t: Int) -> [Double] {
+  func step(_ run: Run, step t: Int) throws(LossError) -> [Double] {
     let k = environment.actionCount
     let rate = learningRate * schedule.factor(step: t, of: steps)
     let contextCount = estimator == .sampled ? batchSize / groupSize : batchSize
@@ -234,6 +262,29 @@ public struct LabExperiment: Sendable {
       var v = [[Double]](repeating: [Double](repeating: 0, count: k), count: contexts.count)
       switch estimator {
       case .sampled:
+        if case .tokenLoss(var loss, _) = surrogate {
+          // Each sample a one-token response with its context's logits; v = −∂loss/∂z.
+          if let adaptive = run.adaptiveEntropy {
+            let meanEntropy = samples.reduce(0.0) { $0 + current[$1.context].entropy } / Double(samples.count)
+            loss.entropyCoefficient += adaptive.coefficient(meanEntropy: meanEntropy)
+          }
+          let n = samples.count
+          var batch = try TokenBatch(
+            rows: n, columns: 1, logits: samples.flatMap { current[$0.context].logits }, vocabulary: k,
+            labels: samples.map(\.action), oldLogProb: samples.map(\.oldLogProbability),
+            advantages: samples.map(\.advantage), mask: [Double](repeating: 1, count: n))
+          if loss.klPenalty != nil {
+            batch.refLogProb = samples.map { s in
+              SoftmaxDistribution<Double>(logits: policy.logits(run.reference, contexts[s.context])).logProbabilities[s.action]
+            }
+          }
+          let result = try loss.evaluate(batch)
+          let g = result.gradLogits ?? []
+          for (b, s) in samples.enumerated() {
+            for j in 0..<k { v[s.context][j] -= g[b * k + j] }
+          }
+          break
+        }
         let scale = 1 / Double(samples.count)
         for s in samples {
           let p = current[s.context]
@@ -261,6 +312,10 @@ public struct LabExperiment: Sendable {
         if sameAsProbe[c] { for j in 0..<k { predicted[j] += rate * v[c][j] } }
       }
       run.optimizerState.step(optimizer, theta: &run.theta, gradient: gradient, rate: rate, applied: &applied)
+      if run.adaptiveEntropy != nil, !samples.isEmpty {
+        let meanEntropy = samples.reduce(0.0) { $0 + current[$1.context].entropy } / Double(samples.count)
+        run.adaptiveEntropy!.update(meanEntropy: meanEntropy)
+      }
     }
     run.world.endStep(&run.rng)
 

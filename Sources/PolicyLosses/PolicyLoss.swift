@@ -141,7 +141,7 @@ public struct LossResult: Sendable {
 ///   token's logit step has the same norm;
 /// - the `(1 − p_c)` clamp ablation of seed 002 (experiment 2): the chosen logit's gradient
 ///   factor `1 − p_c` replaced by 1 (needs logits).
-public struct PolicyLoss: Sendable {
+public struct PolicyLoss: Sendable, Equatable {
   public var surrogate: SurrogateLoss
   public var aggregation: Aggregation
   public var entropyCoefficient = 0.0
