@@ -133,3 +133,23 @@ public struct BatchAnalysis: Sendable {
     (0..<batch.rows).filter { table.valid[$0] }.map(f)
   }
 }
+
+extension BatchAnalysis {
+  /// The analysed batch as a ``TokenBatch`` for a policy loss (`[B][L]`; one row per sequence):
+  /// the kernel's chosen-token log-probs, entropies and `Σπ²` (at the analysis temperature; the
+  /// kernel's accuracy, ~1e-6 relative), the old log-probs when given (otherwise the current
+  /// ones: an on-policy replay), the advantages and the validity mask (mask and finite logits).
+  ///
+  /// - Throws: ``LossError`` when the batch has no sampled tokens or no advantages.
+  public func tokenBatch() throws(LossError) -> TokenBatch {
+    guard batch.tokens != nil else { throw LossError("a loss needs the sampled tokens (--tokens)") }
+    guard let advantages = batch.advantages else { throw LossError("a loss needs the advantages (--advantages)") }
+    let logProb = table.rows.map(\.chosenLogProb)
+    var tokens = TokenBatch(rows: batch.batch, columns: batch.length, logProb: logProb,
+                            oldLogProb: batch.oldLogProbs ?? logProb, advantages: advantages,
+                            mask: table.valid.map { $0 ? 1 : 0 })
+    tokens.entropy = table.rows.map(\.entropy)
+    tokens.sumPiSquared = table.rows.map(\.collision)
+    return tokens
+  }
+}

@@ -58,6 +58,10 @@ struct AnalyzeCommand: ParsableCommand {
   var clipRatioHigh: Double = 0.2
   @Option(help: "Seed of Clip-Cov's random draw.") var seed: UInt64 = 0
 
+  @Option(help: "Also replay the batch through a loss of `logitdyn loss` (vanilla, dapo, reinforce, clip_cov, kl_cov, steer); writes DIR/loss.json.")
+  var loss: String?
+  @Option(name: .customLong("set"), parsing: .singleValue, help: ArgumentHelp("A loss parameter, key=value (repeatable; see logitdyn loss --help).", valueName: "key=value"))
+  var settings: [String] = []
   @Flag(help: "Print the summary as JSON.") var json = false
   @Flag(name: .shortAndLong, help: "No progress display.") var quiet = false
 
@@ -106,6 +110,9 @@ struct AnalyzeCommand: ParsableCommand {
     options.clipRatioHigh = clipRatioHigh
     options.seed = seed
 
+    let policyLoss = try loss.map { try LossCommand.makeLoss(name: $0, parameters: try LossCommand.parameters(settings)) }
+    if loss == nil, !settings.isEmpty { throw CLIError("--set applies to a --loss") }
+
     if let out {
       var isDir: ObjCBool = false
       if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
@@ -127,19 +134,40 @@ struct AnalyzeCommand: ParsableCommand {
     }
     progress.finish()
 
+    // The loss replay on the kernel's per-token values.
+    var lossDocument: JSONValue?, lossText = ""
+    if let policyLoss, let name = loss {
+      do {
+        let tokens = try analysis.tokenBatch()
+        let result = try policyLoss.evaluate(tokens)
+        lossDocument = LossCommand.document(result, tokens)
+        lossText = "\nloss       \(name): \(formatNumber(result.loss, digits: 8))"
+          + result.metrics.map { ", \($0.0) \(formatNumber($0.1, digits: 4))" }.joined()
+          + (result.selectedMask.contains(1) ? ", \(Int(result.selectedMask.reduce(0, +))) tokens selected" : "")
+      } catch {
+        throw CLIError("\(error)")
+      }
+    }
+
     if let out {
       do {
         try analysis.writeTokens(to: out + "/tokens.\(format.rawValue)", format: format)
         try AtomicFileWriter.write(Data((analysis.summaryJSON.rendered() + "\n").utf8), to: out + "/summary.json")
+        if let lossDocument { try AtomicFileWriter.write(Data((lossDocument.rendered() + "\n").utf8), to: out + "/loss.json") }
       } catch {
         throw CLIError("\(error)")
       }
     }
     if json {
-      print(analysis.summaryJSON.rendered())
+      if let lossDocument, case .object(var fields) = analysis.summaryJSON {
+        fields.append(("loss", lossDocument))
+        print(JSONValue.object(fields).rendered())
+      } else {
+        print(analysis.summaryJSON.rendered())
+      }
     } else {
-      print(analysis.summaryText)
-      if let out { print("wrote      \(out)/tokens.\(format.rawValue), \(out)/summary.json") }
+      print(analysis.summaryText + lossText)
+      if let out { print("wrote      \(out)/tokens.\(format.rawValue), \(out)/summary.json\(lossDocument == nil ? "" : ", \(out)/loss.json")") }
     }
   }
 }

@@ -155,6 +155,19 @@ import Testing
     let second = try Self.json(String(lines[1]))
     #expect(abs((second["entropy"] as? Double ?? 0) - Foundation.log(3.0)) < 1e-6)
     #expect(FileManager.default.fileExists(atPath: dir + "/out/summary.json"))
+    // The same batch replayed through a loss: with advantages (+1, −1), on-policy (r = 1), the
+    // REINFORCE loss (seq-mean-token-sum; [T, V] logits are one sequence) is −(A₀ℓ₀ + A₁ℓ₁).
+    let advantages: [Double] = [1, -1]
+    _ = FileManager.default.createFile(atPath: dir + "/advantages.npy", contents: npy("<f8", "(2,)", advantages.withUnsafeBytes { Data($0) }))
+    let withLoss = try Self.run(["analyze", dir + "/logits.npy", dir + "/tokens.npy", dir + "/advantages.npy", "--out", dir + "/out3",
+                                 "--loss", "reinforce", "-q"])
+    #expect(withLoss.status == 0, "\(withLoss.stderr)")
+    #expect(withLoss.stdout.contains("loss       reinforce"))
+    let lossJSON = try Self.json(try String(contentsOfFile: dir + "/out3/loss.json", encoding: .utf8))
+    let l0 = 2 - Foundation.log(Foundation.exp(2) + Foundation.exp(1) + Foundation.exp(0.5)), l1 = -Foundation.log(3.0)
+    #expect(abs((lossJSON["loss"] as? Double ?? .nan) - (-(l0 - l1))) < 1e-6)
+    let noAdvantages = try Self.run(["analyze", dir + "/logits.npy", dir + "/tokens.npy", "--loss", "vanilla", "-q"])
+    #expect(noAdvantages.status != 0 && noAdvantages.stderr.contains("needs the advantages"))
     // A truncated file: one line, non-zero exit, no output written.
     let truncated = npy("<f4", "(2, 3)", Data(count: 8))
     _ = FileManager.default.createFile(atPath: dir + "/short.npy", contents: truncated)
