@@ -45,6 +45,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
   ],
   targets: [
     // Seeded, splittable random streams (xoshiro256**, SplitMix64 seeding).
@@ -92,6 +93,7 @@ let package = Package(
       dependencies: [
         "LogitDynamics",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "TOMLKit", package: "TOMLKit"),
       ],
       swiftSettings: strictSwift6),
     .executableTarget(name: "logitdyn", dependencies: ["LogitDynCLI"], swiftSettings: strictSwift6),

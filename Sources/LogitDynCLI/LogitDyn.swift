@@ -23,7 +23,8 @@ public struct LogitDyn: ParsableCommand {
   /// `--version` print as usual.
   public static func runMain(_ arguments: [String]? = nil) -> Never {
     do {
-      var command = try parseAsRoot(arguments)
+      let expanded = try ConfigFile.expand(arguments ?? Array(CommandLine.arguments.dropFirst()))
+      var command = try parseAsRoot(expanded)
       try command.run()
       Foundation.exit(0)
     } catch {

@@ -45,6 +45,8 @@ struct LossCommand: ParsableCommand {
   var settings: [String] = []
   @Flag(help: "Print the full result as JSON.") var json = false
   @Option(help: ArgumentHelp("Write the JSON result to this file.", valueName: "file")) var out: String?
+  @Option(help: ArgumentHelp("A TOML file of options (keys are option names; a [loss] table holds name and --set parameters); the command line's own options win.", valueName: "file.toml"))
+  var config: String?
 
   static let knownKeys: Set<String> = [
     "clip_ratio", "clip_ratio_low", "clip_ratio_high", "clip_ratio_c", "log_ratio_clamp", "loss_agg_mode", "dp_size",

@@ -70,6 +70,8 @@ struct RunCommand: ParsableCommand {
   @Flag(name: .customLong("no-quantiles"), help: "Report means and maxima only (no per-step sort over runs).") var noQuantiles = false
   @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var out: String?
   @Flag(name: .shortAndLong, help: "No progress display.") var quiet = false
+  @Option(help: ArgumentHelp("A TOML file of options (keys are option names; a [loss] table holds name and --set parameters); the command line's own options win.", valueName: "file.toml"))
+  var config: String?
 
   /// Either runner, behind one call.
   struct Plan {

@@ -285,6 +285,44 @@ import Testing
     }
   }
 
+  /// A TOML config file is a saved command line; the command line's own options win.
+  @Test func configFiles() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-config-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let config = """
+      # A GRPO run of an MLP with KL-Cov.
+      env = "contextual-bandit"
+      dim = 4
+      arms = 3
+      policy = "mlp"
+      hidden = [8, 8]
+      rule = "grpo"
+      group = 4
+      epochs = 2
+      optimizer = "adam"
+      lr = 0.01
+      runs = 8
+      steps = 30
+      quiet = true
+
+      [loss]
+      name = "kl_cov"
+      kl_cov_ratio = 0.25
+      ppo_kl_coef = 1.0
+      """
+    _ = FileManager.default.createFile(atPath: dir + "/run.toml", contents: Data(config.utf8))
+    let r = try Self.run(["run", "--config", dir + "/run.toml", "--steps", "12", "--out", dir + "/out"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("mlp 8,8 tanh, grpo, loss kl_cov, adam, B = 4, G = 4"), "\(r.stdout)")
+    let lines = try String(contentsOfFile: dir + "/out/series.csv", encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 13)
+    _ = FileManager.default.createFile(atPath: dir + "/bad.toml", contents: Data("arms = \n".utf8))
+    let bad = try Self.run(["run", "--config", dir + "/bad.toml"])
+    #expect(bad.status != 0 && bad.stderr.contains("bad.toml:1:") && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+    let unknown = try Self.run(["run", "--config", dir + "/missing.toml"])
+    #expect(unknown.status != 0 && unknown.stderr.contains("cannot read the config file"))
+  }
+
   @Test func helpListsTheSubcommands() throws {
     let r = try Self.run(["--help"])
     #expect(r.status == 0)
