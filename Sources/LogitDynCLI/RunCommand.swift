@@ -45,7 +45,7 @@ struct RunCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: ArgumentHelp("MLP hidden widths.", valueName: "w1,w2,...")) var hidden: String = "64"
   @Option(help: "MLP activation: tanh or relu.") var activation: String = "tanh"
   @Option(help: "Update rule: reinforce, reinforce-baseline, expected, natural, ppo, grpo.") var rule: String = "reinforce-baseline"
-  @Option(help: "Baseline of sampled rules: none, running-mean, learned (default: running-mean for reinforce-baseline and ppo, none for reinforce).")
+  @Option(help: "Baseline of sampled rules: none, running-mean, learned, rloo (leave-one-out within a group; default: running-mean for reinforce-baseline and ppo, none for reinforce).")
   var baseline: String?
   @Option(name: .customLong("baseline-rate"), parsing: .unconditional, help: "Rate of the running-mean or learned baseline.") var baselineRate: Double = 0.01
   @Option(help: "Samples per step B (default 1; grpo: the group size).") var batch: Int?
@@ -58,6 +58,10 @@ struct RunCommand: ParsableCommand {
   var loss: String?
   @Option(name: .customLong("set"), parsing: .singleValue, help: ArgumentHelp("A loss parameter, key=value (repeatable; see logitdyn loss --help).", valueName: "key=value"))
   var settings: [String] = []
+  @Option(name: .customLong("adaptive-entropy"), parsing: .unconditional, help: ArgumentHelp("With --loss: an adaptive entropy bonus (Skywork-OR1/TRL) holding the entropy near this target (nats).", valueName: "target"))
+  var adaptiveEntropyTarget: Double?
+  @Option(name: .customLong("adaptive-entropy-delta"), parsing: .unconditional, help: "Step δ of the adaptive entropy coefficient.")
+  var adaptiveEntropyDelta: Double = 0.005
   @Option(help: "Optimiser: sgd or adam.") var optimizer: String = "sgd"
   @Option(name: .customLong("lr"), parsing: .unconditional, help: "Step size η > 0.") var learningRate: Double = 0.1
   @Option(help: "Learning-rate schedule: constant, linear, cosine, inverse-sqrt.") var schedule: String = "constant"
@@ -105,8 +109,8 @@ struct RunCommand: ParsableCommand {
       throw CLIError("unknown schedule '\(schedule)' (available: \(LearningRateSchedule.names.joined(separator: ", ")))")
     }
     if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
-    if let baseline, !["none", "running-mean", "learned"].contains(baseline) {
-      throw CLIError("unknown baseline '\(baseline)' (available: none, running-mean, learned)")
+    if let baseline, !["none", "running-mean", "learned", "rloo"].contains(baseline) {
+      throw CLIError("unknown baseline '\(baseline)' (available: none, running-mean, learned, rloo)")
     }
     let isGRPO = rule == "grpo"
     let groupSize = group ?? (isGRPO ? 8 : 1)
@@ -169,6 +173,7 @@ struct RunCommand: ParsableCommand {
     switch baselineName {
     case "running-mean": e.advantage = .runningMean(rate: baselineRate)
     case "learned": e.advantage = .learned(rate: baselineRate)
+    case "rloo": e.advantage = .leaveOneOut
     default: e.advantage = .reward
     }
     if isGRPO { e.advantage = .groupNormalized(scaleByStd: !noStd, epsilon: 1e-6) }
@@ -176,8 +181,11 @@ struct RunCommand: ParsableCommand {
       guard !["expected", "natural"].contains(rule) else { throw CLIError("--loss needs a sampled rule, not \(rule)") }
       let parameters = try LossCommand.parameters(settings)
       e.surrogate = .tokenLoss(try LossCommand.makeLoss(name: loss, parameters: parameters), epochs: epochs ?? 1)
-    } else if !settings.isEmpty {
-      throw CLIError("--set applies to a --loss")
+      if let target = adaptiveEntropyTarget {
+        e.adaptiveEntropy = AdaptiveEntropyCoefficient(value: 0, delta: adaptiveEntropyDelta, target: target)
+      }
+    } else if !settings.isEmpty || adaptiveEntropyTarget != nil {
+      throw CLIError("--set and --adaptive-entropy apply to a --loss")
     } else if rule == "ppo" || isGRPO {
       e.surrogate = .ppoClip(epochs: epochs ?? (isGRPO ? 1 : 4), clipLow: clip, clipHigh: clipHigh ?? clip)
     } else if epochs != nil || clipHigh != nil {

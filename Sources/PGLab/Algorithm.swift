@@ -18,6 +18,7 @@ public enum GradientEstimator: String, Sendable, Equatable, CaseIterable {
 ///   (for a batch of 1, the running mean of `shared/bench/bandit_pg.py`);
 /// - `learned(rate)`: `A = r − V(x)` with a linear value `V(x) = wᵀ(x, 1)` trained by one SGD
 ///   step per batch on `½ mean (r − V)²`: `w ← w + rate · mean((r − V)(x, 1))`;
+/// - `leaveOneOut`: RLOO, per group of samples of one context, `A = r − mean of the others`;
 /// - `groupNormalized(scaleByStd, epsilon)`: GRPO, per group of samples of one context,
 ///   `A = (r − mean_g r) / (std_g r + ε)` with the unbiased std (as verl, `ε = 1e-6`), or
 ///   `A = r − mean_g r` without the scaling (Dr. GRPO).
@@ -26,6 +27,7 @@ public enum AdvantageEstimator: Sendable, Equatable {
   case runningMean(rate: Double)
   case learned(rate: Double)
   case groupNormalized(scaleByStd: Bool, epsilon: Double)
+  case leaveOneOut
 
   /// GRPO's advantages of one group: `(r − mean r) / (std r + ε)` with the unbiased std
   /// (`√(Σ(r − mean)²/(G − 1))`), or `r − mean r` without the scaling. A group whose rewards

@@ -83,6 +83,8 @@ public struct LabExperiment: Sendable {
     case .reward: break
     case .runningMean(let rate), .learned(let rate):
       guard rate > 0, rate <= 1 else { throw LabError("the baseline rate must lie in (0, 1], got \(rate)") }
+    case .leaveOneOut:
+      guard groupSize >= 2 else { throw LabError("leave-one-out advantages (RLOO) need a group size ≥ 2, got \(groupSize)") }
     case .groupNormalized(_, let eps):
       guard groupSize >= 2 else { throw LabError("group-normalised advantages (GRPO) need a group size ≥ 2, got \(groupSize)") }
       guard eps >= 0, eps.isFinite else { throw LabError("the GRPO std epsilon must be ≥ 0, got \(eps)") }
@@ -241,6 +243,11 @@ public struct LabExperiment: Sendable {
         step[d] += error
       }
       if !samples.isEmpty { for i in step.indices { run.value[i] += r * step[i] / Double(samples.count) } }
+    case .leaveOneOut:
+      for g in stride(from: 0, to: samples.count, by: groupSize) {
+        let a = OutcomeAdvantages.rloo(scores: samples[g..<(g + groupSize)].map(\.reward), groups: [String](repeating: "", count: groupSize))
+        for b in 0..<groupSize { samples[g + b].advantage = a[b] }
+      }
     case .groupNormalized(let scaleByStd, let eps):
       for g in stride(from: 0, to: samples.count, by: groupSize) {
         let a = AdvantageEstimator.groupAdvantages(samples[g..<(g + groupSize)].map(\.reward), scaleByStd: scaleByStd, epsilon: eps)

@@ -206,14 +206,14 @@ import Testing
     #expect(ratio > 2.5 && ratio < 3.5, "3 loose epochs / 1: \(ratio)")
   }
 
-  /// GRPO on a Bernoulli bandit: advantages of a group sum to zero, so the batch's tabular
-  /// step sums to zero; learning raises the reward.
-  @Test func grpoLearns() throws {
+  /// GRPO and RLOO on a Bernoulli bandit: the step sums to zero and learning raises the reward.
+  @Test(arguments: [AdvantageEstimator.groupNormalized(scaleByStd: true, epsilon: 1e-6), .leaveOneOut])
+  func groupBaselinesLearn(advantage: AdvantageEstimator) throws {
     var e = LabExperiment(environment: BanditEnvironment(BanditSpec(kind: .bernoulli, arms: 5)),
                           policy: TabularPolicy(states: 1, actions: 5), learningRate: 0.5, runs: 64, steps: 150, seed: 10)
     e.batchSize = 16
     e.groupSize = 8
-    e.advantage = .groupNormalized(scaleByStd: true, epsilon: 1e-6)
+    e.advantage = advantage
     e.surrogate = .ppoClip(epochs: 2, clipLow: 0.2, clipHigh: 0.2)
     let s = try Self.series(e)
     #expect(s.last!.mean[Probe.regret.rawValue] < 0.5 * s.first!.mean[Probe.regret.rawValue])
