@@ -7,7 +7,8 @@
 //   SeededRandom, SoftmaxCore (math) ─┬─> LogitKernels, TensorIO, OutputFormats
 //                                     ├─> PolicyLosses (the published losses and interventions)
 //                                     ├─> LogitAnalysis (kernels + tensor I/O + outputs + losses)
-//                                     └─> PGLab (the lab: environments, policies, runners, losses)
+//                                     ├─> PGLab (the lab: environments, policies, runners, losses)
+//                                     └─> Games (normal-form games, logit QRE, learning dynamics)
 //   all of them ─> LogitDynamics (umbrella, re-exports) ─> LogitDynCLI ─> logitdyn
 //
 // Benchmarks live in the nested package `Benchmarks/` so their dependencies stay out of
@@ -69,6 +70,11 @@ let package = Package(
       name: "PolicyLosses",
       dependencies: ["SoftmaxCore", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
+    // Softmax in games: normal-form games, logit QRE by path following, learning dynamics.
+    .target(
+      name: "Games",
+      dependencies: ["SoftmaxCore", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
+      swiftSettings: strictSwift6),
     // Token-level diagnostics of a logged batch: per-token kernel results, covariance,
     // Clip-Cov / KL-Cov selections, quantiles; and the writers of their outputs.
     .target(
@@ -85,7 +91,7 @@ let package = Package(
     // Umbrella: re-exports the public modules.
     .target(
       name: "LogitDynamics",
-      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis", "OutputFormats", "PolicyLosses", "PGLab"],
+      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis", "OutputFormats", "PolicyLosses", "PGLab", "Games"],
       swiftSettings: strictSwift6),
     // The command-line interface as a library, so tests can drive it in-process.
     .target(
@@ -128,6 +134,11 @@ let package = Package(
     .testTarget(
       name: "PolicyLossesTests",
       dependencies: ["PolicyLosses", "SeededRandom"],
+      resources: [.copy("Fixtures")],
+      swiftSettings: strictSwift6),
+    .testTarget(
+      name: "GamesTests",
+      dependencies: ["Games", "SoftmaxCore", "SeededRandom"],
       resources: [.copy("Fixtures")],
       swiftSettings: strictSwift6),
     .testTarget(

@@ -2,6 +2,7 @@
 @_exported import LogitAnalysis
 @_exported import LogitKernels
 @_exported import OutputFormats
+@_exported import Games
 @_exported import PGLab
 @_exported import PolicyLosses
 @_exported import SeededRandom
