@@ -2,6 +2,7 @@
 // Benchmarks of LogitDynamics, kept out of the main build and CI. Run from this folder:
 //   swift run -c release fused-kernel-bench
 //   swift run -c release bandit-bench
+//   swift run -c release qre-bench
 import PackageDescription
 
 let package = Package(
@@ -16,6 +17,9 @@ let package = Package(
       name: "bandit-bench",
       dependencies: [.product(name: "LogitDynamics", package: "LogitDynamics")],
       swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+    .executableTarget(
+      name: "qre-bench",
+      dependencies: [.product(name: "LogitDynamics", package: "LogitDynamics")]),
   ],
   swiftLanguageModes: [.v6]
 )

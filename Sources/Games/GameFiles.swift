@@ -145,6 +145,7 @@ public enum GameFiles {
     if let s = t.first, s.hasPrefix("\"") { _ = try next() }
     var a = [[Double]](repeating: [Double](repeating: 0, count: n), count: m), b = a
     if t.first == "{" {
+      _ = try next()  // the list of outcomes
       var outcomes: [(Double, Double)] = []
       while t.first == "{" {
         _ = try next()
@@ -157,6 +158,7 @@ public enum GameFiles {
         guard values.count == 2 else { throw GameError("\(source): an outcome needs 2 payoffs, got \(values.count)") }
         outcomes.append((values[0], values[1]))
       }
+      guard try next() == "}" else { throw GameError("\(source): expected '}' after the outcomes") }
       for k in 0..<(m * n) {
         guard let o = Int(try next()), o >= 0, o <= outcomes.count else { throw GameError("\(source): bad outcome number in profile \(k + 1)") }
         if o > 0 { (a[k % m][k / m], b[k % m][k / m]) = outcomes[o - 1] }

@@ -323,6 +323,46 @@ import Testing
     #expect(unknown.status != 0 && unknown.stderr.contains("cannot read the config file"))
   }
 
+  /// `logitdyn game`: QRE, trace with the pitchfork report and branch CSV, the limit
+  /// equilibrium, learning, a Gambit file, and bad input.
+  @Test func gameCommands() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-game-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let qre = try Self.run(["game", "qre", "stag-hunt", "--lambda", "0.5,2", "--json"])
+    #expect(qre.status == 0, "\(qre.stderr)")
+    let points = try #require(try Self.json(qre.stdout)["qre"] as? [[String: Any]])
+    // Gambit's QRE of the stag hunt at λ = 0.5: (0.281511, 0.718489) for both players.
+    #expect(abs(((points[0]["player1"] as? [Double]) ?? [])[0] - 0.2815106) < 1e-6)
+    let trace = try Self.run(["game", "trace", "battle-of-the-sexes", "--to", "10", "--csv", dir + "/branch.csv"])
+    #expect(trace.status == 0 && trace.stdout.contains("bifurcation") && trace.stdout.contains("1.372183"), "\(trace.stdout)")
+    let csv = try String(contentsOfFile: dir + "/branch.csv", encoding: .utf8).split(separator: "\n")
+    #expect(csv[0] == "lambda,x0,x1,y0,y1" && csv.count > 10)
+    let nash = try Self.run(["game", "nash", "prisoners-dilemma", "--json"])
+    #expect((try Self.json(nash.stdout)["player1"] as? [Double]) == [0, 1])
+    let learn = try Self.run(["game", "learn", "rock-paper-scissors", "--rule", "entropy-pg", "--tau", "0.5", "--steps", "200", "--out", dir + "/learn"])
+    #expect(learn.status == 0 && FileManager.default.fileExists(atPath: dir + "/learn/series.csv"), "\(learn.stderr)")
+    let nfg = """
+      NFG 1 R "Matching pennies" { "P1" "P2" } { 2 2 }
+      1 -1 -1 1 -1 1 1 -1
+      """
+    _ = FileManager.default.createFile(atPath: dir + "/mp.nfg", contents: Data(nfg.utf8))
+    let fromFile = try Self.run(["game", "nash", dir + "/mp.nfg", "--json"])
+    #expect((try Self.json(fromFile.stdout)["player1"] as? [Double]) == [0.5, 0.5], "\(fromFile.stdout)\(fromFile.stderr)")
+    _ = FileManager.default.createFile(atPath: dir + "/bad.nfg", contents: Data("NFG 1 R \"x\" { \"a\" \"b\" } { 2 2 } 1 2 3".utf8))
+    _ = FileManager.default.createFile(atPath: dir + "/bad.json", contents: Data(#"{"payoffs": {"player1": [[1, 2]], "player2": [[1, 2], [3, 4]]}}"#.utf8))
+    for (arguments, fragment) in [
+      (["game", "qre", "chess"], "unknown game 'chess'"),
+      (["game", "qre", "stag-hunt", "--lambda", "-1"], "λ must be ≥ 0"),
+      (["game", "nash", dir + "/bad.nfg"], "the file ends too early"),
+      (["game", "nash", dir + "/bad.json"], "different shapes"),
+      (["game", "learn", "shapley", "--rule", "sarsa"], "unknown rule 'sarsa'"),
+      (["game", "learn", "shapley", "--lr", "0"], "learning rate must be a finite number > 0"),
+    ] {
+      let bad = try Self.run(arguments)
+      #expect(bad.status != 0 && bad.stderr.contains(fragment) && bad.stderr.split(separator: "\n").count == 1, "\(arguments): \(bad.stderr)")
+    }
+  }
+
   @Test func helpListsTheSubcommands() throws {
     let r = try Self.run(["--help"])
     #expect(r.status == 0)

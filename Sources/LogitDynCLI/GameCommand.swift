@@ -1,0 +1,245 @@
+import ArgumentParser
+import Foundation
+import LogitDynamics
+import OutputFormats
+
+/// `logitdyn game`: logit QRE, their branch, the limit equilibrium, learning dynamics.
+struct GameCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "game",
+    abstract: "Softmax in two-player games: logit QRE by path following, limit equilibria, learning dynamics.",
+    discussion: """
+      GAME is a library name (\(GameLibrary.names.joined(separator: ", "))), random-MxN or \
+      random-MxN-seedS (independent N(0,1) payoffs), or a file: .json (the project's schema: \
+      {"payoffs": {"player1": [[…]], "player2": [[…]]}}) or Gambit's .nfg.
+      """,
+    subcommands: [GameQRE.self, GameTrace.self, GameNash.self, GameLearn.self, GameFit.self, GameShow.self])
+}
+
+/// The game argument.
+struct GameArgument: ParsableArguments {
+  @Argument(help: ArgumentHelp("A library name, random-MxN[-seedS], or a .json/.nfg file.", valueName: "game")) var game: String
+
+  func load() throws -> NormalFormGame {
+    do {
+      if game.hasSuffix(".json") || game.hasSuffix(".nfg") {
+        guard FileManager.default.fileExists(atPath: game) else { throw CLIError("no such file: \(game)") }
+        return try GameFiles.read(path: game)
+      }
+      if game.hasPrefix("random-") {
+        let parts = game.dropFirst(7).split(separator: "-")
+        let dims = parts.first?.split(separator: "x").compactMap { Int($0) } ?? []
+        guard dims.count == 2 else { throw CLIError("a random game is named random-MxN or random-MxN-seedS, got '\(game)'") }
+        var seed: UInt64 = 0
+        if parts.count > 1 {
+          guard parts[1].hasPrefix("seed"), let s = UInt64(parts[1].dropFirst(4)) else { throw CLIError("bad seed in '\(game)'") }
+          seed = s
+        }
+        return try GameLibrary.random(rows: dims[0], columns: dims[1], seed: seed)
+      }
+      return try GameLibrary.game(named: game)
+    } catch let error as GameError {
+      throw CLIError("\(error)")
+    }
+  }
+}
+
+/// Formats a probability vector.
+func profileText(_ p: [Double]) -> String { "(" + p.map { formatNumber($0, digits: 6) }.joined(separator: ", ") + ")" }
+
+struct GameQRE: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "qre", abstract: "The logit QRE on the principal branch at given λ (traced from λ = 0).")
+  @OptionGroup var game: GameArgument
+  @Option(parsing: .unconditional, help: ArgumentHelp("Precision values λ ≥ 0.", valueName: "l1,l2,...")) var lambda: String = "1"
+  @Flag(help: "Print JSON.") var json = false
+
+  func run() throws {
+    let g = try game.load()
+    let lambdas = try lambda.split(separator: ",").map { field -> Double in
+      guard let v = Double(field.trimmingCharacters(in: .whitespaces)), v.isFinite else { throw CLIError("--lambda: '\(field)' is not a number") }
+      guard v >= 0 else { throw CLIError("λ must be ≥ 0, got \(formatNumber(v))") }
+      return v
+    }
+    let points: [QREPoint], events: [BranchEvent]
+    do {
+      let branch = try LogitQRESolver(g).trace(to: lambdas.max() ?? 0, requested: lambdas)
+      points = branch.requested
+      events = branch.events
+    } catch { throw CLIError("\(error)") }
+    if json {
+      let items: [JSONValue] = points.map { p in
+        let gaps = g.gaps(p.x, p.y, lambda: p.lambda)
+        return .object([("lambda", .number(p.lambda)), ("player1", .array(p.x.map { .number($0) })), ("player2", .array(p.y.map { .number($0) })),
+                        ("nash_conv", .number(gaps.nashConv)), ("exploitability", .number(gaps.exploitability)),
+                        ("qre_gap", gaps.qreGap.map { .number($0) } ?? .null)])
+      }
+      print(JSONValue.object([("game", .string(g.name)), ("qre", .array(items)),
+                              ("events", .array(events.map { .object([("kind", .string($0.kind.rawValue)), ("lambda", .number($0.lambda))]) }))]).rendered())
+      return
+    }
+    var table = TextTable(["λ", "player 1", "player 2", "NashConv"])
+    for p in points { table.append([formatNumber(p.lambda), profileText(p.x), profileText(p.y), formatNumber(g.gaps(p.x, p.y).nashConv, digits: 4)]) }
+    print("\(g.name): logit QRE on the principal branch")
+    print(table.rendered())
+    for e in events { print("note: \(e.kind.rawValue) of the branch at λ = \(formatNumber(e.lambda, digits: 8)); QRE beyond it follow the same branch") }
+  }
+}
+
+struct GameTrace: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "trace",
+    abstract: "Trace the principal branch of logit QRE from λ = 0, reporting folds and bifurcations.")
+  @OptionGroup var game: GameArgument
+  @Option(name: .customLong("to"), parsing: .unconditional, help: "Last λ of the trace.") var to: Double = 50
+  @Option(name: .customLong("switch-branch"), parsing: .unconditional, help: ArgumentHelp("At a bifurcation, leave along +φ (1) or −φ (-1) instead of staying on the branch.", valueName: "sign"))
+  var switchBranch: Double?
+  @Option(help: ArgumentHelp("Write the branch as CSV (lambda, x…, y…).", valueName: "file.csv")) var csv: String?
+  @Flag(help: "Print JSON.") var json = false
+
+  func run() throws {
+    let g = try game.load()
+    guard to >= 0, to.isFinite else { throw CLIError("--to must be a finite number ≥ 0, got \(to)") }
+    var solver = LogitQRESolver(g)
+    if let s = switchBranch {
+      guard s == 1 || s == -1 else { throw CLIError("--switch-branch must be 1 or -1, got \(formatNumber(s))") }
+      solver.bifurcationPolicy = .switchBranch(sign: s)
+    }
+    let branch: QREBranch
+    do { branch = try solver.trace(to: to) } catch { throw CLIError("\(error)") }
+    if let csv {
+      let (m, n) = g.shape
+      var text = (["lambda"] + (0..<m).map { "x\($0)" } + (0..<n).map { "y\($0)" }).joined(separator: ",") + "\n"
+      for p in branch.points { text += ([p.lambda] + p.x + p.y).map { "\($0)" }.joined(separator: ",") + "\n" }
+      do { try AtomicFileWriter.write(Data(text.utf8), to: csv) } catch { throw CLIError("\(error)") }
+    }
+    let end = branch.end
+    if json {
+      print(JSONValue.object([
+        ("game", .string(g.name)), ("points", .integer(branch.points.count)), ("lambda_end", .number(end.lambda)),
+        ("player1", .array(end.x.map { .number($0) })), ("player2", .array(end.y.map { .number($0) })),
+        ("events", .array(branch.events.map { .object([("kind", .string($0.kind.rawValue)), ("lambda", .number($0.lambda)),
+                                                        ("player1", .array($0.point.x.map { .number($0) })), ("player2", .array($0.point.y.map { .number($0) }))]) })),
+      ]).rendered())
+      return
+    }
+    print("\(g.name): principal branch from λ = 0 to \(formatNumber(end.lambda)), \(branch.points.count) points")
+    print("end        \(profileText(end.x)), \(profileText(end.y)), NashConv \(formatNumber(g.gaps(end.x, end.y).nashConv, digits: 4))")
+    for e in branch.events { print("\(e.kind.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0))at λ = \(formatNumber(e.lambda, digits: 8)): \(profileText(e.point.x)), \(profileText(e.point.y))") }
+    if branch.events.isEmpty { print("no fold or bifurcation on the way") }
+    if let csv { print("wrote      \(csv)") }
+  }
+}
+
+struct GameNash: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "nash", abstract: "The Nash equilibrium the principal logit branch tends to (made exact on its support).")
+  @OptionGroup var game: GameArgument
+  @Flag(help: "Print JSON.") var json = false
+
+  func run() throws {
+    let g = try game.load()
+    let limit: (x: [Double], y: [Double], lambda: Double, exact: Bool)
+    do { limit = try LogitQRESolver(g).limitEquilibrium() } catch { throw CLIError("\(error)") }
+    let gaps = g.gaps(limit.x, limit.y)
+    if json {
+      print(JSONValue.object([("game", .string(g.name)), ("player1", .array(limit.x.map { .number($0) })), ("player2", .array(limit.y.map { .number($0) })),
+                              ("lambda_reached", .number(limit.lambda)), ("exact_on_support", .bool(limit.exact)),
+                              ("nash_conv", .number(gaps.nashConv)), ("values", .array([.number(gaps.value1), .number(gaps.value2)]))]).rendered())
+      return
+    }
+    print("""
+      \(g.name): limit of the principal logit branch (λ = \(formatNumber(limit.lambda)))
+      player 1   \(profileText(limit.x))
+      player 2   \(profileText(limit.y))
+      values     \(formatNumber(gaps.value1, digits: 6)), \(formatNumber(gaps.value2, digits: 6)); NashConv \(formatNumber(gaps.nashConv, digits: 3))\(limit.exact ? " (exact on its support)" : "")
+      """)
+  }
+}
+
+struct GameLearn: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "learn", abstract: "Repeated play by two softmax learners, with the lab's probes per step.")
+  @OptionGroup var game: GameArgument
+  @Option(help: "Rule: \(LearningRule.names.joined(separator: ", ")).") var rule: String = "pg"
+  @Option(parsing: .unconditional, help: "Entropy weight τ of entropy-pg (its QRE has λ = 1/τ).") var tau: Double = 0.1
+  @Option(parsing: .unconditional, help: "λ of smooth fictitious play (sfp).") var lambda: Double = 10
+  @Option(name: .customLong("lr"), parsing: .unconditional, help: "Step size η > 0.") var learningRate: Double = 0.1
+  @Option(parsing: .unconditional, help: "Steps.") var steps: Int = 1000
+  @Option(help: "Seed (sampled-pg).") var seed: UInt64 = 0
+  @Option(name: .customLong("reference-lambda"), parsing: .unconditional, help: "λ of the QRE to measure the distance to (default: the rule's own).")
+  var referenceLambda: Double?
+  @Option(help: ArgumentHelp("Output directory for series.csv.", valueName: "dir")) var out: String?
+
+  func run() throws {
+    let g = try game.load()
+    guard let r = LearningRule(name: rule, tau: tau, lambda: lambda) else {
+      throw CLIError("unknown rule '\(rule)' (available: \(LearningRule.names.joined(separator: ", ")))")
+    }
+    var learning = GameLearning(game: g, rule: r, learningRate: learningRate, steps: steps)
+    learning.seed = seed
+    learning.referenceLambda = referenceLambda
+    var text = "step,x,y,entropy1,entropy2,collision1,collision2,update_norm1,update_norm2,update_norm_closed_form1,update_norm_closed_form2,dH_predicted1,dH_actual1,dH_predicted2,dH_actual2,distance_to_qre,nash_conv\n"
+    var first: GameStep?, last: GameStep?
+    func f(_ x: Double) -> String { x.isNaN ? "" : "\(x)" }
+    do {
+      try learning.run { s in
+        if first == nil { first = s }
+        last = s
+        if out != nil {
+          text += [String(s.step), s.x.map { "\($0)" }.joined(separator: " "), s.y.map { "\($0)" }.joined(separator: " "),
+                   f(s.entropy.0), f(s.entropy.1), f(s.collision.0), f(s.collision.1), f(s.updateNorm.0), f(s.updateNorm.1),
+                   f(s.updateNormClosedForm.0), f(s.updateNormClosedForm.1), f(s.entropyChangePredicted.0), f(s.entropyChangeActual.0),
+                   f(s.entropyChangePredicted.1), f(s.entropyChangeActual.1), f(s.distanceToQRE), f(s.nashConv)].joined(separator: ",") + "\n"
+        }
+        return true
+      }
+    } catch { throw CLIError("\(error)") }
+    if let out {
+      do {
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try AtomicFileWriter.write(Data(text.utf8), to: out + "/series.csv")
+      } catch { throw CLIError("cannot write \(out)/series.csv: \(error)") }
+    }
+    guard let first, let last else { return }
+    print("""
+      \(g.name), \(rule), η = \(formatNumber(learningRate)), \(steps) steps
+      last       \(profileText(last.x)), \(profileText(last.y))
+      average    \(profileText(last.averageX)), \(profileText(last.averageY))
+      NashConv   \(formatNumber(first.nashConv, digits: 4)) → \(formatNumber(last.nashConv, digits: 4))
+      """ + (last.distanceToQRE.isNaN ? "" : "\nto QRE     \(formatNumber(first.distanceToQRE, digits: 4)) → \(formatNumber(last.distanceToQRE, digits: 4)) (max |p − p*|)")
+      + (out.map { "\nwrote      \($0)/series.csv" } ?? ""))
+  }
+}
+
+struct GameFit: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "fit", abstract: "Maximum-likelihood λ of observed play along the principal branch.")
+  @OptionGroup var game: GameArgument
+  @Option(parsing: .unconditional, help: ArgumentHelp("Player 1's action counts.", valueName: "n1,n2,...")) var counts1: String
+  @Option(parsing: .unconditional, help: ArgumentHelp("Player 2's action counts.", valueName: "n1,n2,...")) var counts2: String
+  @Option(name: .customLong("max-lambda"), parsing: .unconditional, help: "Largest λ searched.") var maxLambda: Double = 50
+
+  func run() throws {
+    let g = try game.load()
+    func parse(_ s: String, _ name: String) throws -> [Double] {
+      try s.split(separator: ",").map { field in
+        guard let v = Double(field.trimmingCharacters(in: .whitespaces)) else { throw CLIError("\(name): '\(field)' is not a number") }
+        return v
+      }
+    }
+    do {
+      let fit = try LogitQRESolver(g).fitLambda(counts1: try parse(counts1, "--counts1"), counts2: try parse(counts2, "--counts2"), lambdaMax: maxLambda)
+      print("""
+        \(g.name): maximum-likelihood λ = \(formatNumber(fit.lambda, digits: 8)) (log-likelihood \(formatNumber(fit.logLikelihood, digits: 8)))
+        QRE there  \(profileText(fit.point.x)), \(profileText(fit.point.y))
+        """)
+    } catch let error as GameError { throw CLIError("\(error)") }
+  }
+}
+
+struct GameShow: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a game as JSON (the project's schema).")
+  @OptionGroup var game: GameArgument
+  func run() throws { print(GameFiles.json(try game.load())) }
+}
