@@ -9,6 +9,7 @@
 //                                     ├─> LogitAnalysis (kernels + tensor I/O + outputs + losses)
 //                                     ├─> PGLab (the lab: environments, policies, runners, losses)
 //                                     └─> Games (normal-form games, logit QRE, learning dynamics)
+//   PGLab, PolicyLosses, Games, Reports ─> Experiments (the papers' claims with verdicts)
 //   all of them ─> LogitDynamics (umbrella, re-exports) ─> LogitDynCLI ─> logitdyn
 //
 // Benchmarks live in the nested package `Benchmarks/` so their dependencies stay out of
@@ -75,6 +76,14 @@ let package = Package(
       name: "Games",
       dependencies: ["SoftmaxCore", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
+    // Reports: SVG plots, the self-contained HTML report, TensorBoard event files.
+    .target(name: "Reports", swiftSettings: strictSwift6),
+    // The registry of the source papers' claims as experiments with computed verdicts.
+    .target(
+      name: "Experiments",
+      dependencies: ["PGLab", "PolicyLosses", "Games", "SoftmaxCore", "SeededRandom", "Reports", "OutputFormats",
+                     .product(name: "RealModule", package: "swift-numerics")],
+      swiftSettings: strictSwift6),
     // Token-level diagnostics of a logged batch: per-token kernel results, covariance,
     // Clip-Cov / KL-Cov selections, quantiles; and the writers of their outputs.
     .target(
@@ -91,7 +100,8 @@ let package = Package(
     // Umbrella: re-exports the public modules.
     .target(
       name: "LogitDynamics",
-      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis", "OutputFormats", "PolicyLosses", "PGLab", "Games"],
+      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis", "OutputFormats", "PolicyLosses", "PGLab", "Games",
+                     "Reports", "Experiments"],
       swiftSettings: strictSwift6),
     // The command-line interface as a library, so tests can drive it in-process.
     .target(
@@ -140,6 +150,10 @@ let package = Package(
       name: "GamesTests",
       dependencies: ["Games", "SoftmaxCore", "SeededRandom"],
       resources: [.copy("Fixtures")],
+      swiftSettings: strictSwift6),
+    .testTarget(
+      name: "ExperimentsTests",
+      dependencies: ["Experiments", "Reports", "SoftmaxCore"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "SeededRandomTests",

@@ -2,9 +2,11 @@
 @_exported import LogitAnalysis
 @_exported import LogitKernels
 @_exported import OutputFormats
+@_exported import Experiments
 @_exported import Games
 @_exported import PGLab
 @_exported import PolicyLosses
+@_exported import Reports
 @_exported import SeededRandom
 @_exported import SoftmaxCore
 @_exported import TensorIO

@@ -360,11 +360,15 @@ public struct PolicyLoss: Sendable, Equatable {
       result.metrics.append(("steer_weight_max", validW.max() ?? .nan))
     }
     if normalizedStep {
-      guard let c = batch.sumPiSquared else { throw LossError("the normalised step needs Σπ² per token (sum_pi_squared or logits)") }
-      for i in 0..<n where mask[i] > 0 {
-        let p = Double.exp(l[i])
-        let factor = (1 - p) * (1 - p) + Swift.max(c[i] - p * p, 0)
-        tokenWeight[i] /= Swift.max(factor, normalizedStepFloor).squareRoot()
+      if let f = batch.updateNormFactor {
+        for i in 0..<n where mask[i] > 0 { tokenWeight[i] /= Swift.max(f[i] * f[i], normalizedStepFloor).squareRoot() }
+      } else {
+        guard let c = batch.sumPiSquared else { throw LossError("the normalised step needs Σπ² per token (sum_pi_squared or logits)") }
+        for i in 0..<n where mask[i] > 0 {
+          let p = Double.exp(l[i])
+          let factor = (1 - p) * (1 - p) + Swift.max(c[i] - p * p, 0)
+          tokenWeight[i] /= Swift.max(factor, normalizedStepFloor).squareRoot()
+        }
       }
     }
     for i in 0..<n where tokenWeight[i] != 1 {
@@ -412,8 +416,10 @@ public struct PolicyLoss: Sendable, Equatable {
       for i in 0..<n where weights[i] != 0 || grad[i] != 0 {
         let d = SoftmaxDistribution<Double>(logits: Array(logits[(i * v)..<((i + 1) * v)]), temperature: t)
         let c = labels[i]
+        // δ_jc − p_j, with 1 − p_c as the sum of the other probabilities (stable near p_c = 1).
+        let complement = d.complementProbability(of: c)
         for j in 0..<v {
-          var value = grad[i] * ((j == c ? 1 : 0) - d.probabilities[j]) / t
+          var value = grad[i] * (j == c ? complement : -d.probabilities[j]) / t
           if entropyCoefficient != 0, d.probabilities[j] > 0 {
             value += entropyCoefficient * weights[i] * d.probabilities[j] * (d.logProbabilities[j] + d.entropy) / t
           }

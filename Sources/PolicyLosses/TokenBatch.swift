@@ -32,6 +32,9 @@ public struct TokenBatch: Sendable {
   public var entropy: [Double]?
   /// `Σ_v π(v)²` per position, for the update-norm factor.
   public var sumPiSquared: [Double]?
+  /// `√(1 − 2p_c + C(p))` per position in its stable form (set from logits; otherwise the loss
+  /// forms it from `exp(ℓ)` and `Σπ²`, which loses digits as `p_c → 1`).
+  public var updateNormFactor: [Double]?
   /// Logits `[B][L][V]` and the vocabulary size `V` (0 without logits).
   public private(set) var logits: [Double]?
   public private(set) var vocabulary = 0
@@ -62,12 +65,12 @@ public struct TokenBatch: Sendable {
     guard labels.count == rows * columns else { throw LossError("labels hold \(labels.count) values, expected \(rows)×\(columns)") }
     guard temperature > 0, temperature.isFinite else { throw LossError("the temperature must be a finite number > 0, got \(temperature)") }
     var logProb = [Double](repeating: 0, count: rows * columns)
-    var entropy = logProb, collision = logProb
+    var entropy = logProb, collision = logProb, factor = logProb
     for i in 0..<(rows * columns) {
       let label = labels[i]
       let row = Array(logits[(i * vocabulary)..<((i + 1) * vocabulary)])
       guard mask[i] != 0 || row.allSatisfy({ !$0.isNaN }) else {
-        logProb[i] = .nan; entropy[i] = .nan; collision[i] = .nan
+        logProb[i] = .nan; entropy[i] = .nan; collision[i] = .nan; factor[i] = .nan
         continue
       }
       guard label >= 0, label < vocabulary else {
@@ -82,10 +85,12 @@ public struct TokenBatch: Sendable {
       logProb[i] = d.logProbabilities[label]
       entropy[i] = d.entropy
       collision[i] = d.collisionProbability
+      factor[i] = d.updateNormFactor(action: label)
     }
     self.init(rows: rows, columns: columns, logProb: logProb, oldLogProb: oldLogProb, advantages: advantages, mask: mask)
     self.entropy = entropy
     self.sumPiSquared = collision
+    self.updateNormFactor = factor
     self.logits = logits
     self.vocabulary = vocabulary
     self.labels = labels

@@ -363,6 +363,26 @@ import Testing
     }
   }
 
+  /// `logitdyn reproduce --quick`: the verdict table, the report, the series files, TensorBoard events.
+  @Test func reproduceWritesTheReport() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-reproduce-\(getpid())").path
+    let r = try Self.run(["reproduce", "--quick", "--only", "000-", "002-table1", "--out", dir + "/report", "--tensorboard", dir + "/tb", "-q"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("000-lipschitz-cocoercive") && r.stdout.contains("holds") && r.stdout.contains("report"))
+    let html = try String(contentsOfFile: dir + "/report/index.html", encoding: .utf8)
+    #expect(html.contains("<svg") && html.contains("002-table1"))
+    let results = try Self.json(try String(contentsOfFile: dir + "/report/results.json", encoding: .utf8))
+    let experiments = try #require(results["experiments"] as? [[String: Any]])
+    #expect(experiments.count == 6 && experiments.allSatisfy { ["holds", "fails", "inconclusive"].contains($0["verdict"] as? String ?? "") })
+    #expect(FileManager.default.fileExists(atPath: dir + "/report/series/000-qre-branch.csv"))
+    let events = try FileManager.default.contentsOfDirectory(atPath: dir + "/tb")
+    #expect(events.count == 1 && events[0].hasPrefix("events.out.tfevents."))
+    let bad = try Self.run(["reproduce", "--only", "999-nothing"])
+    #expect(bad.status != 0 && bad.stderr.contains("no experiment matches '999-nothing'"))
+    let list = try Self.run(["reproduce", "--list"])
+    #expect(list.status == 0 && list.stdout.split(separator: "\n").count == 19)
+  }
+
   @Test func helpListsTheSubcommands() throws {
     let r = try Self.run(["--help"])
     #expect(r.status == 0)

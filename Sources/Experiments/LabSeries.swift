@@ -1,0 +1,45 @@
+import PGLab
+import Reports
+
+/// Helpers that run lab experiments and turn their per-step aggregates into plot series.
+enum LabSeries {
+  /// All steps of a vectorised bandit run.
+  static func run(_ e: BanditExperiment, threads: Int) throws -> [StepAggregate] {
+    var out: [StepAggregate] = []
+    try e.run(threads: threads) { out.append($0); return true }
+    return out
+  }
+
+  /// All steps of a general lab run.
+  static func run(_ e: LabExperiment, threads: Int) throws -> [StepAggregate] {
+    var out: [StepAggregate] = []
+    try e.run(threads: threads) { out.append($0); return true }
+    return out
+  }
+
+  /// The mean of a probe per step.
+  static func mean(_ s: [StepAggregate], _ p: Probe) -> [Double] { s.map { $0.mean[p.rawValue] } }
+
+  /// A plot series of a probe's mean with its 10–90% band when recorded (steps from 1).
+  static func series(_ name: String, _ s: [StepAggregate], _ p: Probe, band: Bool = true) -> PlotSeries {
+    let x = s.map { Double($0.step + 1) }
+    let lo = s.map { $0.q10[p.rawValue] }, hi = s.map { $0.q90[p.rawValue] }
+    let hasBand = band && !lo.contains(where: \.isNaN)
+    return PlotSeries(name, x: x, y: mean(s, p), lower: hasBand ? lo : nil, upper: hasBand ? hi : nil)
+  }
+
+  /// Mean of the values over a fraction of the steps: `[from, to)` as fractions of the run.
+  static func window(_ v: [Double], from: Double, to: Double) -> Double {
+    let a = Int(Double(v.count) * from), b = max(a + 1, Int(Double(v.count) * to))
+    return Stats.mean(Array(v[a..<min(b, v.count)]))
+  }
+
+  /// Thins a long series to at most `count` points (for plots).
+  static func thin(_ s: PlotSeries, to count: Int = 400) -> PlotSeries {
+    guard s.x.count > count else { return s }
+    let stride = Double(s.x.count) / Double(count)
+    let idx = (0..<count).map { Int(Double($0) * stride) }
+    return PlotSeries(s.name, x: idx.map { s.x[$0] }, y: idx.map { s.y[$0] }, lower: s.lower.map { l in idx.map { l[$0] } },
+                      upper: s.upper.map { u in idx.map { u[$0] } }, markers: s.markers)
+  }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Writes scalar series as a TensorBoard event file (`events.out.tfevents.<time>.<host>`): a
+/// TFRecord stream (`u64 length, masked CRC-32C of the length, data, masked CRC-32C of the
+/// data`) of `Event` protocol buffers — a version record (`file_version = "brain.Event:2"`)
+/// then, per point, `{wall_time, step, summary {value {tag, simple_value}}}` — so that
+/// TensorBoard (and its `EventAccumulator`) reads the series next to an LLM run's logs.
+public struct TensorBoardWriter {
+  var data = Data()
+  let wallTime: Double
+
+  /// A writer whose events carry `wallTime` (seconds since 1970).
+  public init(wallTime: Double = Date().timeIntervalSince1970) {
+    self.wallTime = wallTime
+    var event = Data()
+    event.append(0x09)
+    Self.appendDouble(&event, wallTime)
+    event.append(0x1A)
+    Self.appendBytes(&event, Data("brain.Event:2".utf8))
+    append(record: event)
+  }
+
+  /// Adds `value` of scalar `tag` at `step`.
+  public mutating func add(tag: String, step: Int, value: Double) {
+    var summaryValue = Data()
+    summaryValue.append(0x0A)
+    Self.appendBytes(&summaryValue, Data(tag.utf8))
+    summaryValue.append(0x15)
+    var bits = Float(value).bitPattern.littleEndian
+    withUnsafeBytes(of: &bits) { summaryValue.append(contentsOf: $0) }
+    var summary = Data()
+    summary.append(0x0A)
+    Self.appendBytes(&summary, summaryValue)
+    var event = Data()
+    event.append(0x09)
+    Self.appendDouble(&event, wallTime)
+    event.append(0x10)
+    Self.appendVarint(&event, UInt64(bitPattern: Int64(step)))
+    event.append(0x2A)
+    Self.appendBytes(&event, summary)
+    append(record: event)
+  }
+
+  /// The event file's bytes.
+  public var bytes: Data { data }
+
+  /// The conventional file name.
+  public static func fileName(wallTime: Double = Date().timeIntervalSince1970) -> String {
+    "events.out.tfevents.\(Int(wallTime)).\(ProcessInfo.processInfo.hostName)"
+  }
+
+  mutating func append(record: Data) {
+    var length = UInt64(record.count).littleEndian
+    let lengthBytes = withUnsafeBytes(of: &length) { Data($0) }
+    data.append(lengthBytes)
+    Self.appendUInt32(&data, Self.maskedCRC(lengthBytes))
+    data.append(record)
+    Self.appendUInt32(&data, Self.maskedCRC(record))
+  }
+
+  static func appendVarint(_ d: inout Data, _ v: UInt64) {
+    var v = v
+    while v >= 0x80 {
+      d.append(UInt8(v & 0x7F) | 0x80)
+      v >>= 7
+    }
+    d.append(UInt8(v))
+  }
+
+  static func appendBytes(_ d: inout Data, _ bytes: Data) {
+    appendVarint(&d, UInt64(bytes.count))
+    d.append(bytes)
+  }
+
+  static func appendDouble(_ d: inout Data, _ x: Double) {
+    var bits = x.bitPattern.littleEndian
+    withUnsafeBytes(of: &bits) { d.append(contentsOf: $0) }
+  }
+
+  static func appendUInt32(_ d: inout Data, _ x: UInt32) {
+    var v = x.littleEndian
+    withUnsafeBytes(of: &v) { d.append(contentsOf: $0) }
+  }
+
+  /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78).
+  static let table: [UInt32] = (0..<256).map { i in
+    var c = UInt32(i)
+    for _ in 0..<8 { c = c & 1 != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
+    return c
+  }
+
+  /// `crc32c(bytes)`.
+  public static func crc32c(_ bytes: Data) -> UInt32 {
+    var c: UInt32 = 0xFFFF_FFFF
+    for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+    return c ^ 0xFFFF_FFFF
+  }
+
+  /// TFRecord's masking: `((crc ≫ 15) | (crc ≪ 17)) + 0xa282ead8`.
+  static func maskedCRC(_ bytes: Data) -> UInt32 {
+    let c = crc32c(bytes)
+    return ((c >> 15) | (c << 17)) &+ 0xA282_EAD8
+  }
+}
