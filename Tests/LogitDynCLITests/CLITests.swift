@@ -377,6 +377,21 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: dir + "/report/series/000-qre-branch.csv"))
     let events = try FileManager.default.contentsOfDirectory(atPath: dir + "/tb")
     #expect(events.count == 1 && events[0].hasPrefix("events.out.tfevents."))
+    // A real browser renders the page (headless Chromium, when installed; skipped otherwise).
+    if let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+      let shot = Process()
+      shot.executableURL = URL(fileURLWithPath: chromium)
+      shot.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1600", "--screenshot=\(dir)/report.png",
+                        "file://\(dir)/report/index.html"]
+      shot.standardOutput = FileHandle.nullDevice
+      shot.standardError = FileHandle.nullDevice
+      try shot.run()
+      shot.waitUntilExit()
+      let png = FileManager.default.contents(atPath: dir + "/report.png") ?? Data()
+      #expect(png.count > 20_000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "screenshot of \(png.count) bytes")
+    } else {
+      print("note: no Chromium found; the browser rendering check of the report is skipped")
+    }
     let bad = try Self.run(["reproduce", "--only", "999-nothing"])
     #expect(bad.status != 0 && bad.stderr.contains("no experiment matches '999-nothing'"))
     let list = try Self.run(["reproduce", "--list"])
