@@ -10,6 +10,7 @@
 //                                     ├─> PGLab (the lab: environments, policies, runners, losses)
 //                                     └─> Games (normal-form games, logit QRE, learning dynamics)
 //   PGLab, PolicyLosses, Games, Reports ─> Experiments (the papers' claims with verdicts)
+//   Sweeps (TOML sweep files), RunStore (SQLite) ─> LogitDynCLI
 //   all of them ─> LogitDynamics (umbrella, re-exports) ─> LogitDynCLI ─> logitdyn
 //
 // Benchmarks live in the nested package `Benchmarks/` so their dependencies stay out of
@@ -48,6 +49,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
   ],
   targets: [
     // Seeded, splittable random streams (xoshiro256**, SplitMix64 seeding).
@@ -76,6 +78,10 @@ let package = Package(
       name: "Games",
       dependencies: ["SoftmaxCore", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
+    // Sweeps: TOML sweep files, grid expansion, sharding.
+    .target(name: "Sweeps", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strictSwift6),
+    // The run store: SQLite through GRDB, one transaction per finished run.
+    .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strictSwift6),
     // Reports: SVG plots, the self-contained HTML report, TensorBoard event files.
     .target(name: "Reports", swiftSettings: strictSwift6),
     // The registry of the source papers' claims as experiments with computed verdicts.
@@ -107,7 +113,7 @@ let package = Package(
     .target(
       name: "LogitDynCLI",
       dependencies: [
-        "LogitDynamics",
+        "LogitDynamics", "Sweeps", "RunStore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "TOMLKit", package: "TOMLKit"),
       ],
@@ -156,12 +162,16 @@ let package = Package(
       dependencies: ["Experiments", "Reports", "SoftmaxCore"],
       swiftSettings: strictSwift6),
     .testTarget(
+      name: "SweepsTests",
+      dependencies: ["Sweeps", "RunStore", .product(name: "GRDB", package: "GRDB.swift")],
+      swiftSettings: strictSwift6),
+    .testTarget(
       name: "SeededRandomTests",
       dependencies: ["SeededRandom"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "LogitDynCLITests",
-      dependencies: ["LogitDynCLI", "logitdyn"],
+      dependencies: ["LogitDynCLI", "logitdyn", "RunStore"],
       swiftSettings: strictSwift6),
   ],
   swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Foundation
+import RunStore
 import Testing
 
 /// End-to-end tests: run the built `logitdyn` binary and check its output and exit status.
@@ -396,6 +397,72 @@ import Testing
     #expect(bad.status != 0 && bad.stderr.contains("no experiment matches '999-nothing'"))
     let list = try Self.run(["reproduce", "--list"])
     #expect(list.status == 0 && list.stdout.split(separator: "\n").count == 19)
+  }
+
+  /// A sweep killed mid-way (SIGKILL to the real process) and resumed ends with the same store,
+  /// run for run, as one run without interruption; shards merge into the whole sweep.
+  @Test func sweepSurvivesAKillAndShardsMerge() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-sweep-\(getpid())").path
+    try? FileManager.default.removeItem(atPath: dir)
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let sweep = """
+      [run]
+      env = "bernoulli-bandit"
+      arms = 5
+      rule = "reinforce-baseline"
+      runs = 64
+      steps = 400
+      [sweep]
+      lr = [0.05, 0.1, 0.2, 0.4]
+      seed = [1, 2, 3]
+      """
+    _ = FileManager.default.createFile(atPath: dir + "/s.toml", contents: Data(sweep.utf8))
+    let plan = try Self.run(["sweep", "plan", dir + "/s.toml"])
+    #expect(plan.status == 0 && plan.stdout.contains("12 runs (lr: 4 × seed: 3)"))
+    // Uninterrupted reference.
+    let reference = try Self.run(["sweep", "run", dir + "/s.toml", "--store", dir + "/ref.sqlite", "-q"])
+    #expect(reference.status == 0, "\(reference.stderr)")
+    // Interrupted: kill -9 once a few runs are stored, then resume.
+    let process = Process()
+    process.executableURL = Self.binary
+    process.arguments = ["sweep", "run", dir + "/s.toml", "--store", dir + "/killed.sqlite", "--jobs", "1", "-q"]
+    process.standardOutput = Pipe()
+    process.standardError = Pipe()
+    try process.run()
+    let deadline = Date().addingTimeInterval(60)
+    var stored = 0
+    while Date() < deadline, process.isRunning {
+      stored = (try? RunStore(path: dir + "/killed.sqlite", create: false).runs().count) ?? 0
+      if stored >= 3 { break }
+      Thread.sleep(forTimeInterval: 0.02)
+    }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    let partial = try RunStore(path: dir + "/killed.sqlite", create: false).runs().count
+    #expect(partial >= 3 && partial < 12, "killed after \(partial) runs")
+    let resumed = try Self.run(["sweep", "run", dir + "/s.toml", "--store", dir + "/killed.sqlite", "-q"])
+    #expect(resumed.status == 0 && resumed.stdout.contains("\(12 - partial) runs done, \(partial) already in"), "\(resumed.stdout)\(resumed.stderr)")
+    func content(_ path: String) throws -> [[String]] {
+      try RunStore(path: path, create: false).runs().map { [$0.id, $0.config, $0.varied, $0.status, $0.summary, $0.series] }
+    }
+    #expect(try content(dir + "/killed.sqlite") == content(dir + "/ref.sqlite"))
+    // Three shards, each its own store, merged: the whole sweep, no run twice.
+    for i in 1...3 {
+      let r = try Self.run(["sweep", "run", dir + "/s.toml", "--store", dir + "/shard\(i).sqlite", "--shard", "\(i)/3", "-q"])
+      #expect(r.status == 0 && r.stdout.hasPrefix("4 runs done"), "\(r.stdout)\(r.stderr)")
+    }
+    let merge = try Self.run(["sweep", "merge", "--into", dir + "/merged.sqlite", dir + "/shard1.sqlite", dir + "/shard2.sqlite", dir + "/shard3.sqlite"])
+    #expect(merge.status == 0 && merge.stdout.contains("merged 12 runs"), "\(merge.stdout)\(merge.stderr)")
+    #expect(try content(dir + "/merged.sqlite") == content(dir + "/ref.sqlite"))
+    let list = try Self.run(["runs", "list", "--store", dir + "/merged.sqlite"])
+    #expect(list.status == 0 && list.stdout.contains("12 runs"))
+    // Bad input names the file, the line and the field.
+    _ = FileManager.default.createFile(atPath: dir + "/bad.toml", contents: Data("[run]\narms = 5\nlearning_rate = 0.1\n".utf8))
+    let bad = try Self.run(["sweep", "plan", dir + "/bad.toml"])
+    #expect(bad.status != 0 && bad.stderr.contains("bad.toml:3: unknown field 'run.learning_rate'"), "\(bad.stderr)")
+    _ = FileManager.default.createFile(atPath: dir + "/badvalue.toml", contents: Data("[run]\narms = 1\n".utf8))
+    let badValue = try Self.run(["sweep", "run", dir + "/badvalue.toml", "--store", dir + "/x.sqlite"])
+    #expect(badValue.status != 0 && badValue.stderr.contains("badvalue.toml: run 0") && badValue.stderr.contains("at least 2 arms"), "\(badValue.stderr)")
   }
 
   @Test func helpListsTheSubcommands() throws {

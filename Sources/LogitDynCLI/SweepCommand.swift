@@ -1,0 +1,339 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import LogitDynamics
+import OutputFormats
+import RunStore
+import Sweeps
+
+/// Set by the SIGINT handler of `sweep run`.
+nonisolated(unsafe) private var sweepInterrupted: sig_atomic_t = 0
+
+/// `logitdyn sweep`: grids of lab runs from a TOML file, into a resumable, shardable store.
+struct SweepCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sweep",
+    abstract: "Sweeps of lab runs: plan a grid from a TOML file, run it into a resumable SQLite store, shard it, merge stores.",
+    discussion: """
+      A sweep file has a [run] table with the options of `logitdyn run` (env, arms, policy, rule, \
+      lr, runs, steps, seed, …), an optional [loss] table (name and parameters), and a [sweep] \
+      table of lists over any [run] field or loss.FIELD, expanded as a grid:
+
+        [run]
+        arms = 10
+        rule = "reinforce-baseline"
+        runs = 256
+        steps = 500
+        [sweep]
+        lr = [0.01, 0.1]
+        seed = [1, 2, 3]
+
+      Each run's identity is a hash of its resolved configuration, so re-running a sweep skips \
+      the runs already in the store, and shards (--shard I/N, e.g. one per task of a Slurm job \
+      array; see examples/slurm-sweep.sh) can be merged.
+      """,
+    subcommands: [SweepPlan.self, SweepRun.self, SweepMerge.self])
+}
+
+struct SweepPlan: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "plan", abstract: "Print the expanded runs of a sweep file and their count.")
+  @Argument(help: ArgumentHelp("The sweep file.", valueName: "file.toml")) var file: String
+  @Option(help: ArgumentHelp("Only shard I of N.", valueName: "I/N")) var shard: String?
+
+  func run() throws {
+    let config: SweepConfig
+    do { config = try SweepConfig(path: file) } catch { throw CLIError("\(error)") }
+    var runs = config.expand()
+    if let shard { runs = try SweepRun.applyShard(shard, runs) }
+    var table = TextTable(["#", "id"] + config.sweep.map(\.0))
+    for r in runs { table.append(["\(r.index)", r.id] + r.varied.map(\.1.description)) }
+    print(table.rendered())
+    print("\(runs.count) runs" + (config.sweep.isEmpty ? "" : " (" + config.sweep.map { "\($0.0): \($0.1.count)" }.joined(separator: " × ") + ")"))
+  }
+}
+
+struct SweepRun: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run", abstract: "Run the sweep's runs that are not in the store yet, in parallel, each saved when it finishes.")
+  @Argument(help: ArgumentHelp("The sweep file.", valueName: "file.toml")) var file: String
+  @Option(help: ArgumentHelp("The run store (SQLite; created if missing).", valueName: "path")) var store: String
+  @Option(help: "Runs in parallel (default: all cores).") var jobs: Int?
+  @Option(help: ArgumentHelp("Run only shard I of N (1 ≤ I ≤ N): the runs at grid positions ≡ I − 1 mod N.", valueName: "I/N")) var shard: String?
+  @Flag(name: .shortAndLong, help: "No progress display.") var quiet = false
+
+  static func applyShard(_ text: String, _ runs: [RunSpec]) throws -> [RunSpec] {
+    let parts = text.split(separator: "/").map { Int($0) }
+    guard parts.count == 2, let i = parts[0], let n = parts[1] else { throw CLIError("--shard must be I/N, got '\(text)'") }
+    do { return try SweepConfig.shard(runs, index: i, of: n) } catch { throw CLIError("\(error)") }
+  }
+
+  /// Runs one lab run from its command line; returns its series CSV and summary JSON.
+  static func execute(_ spec: RunSpec, stop: @escaping () -> Bool) throws -> (series: String, summary: String) {
+    let command: RunCommand
+    do { command = try RunCommand.parse(spec.arguments + ["--threads", "1", "--quiet"]) } catch {
+      throw CLIError("run \(spec.id): \(RunCommand.message(for: error))")
+    }
+    let plan = try command.plan()
+    var text = StepAggregate.csvHeader + "\n"
+    var first: StepAggregate?, last: StepAggregate?
+    do {
+      try plan.run(1, stop) { agg in
+        if first == nil { first = agg }
+        last = agg
+        text += agg.csvRow + "\n"
+        return true
+      }
+    } catch { throw CLIError("run \(spec.id): \(error)") }
+    guard let first, let last, last.step + 1 == command.steps else { throw CLIError("interrupted") }
+    func m(_ a: StepAggregate, _ p: Probe) -> JSONValue { .number(a.mean[p.rawValue]) }
+    let summary: JSONValue = .object([
+      ("steps", .integer(last.step + 1)), ("entropy_first", m(first, .entropy)), ("entropy_last", m(last, .entropy)),
+      ("reward_last", m(last, .reward)), ("regret_last", m(last, .regret)), ("collision_last", m(last, .collision)),
+      ("update_norm_first", m(first, .updateNorm)), ("update_norm_last", m(last, .updateNorm)),
+    ])
+    return (text, summary.rendered(indent: 0).replacingOccurrences(of: "\n", with: ""))
+  }
+
+  func run() throws {
+    let config: SweepConfig
+    do { config = try SweepConfig(path: file) } catch { throw CLIError("\(error)") }
+    var runs = config.expand()
+    if let shard { runs = try Self.applyShard(shard, runs) }
+    if let jobs, jobs < 1 { throw CLIError("--jobs must be at least 1, got \(jobs)") }
+    // Check every run's configuration before starting any.
+    for r in runs {
+      do { _ = try RunCommand.parse(r.arguments).plan() } catch let error as CLIError {
+        throw CLIError("\(file): run \(r.index) (\(r.varied.map { "\($0.0) = \($0.1)" }.joined(separator: ", "))): \(error.description)")
+      } catch {
+        throw CLIError("\(file): run \(r.index): \(RunCommand.message(for: error))")
+      }
+    }
+    let runStore: RunStore
+    do { runStore = try RunStore(path: store) } catch { throw CLIError("\(error)") }
+    let done: Set<String>
+    do { done = try runStore.finishedIDs() } catch { throw CLIError("\(error)") }
+    let todo = runs.filter { !done.contains($0.id) }
+    let sweepName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+    sweepInterrupted = 0
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    signal(SIGINT) { _ in sweepInterrupted = 1 }
+    defer { signal(SIGINT, SIG_DFL) }
+    let state = SweepState(progress: ProgressLine(enabled: !quiet, label: "sweep", unit: "runs"))
+    let workers = max(1, min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, todo.count))
+    let version = LogitDynVersion.string
+    state.progress.update(0, of: todo.count)
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      while true {
+        state.lock.lock()
+        guard state.next < todo.count, state.failure == nil, sweepInterrupted == 0 else { state.lock.unlock(); return }
+        let spec = todo[state.next]
+        state.next += 1
+        state.lock.unlock()
+        let start = Date()
+        do {
+          let (series, summary) = try Self.execute(spec, stop: { sweepInterrupted != 0 })
+          let end = Date()
+          let varied = "{" + spec.varied.map { "\"\($0.0)\":\($0.1.json)" }.joined(separator: ",") + "}"
+          try runStore.save(StoredRun(
+            id: spec.id, sweep: sweepName, gridIndex: spec.index, config: spec.configJSON, varied: varied, status: "done",
+            started: start.timeIntervalSince1970, finished: end.timeIntervalSince1970, seconds: end.timeIntervalSince(start),
+            codeVersion: version, summary: summary, series: series))
+          state.lock.lock()
+          state.finished += 1
+          state.progress.update(state.finished, of: todo.count)
+          state.lock.unlock()
+        } catch {
+          state.lock.lock()
+          if sweepInterrupted == 0, state.failure == nil { state.failure = "\(error)" }
+          state.lock.unlock()
+        }
+      }
+    }
+    state.progress.finish()
+    if let failure = state.failure { throw CLIError(failure) }
+    let finished = state.finished
+    print("\(finished) runs done, \(done.intersection(Set(runs.map(\.id))).count) already in \(store), \(todo.count - finished) left")
+    if sweepInterrupted != 0 { throw ExitCode(130) }
+  }
+}
+
+/// The shared state of a sweep's workers (guarded by `lock`).
+final class SweepState: @unchecked Sendable {
+  let lock = NSLock()
+  var next = 0, finished = 0
+  var failure: String?
+  let progress: ProgressLine
+  init(progress: ProgressLine) { self.progress = progress }
+}
+
+struct SweepMerge: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "merge", abstract: "Merge run stores (e.g. one per shard) into one.")
+  @Option(help: ArgumentHelp("The merged store (created if missing).", valueName: "path")) var into: String
+  @Argument(help: ArgumentHelp("Stores to merge.", valueName: "store")) var stores: [String]
+
+  func run() throws {
+    guard !stores.isEmpty else { throw CLIError("no stores to merge") }
+    do {
+      let target = try RunStore(path: into)
+      var added = 0
+      for s in stores { added += try target.merge(from: try RunStore(path: s, create: false)) }
+      print("merged \(added) runs into \(into) (\(try target.runs().count) in all)")
+    } catch { throw CLIError("\(error)") }
+  }
+}
+
+/// `logitdyn runs`: look at a store.
+struct RunsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "runs", abstract: "Look at a run store: list, show, compare, export, plot.",
+    subcommands: [RunsList.self, RunsShow.self, RunsCompare.self, RunsExport.self, RunsPlot.self])
+}
+
+/// The store option of the `runs` subcommands.
+struct StoreOption: ParsableArguments {
+  @Option(help: ArgumentHelp("The run store.", valueName: "path")) var store: String
+
+  func open() throws -> [StoredRun] {
+    do { return try RunStore(path: store, create: false).runs() } catch { throw CLIError("\(error)") }
+  }
+
+  /// Flat `key → number or text` of a JSON object string.
+  static func fields(_ json: String) -> [(String, String)] {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return [] }
+    return object.keys.sorted().map { key in
+      let v = object[key]!
+      if let n = v as? NSNumber { return (key, formatNumber(n.doubleValue, digits: 5)) }
+      return (key, "\(v)")
+    }
+  }
+}
+
+struct RunsList: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "list", abstract: "One line per run: id, sweep, varied settings, status, summary metrics.")
+  @OptionGroup var store: StoreOption
+
+  func run() throws {
+    let runs = try store.open()
+    guard let firstRun = runs.first else { print("no runs in \(store.store)"); return }
+    let variedKeys = StoreOption.fields(firstRun.varied).map(\.0), metricKeys = ["entropy_last", "reward_last", "regret_last", "update_norm_last"]
+    var table = TextTable(["id", "sweep", "#"] + variedKeys + ["status", "seconds"] + metricKeys)
+    for r in runs {
+      let varied = Dictionary(StoreOption.fields(r.varied), uniquingKeysWith: { a, _ in a })
+      let summary = Dictionary(StoreOption.fields(r.summary), uniquingKeysWith: { a, _ in a })
+      table.append([r.id, r.sweep, "\(r.gridIndex)"] + variedKeys.map { varied[$0] ?? "" } + [r.status, formatNumber(r.seconds, digits: 3)]
+                   + metricKeys.map { summary[$0] ?? "" })
+    }
+    print(table.rendered())
+    print("\(runs.count) runs")
+  }
+}
+
+struct RunsShow: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "show", abstract: "One run's configuration, timings and summary.")
+  @OptionGroup var store: StoreOption
+  @Argument(help: "Run id (a unique prefix is enough).") var id: String
+
+  func run() throws {
+    let matches = try store.open().filter { $0.id.hasPrefix(id) }
+    guard matches.count == 1, let r = matches.first else {
+      throw CLIError(matches.isEmpty ? "no run \(id) in \(store.store)" : "'\(id)' matches \(matches.count) runs; give more of the id")
+    }
+    print("""
+      run        \(r.id) (\(r.sweep), grid position \(r.gridIndex)), \(r.status), \(formatNumber(r.seconds, digits: 4)) s, logitdyn \(r.codeVersion)
+      config     \(r.config)
+      """)
+    for (k, v) in StoreOption.fields(r.summary) { print(k.padding(toLength: 18, withPad: " ", startingAt: 0) + v) }
+    print("series     \(r.series.split(separator: "\n").count - 1) steps")
+  }
+}
+
+struct RunsCompare: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "compare", abstract: "Summaries of several runs side by side.")
+  @OptionGroup var store: StoreOption
+  @Argument(help: "Run ids (prefixes); default: all.") var ids: [String] = []
+
+  func run() throws {
+    let runs = try store.open().filter { r in ids.isEmpty || ids.contains { r.id.hasPrefix($0) } }
+    guard !runs.isEmpty else { throw CLIError("no matching runs in \(store.store)") }
+    let keys = StoreOption.fields(runs[0].summary).map(\.0)
+    var table = TextTable(["metric"] + runs.map { String($0.id.prefix(8)) })
+    for (k, _) in StoreOption.fields(runs[0].varied) {
+      table.append([k] + runs.map { r in StoreOption.fields(r.varied).first { $0.0 == k }?.1 ?? "" })
+    }
+    for k in keys { table.append([k] + runs.map { r in StoreOption.fields(r.summary).first { $0.0 == k }?.1 ?? "" }) }
+    print(table.rendered())
+  }
+}
+
+struct RunsExport: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "export", abstract: "Export run summaries (and optionally series) as CSV or JSON Lines.")
+  @OptionGroup var store: StoreOption
+  @Option(help: "csv or jsonl.") var format: String = "csv"
+  @Option(help: ArgumentHelp("Output file (written atomically).", valueName: "path")) var out: String
+  @Flag(help: "Export every step of every run (long format) instead of one line per run.") var series = false
+
+  func run() throws {
+    guard ["csv", "jsonl"].contains(format) else { throw CLIError("unknown format '\(format)' (available: csv, jsonl)") }
+    let runs = try store.open()
+    var text = ""
+    if series {
+      guard format == "csv" else { throw CLIError("--series exports CSV") }
+      for (k, r) in runs.enumerated() {
+        let lines = r.series.split(separator: "\n")
+        if k == 0, let header = lines.first { text += "run_id," + header + "\n" }
+        for line in lines.dropFirst() { text += r.id + "," + line + "\n" }
+      }
+    } else if format == "jsonl" {
+      for r in runs {
+        text += "{\"id\":\"\(r.id)\",\"sweep\":\"\(r.sweep)\",\"grid_index\":\(r.gridIndex),\"status\":\"\(r.status)\",\"seconds\":\(r.seconds),\"code_version\":\"\(r.codeVersion)\",\"config\":\(r.config),\"varied\":\(r.varied),\"summary\":\(r.summary)}\n"
+      }
+    } else {
+      let variedKeys = runs.first.map { StoreOption.fields($0.varied).map(\.0) } ?? []
+      let summaryKeys = runs.first.map { StoreOption.fields($0.summary).map(\.0) } ?? []
+      text = (["id", "sweep", "grid_index", "status", "seconds"] + variedKeys + summaryKeys).joined(separator: ",") + "\n"
+      for r in runs {
+        let varied = Dictionary(StoreOption.fields(r.varied), uniquingKeysWith: { a, _ in a })
+        let summary = Dictionary(StoreOption.fields(r.summary), uniquingKeysWith: { a, _ in a })
+        text += ([r.id, r.sweep, "\(r.gridIndex)", r.status, "\(r.seconds)"] + variedKeys.map { varied[$0] ?? "" } + summaryKeys.map { summary[$0] ?? "" })
+          .joined(separator: ",") + "\n"
+      }
+    }
+    do { try AtomicFileWriter.write(Data(text.utf8), to: out) } catch { throw CLIError("\(error)") }
+    print("wrote \(out) (\(runs.count) runs)")
+  }
+}
+
+struct RunsPlot: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "plot", abstract: "Plot a series column of chosen runs (SVG, the report's style).")
+  @OptionGroup var store: StoreOption
+  @Option(help: "A column of series.csv (e.g. entropy_mean, reward_mean, update_norm_mean).") var column: String = "entropy_mean"
+  @Option(help: ArgumentHelp("Output SVG file.", valueName: "path")) var out: String
+  @Flag(name: .customLong("log-y"), help: "Logarithmic y axis.") var logY = false
+  @Argument(help: "Run ids (prefixes); default: all.") var ids: [String] = []
+
+  func run() throws {
+    let runs = try store.open().filter { r in ids.isEmpty || ids.contains { r.id.hasPrefix($0) } }
+    guard !runs.isEmpty else { throw CLIError("no matching runs in \(store.store)") }
+    var series: [PlotSeries] = []
+    for r in runs {
+      let lines = r.series.split(separator: "\n")
+      guard let header = lines.first?.split(separator: ",", omittingEmptySubsequences: false).map(String.init),
+        let c = header.firstIndex(of: column)
+      else { throw CLIError("run \(r.id) has no column '\(column)'") }
+      var x: [Double] = [], y: [Double] = []
+      for line in lines.dropFirst() {
+        let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+        x.append((Double(cells[0]) ?? 0) + 1)
+        y.append(Double(cells[c]) ?? .nan)
+      }
+      let label = StoreOption.fields(r.varied).map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+      series.append(PlotSeries(label.isEmpty ? String(r.id.prefix(8)) : label, x: x, y: y))
+    }
+    let svg = SVGPlot.render(Figure("\(column) per step", x: "step", y: column, logX: true, logY: logY, series: series))
+    do { try AtomicFileWriter.write(Data(svg.utf8), to: out) } catch { throw CLIError("\(error)") }
+    print("wrote \(out) (\(runs.count) runs)")
+  }
+}

@@ -1,0 +1,270 @@
+import Foundation
+import TOMLKit
+
+/// A bad sweep file or store, with the message shown to the user (file, line and field where
+/// they are known).
+public struct SweepError: Error, CustomStringConvertible, Sendable, Equatable {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// A configuration value: what a TOML key may hold.
+public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
+  case int(Int), double(Double), string(String), bool(Bool), list([ConfigValue])
+
+  /// The value as a command-line argument (`list` joined by commas).
+  public var description: String {
+    switch self {
+    case .int(let i): return String(i)
+    case .double(let d): return "\(d)"
+    case .string(let s): return s
+    case .bool(let b): return b ? "true" : "false"
+    case .list(let l): return l.map(\.description).joined(separator: ",")
+    }
+  }
+
+  /// A canonical JSON fragment (for run identities and the store).
+  public var json: String {
+    switch self {
+    case .int(let i): return String(i)
+    case .double(let d): return d.isFinite ? "\(d)" : "null"
+    case .string(let s): return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    case .bool(let b): return b ? "true" : "false"
+    case .list(let l): return "[" + l.map(\.json).joined(separator: ",") + "]"
+    }
+  }
+}
+
+/// The type a field expects.
+public enum FieldType: String, Sendable {
+  case integer, number, string, boolean, list
+}
+
+/// The fields of a `[run]` table: the options of `logitdyn run` (flags are booleans).
+public enum RunSchema {
+  public static let fields: [String: FieldType] = [
+    "env": .string, "arms": .integer, "means": .list, "noise": .number, "drift": .number, "dim": .integer,
+    "reward_model": .string, "contexts": .integer, "policy": .string, "hidden": .list, "activation": .string,
+    "rule": .string, "baseline": .string, "baseline_rate": .number, "batch": .integer, "group": .integer,
+    "epochs": .integer, "clip": .number, "clip_high": .number, "no_std": .boolean, "optimizer": .string,
+    "lr": .number, "schedule": .string, "lr_final": .number, "warmup": .integer, "runs": .integer,
+    "steps": .integer, "seed": .integer, "threads": .integer, "no_quantiles": .boolean,
+    "adaptive_entropy": .number, "adaptive_entropy_delta": .number,
+  ]
+
+  /// Whether `value` has the type `type` (integers are numbers too).
+  static func matches(_ value: ConfigValue, _ type: FieldType) -> Bool {
+    switch (type, value) {
+    case (.integer, .int), (.number, .int), (.number, .double), (.string, .string), (.boolean, .bool), (.list, .list): return true
+    case (.list, .int), (.list, .double): return true  // a single number for a list field
+    default: return false
+    }
+  }
+}
+
+/// One run of a sweep: its fully resolved settings and a stable identity.
+public struct RunSpec: Sendable, Equatable {
+  /// Position in the expanded sweep (grid order).
+  public let index: Int
+  /// Every `[run]` setting after the sweep's values were applied, in key order.
+  public let settings: [(String, ConfigValue)]
+  /// The loss table (`name` and parameters), if any.
+  public let loss: [(String, ConfigValue)]
+  /// The swept fields' values of this run.
+  public let varied: [(String, ConfigValue)]
+
+  /// Canonical JSON of the resolved configuration.
+  public var configJSON: String {
+    let run = settings.map { "\"\($0.0)\":\($0.1.json)" }.joined(separator: ",")
+    let l = loss.map { "\"\($0.0)\":\($0.1.json)" }.joined(separator: ",")
+    return "{\"run\":{\(run)},\"loss\":{\(l)}}"
+  }
+
+  /// A stable 16-hex-digit identity: FNV-1a 64 of the canonical configuration.
+  public var id: String {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in configJSON.utf8 {
+      hash ^= UInt64(byte)
+      hash = hash &* 0x0000_0100_0000_01B3
+    }
+    return String(hash, radix: 16).leftPadded(to: 16)
+  }
+
+  /// The command line of `logitdyn run` for this run.
+  public var arguments: [String] {
+    var out: [String] = []
+    for (key, value) in settings {
+      let option = "--" + key.replacingOccurrences(of: "_", with: "-")
+      if case .bool(let b) = value {
+        if b { out.append(option) }
+        continue
+      }
+      out += [option, value.description]
+    }
+    if let name = loss.first(where: { $0.0 == "name" })?.1 {
+      out += ["--loss", name.description]
+      for (key, value) in loss where key != "name" { out += ["--set", "\(key)=\(value.description)"] }
+    }
+    return out
+  }
+
+  public static func == (a: RunSpec, b: RunSpec) -> Bool { a.configJSON == b.configJSON && a.index == b.index }
+}
+
+extension String {
+  func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}
+
+/// A sweep file (TOML):
+///
+/// ```toml
+/// [run]                     # the options of `logitdyn run`
+/// env = "gaussian-bandit"
+/// arms = 10
+/// rule = "reinforce-baseline"
+/// runs = 256
+/// steps = 500
+///
+/// [loss]                    # optional: a loss and its parameters
+/// name = "kl_cov"
+/// kl_cov_ratio = 0.2
+///
+/// [sweep]                   # lists over any [run] field (or loss.FIELD), expanded as a grid
+/// lr = [0.01, 0.1]
+/// seed = [1, 2, 3]
+/// ```
+///
+/// Unknown tables or fields and values of the wrong type are refused naming the file, the line
+/// and the field.
+public struct SweepConfig: Sendable {
+  public let path: String
+  public let run: [(String, ConfigValue)]
+  public let loss: [(String, ConfigValue)]
+  /// Swept fields in file order: `lr`, `seed`, or `loss.kl_cov_ratio`.
+  public let sweep: [(String, [ConfigValue])]
+
+  /// Reads and checks `path`.
+  public init(path: String) throws(SweepError) {
+    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+      throw SweepError("cannot read the sweep file \(path)")
+    }
+    try self.init(text: text, path: path)
+  }
+
+  /// Parses and checks TOML text (`path` for messages).
+  public init(text: String, path: String) throws(SweepError) {
+    self.path = path
+    let table: TOMLTable
+    do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+      throw SweepError("\(path):\(error.source.begin.line): \(error.description)")
+    } catch {
+      throw SweepError("\(path): not valid TOML")
+    }
+    let lines = text.components(separatedBy: "\n")
+    /// The line of `key` in table `section` (1-based), for messages.
+    func line(_ key: String, in section: String?) -> Int {
+      var current: String? = nil
+      for (i, raw) in lines.enumerated() {
+        let l = raw.trimmingCharacters(in: .whitespaces)
+        if l.hasPrefix("[") {
+          current = l.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+          if section == nil, current == key { return i + 1 }
+          continue
+        }
+        guard current == section else { continue }
+        for form in [key, "\"\(key)\"", "'\(key)'"] where l.hasPrefix(form) && l.dropFirst(form.count).trimmingCharacters(in: .whitespaces).hasPrefix("=") {
+          return i + 1
+        }
+      }
+      return 0
+    }
+    func value(_ v: any TOMLValueConvertible, key: String, section: String) throws(SweepError) -> ConfigValue {
+      switch v.type {
+      case .int: return .int(v.int!)
+      case .double: return .double(v.double!)
+      case .string: return .string(v.string!)
+      case .bool: return .bool(v.bool!)
+      case .array:
+        var items: [ConfigValue] = []
+        for element in v.array! { items.append(try value(element, key: key, section: section)) }
+        return .list(items)
+      default: throw SweepError("\(path):\(line(key, in: section)): field '\(key)' has an unsupported value (dates and tables are not options)")
+      }
+    }
+    for key in table.keys where !["run", "loss", "sweep"].contains(key) {
+      throw SweepError("\(path):\(line(key, in: nil)): unknown field or table '\(key)' (expected the tables [run], [loss], [sweep])")
+    }
+    guard let runTable = table["run"]?.table else { throw SweepError("\(path): a sweep file needs a [run] table") }
+    var run: [(String, ConfigValue)] = []
+    for key in runTable.keys.sorted() {
+      guard let type = RunSchema.fields[key] else {
+        throw SweepError("\(path):\(line(key, in: "run")): unknown field 'run.\(key)' (fields: \(RunSchema.fields.keys.sorted().joined(separator: ", ")))")
+      }
+      let v = try value(runTable[key]!, key: key, section: "run")
+      guard RunSchema.matches(v, type) else {
+        throw SweepError("\(path):\(line(key, in: "run")): field 'run.\(key)' must be a \(type.rawValue), got \(v.json)")
+      }
+      run.append((key, v))
+    }
+    var loss: [(String, ConfigValue)] = []
+    if let lossTable = table["loss"]?.table {
+      guard lossTable["name"]?.string != nil else { throw SweepError("\(path):\(line("name", in: "loss")): the [loss] table needs name = \"…\"") }
+      for key in lossTable.keys.sorted() { loss.append((key, try value(lossTable[key]!, key: key, section: "loss"))) }
+    }
+    var sweep: [(String, [ConfigValue])] = []
+    if let sweepTable = table["sweep"]?.table {
+      // File order (the grid's nesting order), from the text.
+      let keys = sweepTable.keys.sorted { line($0, in: "sweep") < line($1, in: "sweep") }
+      for key in keys {
+        let v = try value(sweepTable[key]!, key: key, section: "sweep")
+        guard case .list(let options) = v, !options.isEmpty else {
+          throw SweepError("\(path):\(line(key, in: "sweep")): field 'sweep.\(key)' must be a non-empty list of values")
+        }
+        if key.hasPrefix("loss.") {
+          guard !loss.isEmpty else { throw SweepError("\(path):\(line(key, in: "sweep")): 'sweep.\(key)' needs a [loss] table") }
+        } else {
+          guard let type = RunSchema.fields[key] else {
+            throw SweepError("\(path):\(line(key, in: "sweep")): unknown field 'sweep.\(key)' (a [run] field, or loss.FIELD)")
+          }
+          for o in options where !RunSchema.matches(o, type) {
+            throw SweepError("\(path):\(line(key, in: "sweep")): values of 'sweep.\(key)' must be \(type.rawValue)s, got \(o.json)")
+          }
+        }
+        sweep.append((key, options))
+      }
+    }
+    self.run = run
+    self.loss = loss
+    self.sweep = sweep
+  }
+
+  /// The runs of the grid, the first swept field varying slowest.
+  public func expand() -> [RunSpec] {
+    var combos: [[(String, ConfigValue)]] = [[]]
+    for (key, options) in sweep {
+      combos = combos.flatMap { prefix in options.map { prefix + [(key, $0)] } }
+    }
+    return combos.enumerated().map { index, varied in
+      var settings = run, loss = self.loss
+      for (key, v) in varied {
+        if key.hasPrefix("loss.") {
+          let k = String(key.dropFirst(5))
+          loss.removeAll { $0.0 == k }
+          loss.append((k, v))
+        } else {
+          settings.removeAll { $0.0 == key }
+          settings.append((key, v))
+        }
+      }
+      settings.sort { $0.0 < $1.0 }
+      loss.sort { $0.0 < $1.0 }
+      return RunSpec(index: index, settings: settings, loss: loss, varied: varied)
+    }
+  }
+
+  /// The runs of shard `i` of `n` (1-based): those at positions `≡ i − 1 (mod n)` of the grid.
+  public static func shard(_ runs: [RunSpec], index i: Int, of n: Int) throws(SweepError) -> [RunSpec] {
+    guard n >= 1, i >= 1, i <= n else { throw SweepError("--shard must be I/N with 1 ≤ I ≤ N, got \(i)/\(n)") }
+    return runs.filter { $0.index % n == i - 1 }
+  }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+import RunStore
+import Sweeps
+import Testing
+
+@Suite struct SweepConfigTests {
+  static let text = """
+    [run]
+    env = "gaussian-bandit"
+    arms = 10
+    runs = 64
+    steps = 100
+
+    [loss]
+    name = "kl_cov"
+    kl_cov_ratio = 0.2
+
+    [sweep]
+    lr = [0.01, 0.1, 1]
+    seed = [1, 2]
+    "loss.ppo_kl_coef" = [0.1, 1.0]
+    """
+
+  @Test func gridExpansionAndIdentities() throws {
+    let config = try SweepConfig(text: Self.text, path: "s.toml")
+    let runs = config.expand()
+    #expect(runs.count == 12)
+    // The first swept field varies slowest.
+    #expect(runs[0].varied.map(\.1.description) == ["0.01", "1", "0.1"] && runs[11].varied.map(\.1.description) == ["1", "2", "1.0"])
+    #expect(Set(runs.map(\.id)).count == 12)
+    #expect(runs[3].arguments.contains("--lr") && runs[3].arguments.contains("ppo_kl_coef=1.0") && runs[3].arguments.contains("--loss"))
+    // Identities depend on the configuration only.
+    #expect(try SweepConfig(text: Self.text, path: "other.toml").expand().map(\.id) == runs.map(\.id))
+  }
+
+  @Test(arguments: [1, 2, 3, 5, 12, 13])
+  func shardsCoverTheSweepExactlyOnce(n: Int) throws {
+    let runs = try SweepConfig(text: Self.text, path: "s.toml").expand()
+    var seen: [Int] = []
+    for i in 1...n { seen += try SweepConfig.shard(runs, index: i, of: n).map(\.index) }
+    #expect(seen.sorted() == Array(0..<runs.count))
+  }
+
+  @Test(arguments: [
+    ("[run]\narms = 10\nbogus = 3\n", "s.toml:3: unknown field 'run.bogus'"),
+    ("[run]\narms = \"ten\"\n", "s.toml:2: field 'run.arms' must be a integer, got \"ten\""),
+    ("[run]\narms = 10\n[sweep]\nlr = 0.1\n", "s.toml:4: field 'sweep.lr' must be a non-empty list"),
+    ("[run]\narms = 10\n[sweep]\nlearning_rate = [0.1]\n", "s.toml:4: unknown field 'sweep.learning_rate'"),
+    ("[run]\narms = 10\n[sweep]\nlr = [\"fast\"]\n", "s.toml:4: values of 'sweep.lr' must be numbers"),
+    ("[runs]\narms = 10\n", "s.toml:1: unknown field or table 'runs'"),
+    ("[run]\narms = \n", "s.toml:2:"),
+    ("arms = 10\n", "s.toml:1: unknown field or table 'arms'"),
+  ])
+  func badFilesNameTheFileLineAndField(text: String, fragment: String) {
+    do {
+      _ = try SweepConfig(text: text, path: "s.toml")
+      Issue.record("accepted: \(text)")
+    } catch {
+      #expect(error.description.hasPrefix(fragment), "\(error.description)")
+    }
+  }
+}
+
+@Suite struct RunStoreTests {
+  static func temporary(_ name: String) -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-store-\(getpid())-\(name).sqlite").path
+    try? FileManager.default.removeItem(atPath: path)
+    return path
+  }
+
+  static func run(_ id: String, config: String = "{}") -> StoredRun {
+    StoredRun(id: id, sweep: "s", gridIndex: 0, config: config, varied: "{}", status: "done", started: 1, finished: 2, seconds: 1,
+              codeVersion: "0.1.0", summary: "{\"x\":1}", series: "step\n0\n")
+  }
+
+  @Test func saveMergeAndRefuse() throws {
+    let a = Self.temporary("a"), b = Self.temporary("b")
+    let sa = try RunStore(path: a), sb = try RunStore(path: b)
+    try sa.save(Self.run("r1"))
+    try sb.save(Self.run("r2"))
+    try sb.save(Self.run("r1"))
+    #expect(try sa.merge(from: sb) == 1)
+    #expect(try sa.runs().map(\.id) == ["r1", "r2"] && sa.finishedIDs() == ["r1", "r2"])
+    // Reopening keeps everything.
+    #expect(try RunStore(path: a, create: false).runs().count == 2)
+    // Same id, different configuration: the merge is refused.
+    let c = Self.temporary("c")
+    try RunStore(path: c).save(Self.run("r1", config: "{\"lr\":1}"))
+    #expect(throws: StoreError.self) { try sa.merge(from: try RunStore(path: c)) }
+  }
+
+  @Test func otherVersionsAndOtherDatabasesAreRefusedNotOverwritten() throws {
+    let v = Self.temporary("v")
+    _ = try RunStore(path: v)
+    try DatabaseQueue(path: v).write { db in try db.execute(sql: "UPDATE meta SET value = '99' WHERE key = 'schema_version'") }
+    do {
+      _ = try RunStore(path: v)
+      Issue.record("a version-99 store was opened")
+    } catch {
+      #expect(error.description.contains("schema version 99") && error.description.contains("refused, not modified"))
+    }
+    #expect(try DatabaseQueue(path: v).read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema_version'") } == "99")
+    let other = Self.temporary("other")
+    try DatabaseQueue(path: other).write { db in try db.execute(sql: "CREATE TABLE t (x INTEGER)") }
+    #expect(throws: StoreError.self) { try RunStore(path: other) }
+    #expect(throws: StoreError.self) { try RunStore(path: Self.temporary("missing"), create: false) }
+  }
+}
