@@ -171,7 +171,8 @@ struct GameLearn: ParsableCommand {
   var referenceLambda: Double?
   @Option(help: ArgumentHelp("Output directory for series.csv.", valueName: "dir")) var out: String?
 
-  func run() throws {
+  /// Runs the learning; returns the series CSV, a summary, and the printed text.
+  func execute(stop: () -> Bool = { false }) throws -> (series: String, summary: JSONValue, text: String) {
     let g = try game.load()
     guard let r = LearningRule(name: rule, tau: tau, lambda: lambda) else {
       throw CLIError("unknown rule '\(rule)' (available: \(LearningRule.names.joined(separator: ", ")))")
@@ -186,29 +187,36 @@ struct GameLearn: ParsableCommand {
       try learning.run { s in
         if first == nil { first = s }
         last = s
-        if out != nil {
-          text += [String(s.step), s.x.map { "\($0)" }.joined(separator: " "), s.y.map { "\($0)" }.joined(separator: " "),
-                   f(s.entropy.0), f(s.entropy.1), f(s.collision.0), f(s.collision.1), f(s.updateNorm.0), f(s.updateNorm.1),
-                   f(s.updateNormClosedForm.0), f(s.updateNormClosedForm.1), f(s.entropyChangePredicted.0), f(s.entropyChangeActual.0),
-                   f(s.entropyChangePredicted.1), f(s.entropyChangeActual.1), f(s.distanceToQRE), f(s.nashConv)].joined(separator: ",") + "\n"
-        }
-        return true
+        text += [String(s.step), s.x.map { "\($0)" }.joined(separator: " "), s.y.map { "\($0)" }.joined(separator: " "),
+                 f(s.entropy.0), f(s.entropy.1), f(s.collision.0), f(s.collision.1), f(s.updateNorm.0), f(s.updateNorm.1),
+                 f(s.updateNormClosedForm.0), f(s.updateNormClosedForm.1), f(s.entropyChangePredicted.0), f(s.entropyChangeActual.0),
+                 f(s.entropyChangePredicted.1), f(s.entropyChangeActual.1), f(s.distanceToQRE), f(s.nashConv)].joined(separator: ",") + "\n"
+        return !stop()
       }
     } catch { throw CLIError("\(error)") }
+    guard let first, let last else { throw CLIError("no steps") }
+    let summary: JSONValue = .object([
+      ("steps", .integer(last.step + 1)), ("nash_conv_first", .number(first.nashConv)), ("nash_conv_last", .number(last.nashConv)),
+      ("distance_to_qre_last", .number(last.distanceToQRE)), ("entropy1_last", .number(last.entropy.0)), ("entropy2_last", .number(last.entropy.1)),
+    ])
+    let printed = """
+      \(g.name), \(rule), η = \(formatNumber(learningRate)), \(steps) steps
+      last       \(profileText(last.x)), \(profileText(last.y))
+      average    \(profileText(last.averageX)), \(profileText(last.averageY))
+      NashConv   \(formatNumber(first.nashConv, digits: 4)) → \(formatNumber(last.nashConv, digits: 4))
+      """ + (last.distanceToQRE.isNaN ? "" : "\nto QRE     \(formatNumber(first.distanceToQRE, digits: 4)) → \(formatNumber(last.distanceToQRE, digits: 4)) (max |p − p*|)")
+    return (text, summary, printed)
+  }
+
+  func run() throws {
+    let (text, _, printed) = try execute()
     if let out {
       do {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try AtomicFileWriter.write(Data(text.utf8), to: out + "/series.csv")
       } catch { throw CLIError("cannot write \(out)/series.csv: \(error)") }
     }
-    guard let first, let last else { return }
-    print("""
-      \(g.name), \(rule), η = \(formatNumber(learningRate)), \(steps) steps
-      last       \(profileText(last.x)), \(profileText(last.y))
-      average    \(profileText(last.averageX)), \(profileText(last.averageY))
-      NashConv   \(formatNumber(first.nashConv, digits: 4)) → \(formatNumber(last.nashConv, digits: 4))
-      """ + (last.distanceToQRE.isNaN ? "" : "\nto QRE     \(formatNumber(first.distanceToQRE, digits: 4)) → \(formatNumber(last.distanceToQRE, digits: 4)) (max |p − p*|)")
-      + (out.map { "\nwrote      \($0)/series.csv" } ?? ""))
+    print(printed + (out.map { "\nwrote      \($0)/series.csv" } ?? ""))
   }
 }
 

@@ -69,6 +69,13 @@ struct SweepRun: ParsableCommand {
 
   /// Runs one lab run from its command line; returns its series CSV and summary JSON.
   static func execute(_ spec: RunSpec, stop: @escaping () -> Bool) throws -> (series: String, summary: String) {
+    if spec.kind == "game" {
+      let learn: GameLearn
+      do { learn = try GameLearn.parse(spec.arguments) } catch { throw CLIError("run \(spec.id): \(GameLearn.message(for: error))") }
+      let (series, summary, _) = try learn.execute(stop: stop)
+      if stop() { throw CLIError("interrupted") }
+      return (series, summary.rendered(indent: 0).replacingOccurrences(of: "\n", with: ""))
+    }
     let command: RunCommand
     do { command = try RunCommand.parse(spec.arguments + ["--threads", "1", "--quiet"]) } catch {
       throw CLIError("run \(spec.id): \(RunCommand.message(for: error))")
@@ -102,7 +109,9 @@ struct SweepRun: ParsableCommand {
     if let jobs, jobs < 1 { throw CLIError("--jobs must be at least 1, got \(jobs)") }
     // Check every run's configuration before starting any.
     for r in runs {
-      do { _ = try RunCommand.parse(r.arguments).plan() } catch let error as CLIError {
+      do {
+        if r.kind == "game" { _ = try GameLearn.parse(r.arguments).game.load() } else { _ = try RunCommand.parse(r.arguments).plan() }
+      } catch let error as CLIError {
         throw CLIError("\(file): run \(r.index) (\(r.varied.map { "\($0.0) = \($0.1)" }.joined(separator: ", "))): \(error.description)")
       } catch {
         throw CLIError("\(file): run \(r.index): \(RunCommand.message(for: error))")

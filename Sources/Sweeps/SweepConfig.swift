@@ -40,6 +40,14 @@ public enum FieldType: String, Sendable {
   case integer, number, string, boolean, list
 }
 
+/// The fields of a `[game]` table: the game and the options of `logitdyn game learn`.
+public enum GameSchema {
+  public static let fields: [String: FieldType] = [
+    "game": .string, "rule": .string, "tau": .number, "lambda": .number, "lr": .number, "steps": .integer,
+    "seed": .integer, "reference_lambda": .number,
+  ]
+}
+
 /// The fields of a `[run]` table: the options of `logitdyn run` (flags are booleans).
 public enum RunSchema {
   public static let fields: [String: FieldType] = [
@@ -64,6 +72,8 @@ public enum RunSchema {
 
 /// One run of a sweep: its fully resolved settings and a stable identity.
 public struct RunSpec: Sendable, Equatable {
+  /// `run` (a lab run) or `game` (learning in a game).
+  public let kind: String
   /// Position in the expanded sweep (grid order).
   public let index: Int
   /// Every `[run]` setting after the sweep's values were applied, in key order.
@@ -77,7 +87,7 @@ public struct RunSpec: Sendable, Equatable {
   public var configJSON: String {
     let run = settings.map { "\"\($0.0)\":\($0.1.json)" }.joined(separator: ",")
     let l = loss.map { "\"\($0.0)\":\($0.1.json)" }.joined(separator: ",")
-    return "{\"run\":{\(run)},\"loss\":{\(l)}}"
+    return "{\"\(kind)\":{\(run)},\"loss\":{\(l)}}"
   }
 
   /// A stable 16-hex-digit identity: FNV-1a 64 of the canonical configuration.
@@ -90,10 +100,12 @@ public struct RunSpec: Sendable, Equatable {
     return String(hash, radix: 16).leftPadded(to: 16)
   }
 
-  /// The command line of `logitdyn run` for this run.
+  /// The command line of `logitdyn run` (or `logitdyn game learn GAME`) for this run, without
+  /// the subcommand.
   public var arguments: [String] {
     var out: [String] = []
-    for (key, value) in settings {
+    if kind == "game", let game = settings.first(where: { $0.0 == "game" })?.1 { out.append(game.description) }
+    for (key, value) in settings where !(kind == "game" && key == "game") {
       let option = "--" + key.replacingOccurrences(of: "_", with: "-")
       if case .bool(let b) = value {
         if b { out.append(option) }
@@ -138,6 +150,8 @@ extension String {
 /// and the field.
 public struct SweepConfig: Sendable {
   public let path: String
+  /// `run` or `game`: which table the file has.
+  public let kind: String
   public let run: [(String, ConfigValue)]
   public let loss: [(String, ConfigValue)]
   /// Swept fields in file order: `lr`, `seed`, or `loss.kl_cov_ratio`.
@@ -191,23 +205,30 @@ public struct SweepConfig: Sendable {
       default: throw SweepError("\(path):\(line(key, in: section)): field '\(key)' has an unsupported value (dates and tables are not options)")
       }
     }
-    for key in table.keys where !["run", "loss", "sweep"].contains(key) {
-      throw SweepError("\(path):\(line(key, in: nil)): unknown field or table '\(key)' (expected the tables [run], [loss], [sweep])")
+    for key in table.keys where !["run", "game", "loss", "sweep"].contains(key) {
+      throw SweepError("\(path):\(line(key, in: nil)): unknown field or table '\(key)' (expected the tables [run] or [game], [loss], [sweep])")
     }
-    guard let runTable = table["run"]?.table else { throw SweepError("\(path): a sweep file needs a [run] table") }
+    let kind = table["game"] != nil ? "game" : "run"
+    guard table["run"] == nil || table["game"] == nil else { throw SweepError("\(path): a sweep file has either a [run] or a [game] table, not both") }
+    guard let runTable = table[kind]?.table else { throw SweepError("\(path): a sweep file needs a [run] (lab) or [game] table") }
+    let schema = kind == "game" ? GameSchema.fields : RunSchema.fields
     var run: [(String, ConfigValue)] = []
     for key in runTable.keys.sorted() {
-      guard let type = RunSchema.fields[key] else {
-        throw SweepError("\(path):\(line(key, in: "run")): unknown field 'run.\(key)' (fields: \(RunSchema.fields.keys.sorted().joined(separator: ", ")))")
+      guard let type = schema[key] else {
+        throw SweepError("\(path):\(line(key, in: kind)): unknown field '\(kind).\(key)' (fields: \(schema.keys.sorted().joined(separator: ", ")))")
       }
-      let v = try value(runTable[key]!, key: key, section: "run")
+      let v = try value(runTable[key]!, key: key, section: kind)
       guard RunSchema.matches(v, type) else {
-        throw SweepError("\(path):\(line(key, in: "run")): field 'run.\(key)' must be a \(type.rawValue), got \(v.json)")
+        throw SweepError("\(path):\(line(key, in: kind)): field '\(kind).\(key)' must be a \(type.rawValue), got \(v.json)")
       }
       run.append((key, v))
     }
+    if kind == "game" {
+      guard run.contains(where: { $0.0 == "game" }) else { throw SweepError("\(path): the [game] table needs game = \"…\"") }
+    }
     var loss: [(String, ConfigValue)] = []
     if let lossTable = table["loss"]?.table {
+      guard kind == "run" else { throw SweepError("\(path):\(line("loss", in: nil)): a [loss] table applies to lab runs ([run])") }
       guard lossTable["name"]?.string != nil else { throw SweepError("\(path):\(line("name", in: "loss")): the [loss] table needs name = \"…\"") }
       for key in lossTable.keys.sorted() { loss.append((key, try value(lossTable[key]!, key: key, section: "loss"))) }
     }
@@ -223,8 +244,8 @@ public struct SweepConfig: Sendable {
         if key.hasPrefix("loss.") {
           guard !loss.isEmpty else { throw SweepError("\(path):\(line(key, in: "sweep")): 'sweep.\(key)' needs a [loss] table") }
         } else {
-          guard let type = RunSchema.fields[key] else {
-            throw SweepError("\(path):\(line(key, in: "sweep")): unknown field 'sweep.\(key)' (a [run] field, or loss.FIELD)")
+          guard let type = schema[key] else {
+            throw SweepError("\(path):\(line(key, in: "sweep")): unknown field 'sweep.\(key)' (a [\(kind)] field, or loss.FIELD)")
           }
           for o in options where !RunSchema.matches(o, type) {
             throw SweepError("\(path):\(line(key, in: "sweep")): values of 'sweep.\(key)' must be \(type.rawValue)s, got \(o.json)")
@@ -233,6 +254,7 @@ public struct SweepConfig: Sendable {
         sweep.append((key, options))
       }
     }
+    self.kind = kind
     self.run = run
     self.loss = loss
     self.sweep = sweep
@@ -258,7 +280,7 @@ public struct SweepConfig: Sendable {
       }
       settings.sort { $0.0 < $1.0 }
       loss.sort { $0.0 < $1.0 }
-      return RunSpec(index: index, settings: settings, loss: loss, varied: varied)
+      return RunSpec(kind: kind, index: index, settings: settings, loss: loss, varied: varied)
     }
   }
 

@@ -456,6 +456,21 @@ import Testing
     #expect(try content(dir + "/merged.sqlite") == content(dir + "/ref.sqlite"))
     let list = try Self.run(["runs", "list", "--store", dir + "/merged.sqlite"])
     #expect(list.status == 0 && list.stdout.contains("12 runs"))
+    // A sweep of learning in a game: entropy-regularised PG converges to the QRE for each τ.
+    let gameSweep = """
+      [game]
+      game = "rock-paper-scissors"
+      rule = "entropy-pg"
+      lr = 0.1
+      steps = 2000
+      [sweep]
+      tau = [0.5, 1.0]
+      """
+    _ = FileManager.default.createFile(atPath: dir + "/game.toml", contents: Data(gameSweep.utf8))
+    let games = try Self.run(["sweep", "run", dir + "/game.toml", "--store", dir + "/game.sqlite", "-q"])
+    #expect(games.status == 0, "\(games.stderr)")
+    let gameRuns = try RunStore(path: dir + "/game.sqlite", create: false).runs()
+    #expect(gameRuns.count == 2 && gameRuns.allSatisfy { $0.summary.contains("distance_to_qre_last") && $0.config.hasPrefix("{\"game\":") })
     // Bad input names the file, the line and the field.
     _ = FileManager.default.createFile(atPath: dir + "/bad.toml", contents: Data("[run]\narms = 5\nlearning_rate = 0.1\n".utf8))
     let bad = try Self.run(["sweep", "plan", dir + "/bad.toml"])
