@@ -82,6 +82,12 @@ let package = Package(
     .target(name: "Sweeps", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strictSwift6),
     // The run store: SQLite through GRDB, one transaction per finished run.
     .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strictSwift6),
+    // Mini-RLVR: sequence tasks with a verifiable reward, an autoregressive MLP policy,
+    // supervised pre-training, RL with group advantages and any loss, held-out evaluation.
+    .target(
+      name: "RLVR",
+      dependencies: ["PolicyLosses", "SoftmaxCore", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
+      swiftSettings: strictSwift6 + kernelFlags),
     // Reports: SVG plots, the self-contained HTML report, TensorBoard event files.
     .target(name: "Reports", swiftSettings: strictSwift6),
     // The registry of the source papers' claims as experiments with computed verdicts.
@@ -107,7 +113,7 @@ let package = Package(
     .target(
       name: "LogitDynamics",
       dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis", "OutputFormats", "PolicyLosses", "PGLab", "Games",
-                     "Reports", "Experiments"],
+                     "Reports", "Experiments", "RLVR"],
       swiftSettings: strictSwift6),
     // The command-line interface as a library, so tests can drive it in-process.
     .target(
@@ -164,6 +170,10 @@ let package = Package(
     .testTarget(
       name: "SweepsTests",
       dependencies: ["Sweeps", "RunStore", .product(name: "GRDB", package: "GRDB.swift")],
+      swiftSettings: strictSwift6),
+    .testTarget(
+      name: "RLVRTests",
+      dependencies: ["RLVR", "PolicyLosses", "SeededRandom"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "SeededRandomTests",

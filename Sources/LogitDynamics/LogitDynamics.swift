@@ -7,6 +7,7 @@
 @_exported import PGLab
 @_exported import PolicyLosses
 @_exported import Reports
+@_exported import RLVR
 @_exported import SeededRandom
 @_exported import SoftmaxCore
 @_exported import TensorIO

@@ -1,0 +1,246 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import LogitDynamics
+import OutputFormats
+
+/// `logitdyn rlvr`: sequence tasks with a verifiable reward, where entropy collapse happens.
+struct RLVRCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rlvr",
+    abstract: "Mini-RLVR: pre-train an autoregressive policy on an imperfect teacher, then RL with group advantages and any loss.",
+    discussion: """
+      Tasks: hidden-ops (default: (op, a, b) → 4 digits summing to f_op(a, b); the teacher is \
+      wrong on the last --hard-ops operations), digit-sum (4 digits summing to a target; many \
+      answers), addition (a + b as 3 digits). Losses: grpo (PPO-clip with GRPO advantages), \
+      clip-cov (ratio 0.2, bounds (1, 5)), kl-cov (ratio 0.2, β = 1), entropy-bonus (0.05), or any \
+      loss of `logitdyn loss` with --set parameters.
+      """,
+    subcommands: [RLVRTrain.self, RLVRCompare.self],
+    defaultSubcommand: RLVRTrain.self)
+}
+
+/// The shared options.
+struct RLVROptions: ParsableArguments {
+  @Option(help: "Task: hidden-ops, digit-sum, addition.") var task: String = "hidden-ops"
+  @Option(name: .customLong("hard-ops"), help: "hidden-ops: operations the teacher gets wrong.") var hardOps: Int = 6
+  @Option(help: "Seeds (runs in parallel, one per core).") var seeds: Int = 5
+  @Option(help: "RL updates.") var updates: Int = 2000
+  @Option(name: .customLong("sft-steps"), help: "Supervised pre-training steps of the base model.") var sftSteps: Int = 1500
+  @Option(name: .customLong("eval-every"), help: "Evaluate every this many updates.") var evalEvery: Int = 100
+  @Option(name: .customLong("eval-samples"), help: "Samples per held-out prompt (pass@k up to this k).") var evalSamples: Int = 64
+  @Option(name: .customLong("eval-prompts"), help: "Held-out prompts per evaluation.") var evalPrompts: Int = 200
+  @Option(name: .customLong("base-dir"), help: ArgumentHelp("Load the base model of each seed from DIR/base-seedS.policy, or train and save it there.", valueName: "dir"))
+  var baseDir: String?
+  @Flag(help: "A small configuration (about a minute for the default comparison).") var quick = false
+  @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var out: String = "rlvr"
+  @Flag(name: .shortAndLong, help: "No progress display.") var quiet = false
+
+  func settings(seed: UInt64) throws -> RLVRSettings {
+    guard let kind = SequenceTask.Kind(rawValue: task) else {
+      throw CLIError("unknown task '\(task)' (available: \(SequenceTask.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    var s = RLVRSettings()
+    s.task = kind
+    s.hardOps = hardOps
+    s.updates = quick ? min(updates, 300) : updates
+    s.sftSteps = quick ? min(sftSteps, 400) : sftSteps
+    s.evalEvery = quick ? min(evalEvery, 50) : evalEvery
+    s.evalSamples = quick ? min(evalSamples, 16) : evalSamples
+    s.evalPrompts = quick ? min(evalPrompts, 100) : evalPrompts
+    s.seed = seed
+    if quick { s.hidden = 64 }
+    guard seeds >= 1 else { throw CLIError("--seeds must be at least 1, got \(seeds)") }
+    do { _ = try RLVRTrainer(s) } catch { throw CLIError("\(error)") }
+    return s
+  }
+
+  /// The base model of a seed: loaded, or pre-trained (and saved with --base-dir).
+  func base(_ trainer: RLVRTrainer) throws -> SequencePolicy {
+    let path = baseDir.map { $0 + "/base-seed\(trainer.settings.seed).policy" }
+    if let path, let data = FileManager.default.contents(atPath: path) {
+      let policy: SequencePolicy
+      do { policy = try SequencePolicy(decoding: data, source: path) } catch { throw CLIError("\(error)") }
+      guard policy.inputs == SequencePolicy.inputDimension(trainer.task), policy.vocabulary == trainer.task.vocabulary else {
+        throw CLIError("\(path) was trained for another task (\(policy.inputs) inputs)")
+      }
+      return policy
+    }
+    let policy = trainer.pretrain()
+    if let path, let dir = baseDir {
+      try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      do { try AtomicFileWriter.write(policy.encoded(), to: path) } catch { throw CLIError("\(error)") }
+    }
+    return policy
+  }
+}
+
+/// A named method: a loss of `PolicyLosses`.
+func rlvrLoss(_ name: String, settings: [String]) throws -> PolicyLoss {
+  var p = try LossCommand.parameters(settings)
+  switch name {
+  case "grpo": return try LossCommand.makeLoss(name: "vanilla", parameters: p)
+  case "clip-cov":
+    p["clip_cov_ratio"] = p["clip_cov_ratio"] ?? "0.2"
+    return try LossCommand.makeLoss(name: "clip_cov", parameters: p)
+  case "kl-cov":
+    p["kl_cov_ratio"] = p["kl_cov_ratio"] ?? "0.2"
+    p["ppo_kl_coef"] = p["ppo_kl_coef"] ?? "1"
+    return try LossCommand.makeLoss(name: "kl_cov", parameters: p)
+  case "entropy-bonus":
+    p["entropy_coeff"] = p["entropy_coeff"] ?? "0.05"
+    return try LossCommand.makeLoss(name: "vanilla", parameters: p)
+  default: return try LossCommand.makeLoss(name: name.replacingOccurrences(of: "-", with: "_"), parameters: p)
+  }
+}
+
+/// Runs methods × seeds and writes the series, the summary and the table.
+enum RLVRRunner {
+  struct Outcome {
+    var method: String, seed: UInt64
+    var records: [UpdateRecord] = [], evaluations: [Evaluation] = []
+  }
+
+  static func run(_ options: RLVROptions, methods: [(String, PolicyLoss)]) throws {
+    let seeds = (1...options.seeds).map { UInt64($0) }
+    var jobList: [(String, PolicyLoss, UInt64)] = []
+    for s in seeds { for (name, loss) in methods { jobList.append((name, loss, s)) } }
+    let jobs = jobList
+    // Base models first (one per seed, shared by the methods), in parallel.
+    let settings = try seeds.map { try options.settings(seed: $0) }
+    let trainers = try settings.map { s throws -> RLVRTrainer in
+      do { return try RLVRTrainer(s) } catch { throw CLIError("\(error)") }
+    }
+    let progress = ProgressLine(enabled: !options.quiet, label: "rlvr", unit: "runs")
+    let box = ResultBox(count: max(seeds.count, jobs.count))
+    DispatchQueue.concurrentPerform(iterations: seeds.count) { i in
+      do { box.bases[i] = try options.base(trainers[i]) } catch { box.fail("\(error)") }
+    }
+    if let e = box.error { throw CLIError(e) }
+    let bases = box.bases.prefix(seeds.count).map { $0! }
+    let start = Date()
+    DispatchQueue.concurrentPerform(iterations: jobs.count) { j in
+      let (name, loss, seed) = jobs[j]
+      let i = seeds.firstIndex(of: seed)!
+      var outcome = Outcome(method: name, seed: seed)
+      do {
+        _ = try trainers[i].train(from: bases[i], loss: loss) { record, evaluation in
+          outcome.records.append(record)
+          if let evaluation { outcome.evaluations.append(evaluation) }
+          return true
+        }
+      } catch { box.fail("\(name), seed \(seed): \(error)") }
+      box.set(j, outcome)
+      progress.update(box.done, of: jobs.count)
+    }
+    progress.finish()
+    if let e = box.error { throw CLIError(e) }
+    let outcomes = box.outcomes.prefix(jobs.count).map { $0! }
+    try write(outcomes, options: options, methods: methods.map(\.0), seconds: Date().timeIntervalSince(start), settings: settings[0])
+  }
+
+  final class ResultBox: @unchecked Sendable {
+    let lock = NSLock()
+    var outcomes: [Outcome?], bases: [SequencePolicy?], error: String?, done = 0
+    init(count: Int) {
+      outcomes = Array(repeating: nil, count: count)
+      bases = Array(repeating: nil, count: count)
+    }
+    func set(_ j: Int, _ o: Outcome) { lock.lock(); outcomes[j] = o; done += 1; lock.unlock() }
+    func fail(_ e: String) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+  }
+
+  static func meanSD(_ v: [Double]) -> (Double, Double) {
+    let m = v.reduce(0, +) / Double(v.count)
+    let sd = v.count > 1 ? (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot() : 0
+    return (m, sd)
+  }
+
+  static func write(_ outcomes: [Outcome], options: RLVROptions, methods: [String], seconds: Double, settings: RLVRSettings) throws {
+    do { try FileManager.default.createDirectory(atPath: options.out, withIntermediateDirectories: true) } catch {
+      throw CLIError("cannot create \(options.out)")
+    }
+    let ks = outcomes.first?.evaluations.first?.passAtK.map(\.0) ?? []
+    var csv = "update,seed,loss,mean_token_entropy,train_accuracy,heldout_accuracy," + ks.map { "pass_at_\($0)" }.joined(separator: ",")
+      + ",heldout_entropy,distinct_correct,dH_predicted,dH_actual\n"
+    func f(_ x: Double) -> String { x.isNaN ? "" : "\(x)" }
+    for o in outcomes {
+      let evals = Dictionary(o.evaluations.map { ($0.update, $0) }, uniquingKeysWith: { a, _ in a })
+      for r in o.records {
+        let e = evals[r.update]
+        csv += "\(r.update),\(o.seed),\(o.method),\(f(r.meanTokenEntropy)),\(f(r.trainAccuracy)),\(f(e?.accuracy ?? .nan)),"
+          + ks.indices.map { i in f(e?.passAtK[i].1 ?? .nan) }.joined(separator: ",")
+          + ",\(f(e?.meanTokenEntropy ?? .nan)),\(f(e?.distinctCorrect ?? .nan)),\(f(r.entropyChangePredicted)),\(f(r.entropyChangeActual))\n"
+      }
+    }
+    var table = TextTable(["method", "held-out acc", "pass@\(ks.last ?? 1)", "entropy start → end", "distinct correct", "entropy halved at", "R = −a·e^H + b (R²)", "corr(ΔH pred, meas)"])
+    var methodsJSON: [(String, JSONValue)] = []
+    for m in methods {
+      let runs = outcomes.filter { $0.method == m }
+      let finals = runs.compactMap { $0.evaluations.last }
+      let (acc, accSD) = meanSD(finals.map(\.accuracy)), (pass, passSD) = meanSD(finals.map { $0.passAtK.last?.1 ?? .nan })
+      let (hEnd, _) = meanSD(finals.map(\.meanTokenEntropy)), (hStart, _) = meanSD(runs.compactMap { $0.evaluations.first?.meanTokenEntropy })
+      let (distinct, _) = meanSD(finals.map(\.distinctCorrect))
+      // Update at which the training entropy first falls below half its start (mean over seeds).
+      let halved = runs.map { o -> Double in
+        let h = o.records.dropFirst().map(\.meanTokenEntropy)
+        guard let h0 = h.first else { return .nan }
+        return Double(h.firstIndex { $0 < h0 / 2 }.map { $0 + 1 } ?? -1)
+      }
+      // The entropy–performance law on (held-out entropy, accuracy) of every evaluation.
+      let points = runs.flatMap { $0.evaluations.map { ($0.meanTokenEntropy, $0.accuracy) } }
+      let law = Seed003.fitLaw(entropy: points.map(\.0), reward: points.map(\.1))
+      let early = runs.flatMap { o in o.evaluations.filter { Double($0.update) <= 0.15 * Double(settings.updates) }.map { ($0.meanTokenEntropy, $0.accuracy) } }
+      let earlyLaw = early.count >= 3 ? Seed003.fitLaw(entropy: early.map(\.0), reward: early.map(\.1)) : (a: Double.nan, b: Double.nan, r2: Double.nan)
+      let predictedFinal = -earlyLaw.a * Double.exp(hEnd) + earlyLaw.b
+      let records = runs.flatMap { $0.records.dropFirst() }
+      let correlation = Stats.correlation(records.map(\.entropyChangePredicted), records.map(\.entropyChangeActual))
+      let halvedText = halved.contains(-1) ? "not in all seeds" : "\(Int(meanSD(halved).0)) of \(settings.updates)"
+      table.append([m, "\(formatNumber(acc, digits: 3)) ± \(formatNumber(accSD, digits: 2))", "\(formatNumber(pass, digits: 3)) ± \(formatNumber(passSD, digits: 2))",
+                    "\(formatNumber(hStart, digits: 3)) → \(formatNumber(hEnd, digits: 3))", formatNumber(distinct, digits: 3), halvedText,
+                    "a \(formatNumber(law.a, digits: 3)), b \(formatNumber(law.b, digits: 3)) (\(formatNumber(law.r2, digits: 3)))", formatNumber(correlation, digits: 3)])
+      methodsJSON.append((m, .object([
+        ("heldout_accuracy_mean", .number(acc)), ("heldout_accuracy_sd", .number(accSD)), ("pass_at_\(ks.last ?? 1)_mean", .number(pass)),
+        ("pass_at_\(ks.last ?? 1)_sd", .number(passSD)), ("entropy_start", .number(hStart)), ("entropy_end", .number(hEnd)),
+        ("distinct_correct", .number(distinct)), ("entropy_halved_at_update", .number(halved.contains(-1) ? .nan : meanSD(halved).0)),
+        ("law_a", .number(law.a)), ("law_b", .number(law.b)), ("law_r2", .number(law.r2)),
+        ("law_first15_a", .number(earlyLaw.a)), ("law_first15_b", .number(earlyLaw.b)), ("law_first15_predicted_final_accuracy", .number(predictedFinal)),
+        ("dH_predicted_vs_actual_correlation", .number(correlation)),
+        ("seeds", .array(runs.map { o in .object([("seed", .integer(Int(o.seed))), ("heldout_accuracy", .number(o.evaluations.last?.accuracy ?? .nan))]) })),
+      ])))
+    }
+    let summary: JSONValue = .object([
+      ("task", .string(options.task)), ("updates", .integer(settings.updates)), ("seeds", .integer(options.seeds)), ("quick", .bool(options.quick)),
+      ("seconds", .number(seconds)), ("methods", .object(methodsJSON)),
+    ])
+    do {
+      try AtomicFileWriter.write(Data(csv.utf8), to: options.out + "/series.csv")
+      try AtomicFileWriter.write(Data((summary.rendered() + "\n").utf8), to: options.out + "/summary.json")
+    } catch { throw CLIError("\(error)") }
+    print("\(options.task), \(options.seeds) seeds × \(methods.count) methods, \(settings.updates) updates each, \(formatNumber(seconds, digits: 3)) s (mean ± sd over seeds)")
+    print(table.rendered())
+    print("wrote \(options.out)/series.csv, \(options.out)/summary.json")
+  }
+}
+
+struct RLVRTrain: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "train", abstract: "Train with one loss over several seeds.")
+  @OptionGroup var options: RLVROptions
+  @Option(help: "Loss: grpo, clip-cov, kl-cov, entropy-bonus, or a loss of `logitdyn loss`.") var loss: String = "grpo"
+  @Option(name: .customLong("set"), parsing: .singleValue, help: ArgumentHelp("A loss parameter, key=value.", valueName: "key=value"))
+  var settings: [String] = []
+
+  func run() throws { try RLVRRunner.run(options, methods: [(loss, try rlvrLoss(loss, settings: settings))]) }
+}
+
+struct RLVRCompare: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "compare", abstract: "The default comparison: several losses × seeds, a table with the spread over seeds.")
+  @OptionGroup var options: RLVROptions
+  @Option(help: "Comma-separated losses.") var losses: String = "grpo,clip-cov,kl-cov"
+
+  func run() throws {
+    let names = losses.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+    guard !names.isEmpty else { throw CLIError("--losses is empty") }
+    try RLVRRunner.run(options, methods: try names.map { ($0, try rlvrLoss($0, settings: [])) })
+  }
+}

@@ -1,0 +1,142 @@
+import SeededRandom
+
+/// A bad RLVR request, with the message shown to the user.
+public struct RLVRError: Error, CustomStringConvertible, Sendable, Equatable {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// A prompt: its id, its active feature indices (one-hot blocks), and what the verifier needs.
+public struct Prompt: Sendable, Equatable {
+  public var id: Int
+  public var features: [Int]
+  /// Task data (e.g. `[op, a, b]`).
+  public var data: [Int]
+}
+
+/// A sequence task with a verifiable reward: prompts from a seeded distribution (split into
+/// train and held-out), answers of `answerLength` digits (vocabulary 0…9), a verifier, and an
+/// imperfect teacher for the base model's supervised pre-training.
+public struct SequenceTask: Sendable {
+  /// The tasks:
+  /// - `digit-sum`: prompt a target `v ∈ 0…36`; any 4 digits summing to `v` are correct
+  ///   (many answers);
+  /// - `addition`: prompt two numbers `a, b < 100`; the answer is `a + b` as 3 digits (one
+  ///   answer);
+  /// - `hidden-ops` (the default): prompt `(op, a, b)` with 10 operations `v = f_op(a, b) ∈ 0…36`;
+  ///   any 4 digits summing to `v` are correct. The teacher is right with probability 0.6 on the
+  ///   first `10 − hard` operations but on the last `hard` ones answers as if the operation were
+  ///   `a + b` — a hidden hard subset that only an exploring policy discovers.
+  public enum Kind: String, Sendable, CaseIterable {
+    case digitSum = "digit-sum"
+    case addition
+    case hiddenOps = "hidden-ops"
+  }
+
+  public let kind: Kind
+  /// Operations the teacher gets wrong (hidden-ops).
+  public let hardOps: Int
+  /// The teacher's accuracy where it knows the rule.
+  public let teacherAccuracy: Double
+  /// All prompts, and the train / held-out split.
+  public let train: [Prompt], heldOut: [Prompt]
+  public let vocabulary = 10
+
+  /// A task; the split is drawn from `seed` (80% train).
+  public init(_ kind: Kind, hardOps: Int = 6, teacherAccuracy: Double = 0.6, seed: UInt64 = 0) throws(RLVRError) {
+    guard (0...10).contains(hardOps) else { throw RLVRError("hard operations must be between 0 and 10, got \(hardOps)") }
+    guard teacherAccuracy >= 0, teacherAccuracy <= 1 else { throw RLVRError("teacher accuracy must lie in [0, 1], got \(teacherAccuracy)") }
+    self.kind = kind
+    self.hardOps = hardOps
+    self.teacherAccuracy = teacherAccuracy
+    var all: [Prompt] = []
+    switch kind {
+    case .digitSum:
+      // Targets × a decoy digit so that the split has enough prompts.
+      for v in 0...36 { for d in 0..<10 { all.append(Prompt(id: all.count, features: [v, 37 + d], data: [v, d])) } }
+    case .addition:
+      for a in 0..<100 { for b in 0..<100 { all.append(Prompt(id: all.count, features: [a / 10, 10 + a % 10, 20 + b / 10, 30 + b % 10], data: [a, b])) } }
+    case .hiddenOps:
+      for op in 0..<10 { for a in 0..<10 { for b in 0..<10 { all.append(Prompt(id: all.count, features: [op, 10 + a, 20 + b], data: [op, a, b])) } } }
+    }
+    var rng = Xoshiro256StarStar(seed: seed, stream: 0xA11)
+    for i in stride(from: all.count - 1, to: 0, by: -1) { all.swapAt(i, rng.nextInt(below: i + 1)) }
+    let cut = all.count * 4 / 5
+    train = Array(all[..<cut])
+    heldOut = Array(all[cut...])
+  }
+
+  /// Answer length `L`.
+  public var answerLength: Int { kind == .addition ? 3 : 4 }
+  /// Size of the prompt's one-hot blocks.
+  public var promptDimension: Int {
+    switch kind {
+    case .digitSum: return 47
+    case .addition: return 40
+    case .hiddenOps: return 30
+    }
+  }
+
+  /// `f_op(a, b) ∈ 0…36` of hidden-ops.
+  public static func operation(_ op: Int, _ a: Int, _ b: Int) -> Int {
+    switch op {
+    case 0: return a + b
+    case 1: return 2 * a + b
+    case 2: return a + 2 * b
+    case 3: return abs(a - b) + 9
+    case 4: return (a * b) % 37
+    case 5: return 36 - a - b
+    case 6: return 3 * max(a, b)
+    case 7: return 3 * min(a, b) + 5
+    case 8: return (a + 3 * b) % 37
+    default: return 2 * abs(a - b) + a
+    }
+  }
+
+  /// The digit sum a correct answer must have (sum tasks).
+  func target(_ p: Prompt) -> Int {
+    kind == .hiddenOps ? Self.operation(p.data[0], p.data[1], p.data[2]) : p.data[0]
+  }
+
+  /// Whether `answer` is correct for `p`.
+  public func verify(_ p: Prompt, _ answer: [Int]) -> Bool {
+    guard answer.count == answerLength else { return false }
+    switch kind {
+    case .addition:
+      let s = p.data[0] + p.data[1]
+      return answer == [s / 100, (s / 10) % 10, s % 10]
+    case .digitSum, .hiddenOps:
+      return answer.reduce(0, +) == target(p)
+    }
+  }
+
+  /// Digits summing to `v` (each position uniform among the values that keep `v` reachable).
+  static func digits(summingTo v: Int, count: Int, _ rng: inout Xoshiro256StarStar) -> [Int] {
+    var out: [Int] = [], left = v
+    for i in 0..<count {
+      let remaining = count - i - 1
+      let lo = max(0, left - 9 * remaining), hi = min(9, left)
+      let d = lo + rng.nextInt(below: hi - lo + 1)
+      out.append(d)
+      left -= d
+    }
+    return out
+  }
+
+  /// The imperfect teacher's answer.
+  public func teacher(_ p: Prompt, _ rng: inout Xoshiro256StarStar) -> [Int] {
+    let right = rng.nextDouble() < teacherAccuracy
+    switch kind {
+    case .addition:
+      var s = p.data[0] + p.data[1]
+      if !right { s = (s + 1 + rng.nextInt(below: 20)) % 199 }
+      return [s / 100, (s / 10) % 10, s % 10]
+    case .digitSum:
+      return Self.digits(summingTo: right ? p.data[0] : rng.nextInt(below: 37), count: 4, &rng)
+    case .hiddenOps:
+      let op = p.data[0]
+      if op >= 10 - hardOps { return Self.digits(summingTo: p.data[1] + p.data[2], count: 4, &rng) }
+      return Self.digits(summingTo: right ? target(p) : rng.nextInt(below: 37), count: 4, &rng)
+    }
+  }
+}
