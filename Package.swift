@@ -86,7 +86,7 @@ let package = Package(
     // supervised pre-training, RL with group advantages and any loss, held-out evaluation.
     .target(
       name: "RLVR",
-      dependencies: ["PolicyLosses", "SoftmaxCore", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["PolicyLosses", "SoftmaxCore", "SeededRandom", "LogitKernels", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6 + kernelFlags),
     // Reports: SVG plots, the self-contained HTML report, TensorBoard event files.
     .target(name: "Reports", swiftSettings: strictSwift6),

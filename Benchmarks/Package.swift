@@ -3,6 +3,7 @@
 //   swift run -c release fused-kernel-bench
 //   swift run -c release bandit-bench
 //   swift run -c release qre-bench
+//   swift run -c release rlvr-bench
 import PackageDescription
 
 let package = Package(
@@ -20,6 +21,10 @@ let package = Package(
     .executableTarget(
       name: "qre-bench",
       dependencies: [.product(name: "LogitDynamics", package: "LogitDynamics")]),
+    .executableTarget(
+      name: "rlvr-bench",
+      dependencies: [.product(name: "LogitDynamics", package: "LogitDynamics")],
+      swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
   ],
   swiftLanguageModes: [.v6]
 )

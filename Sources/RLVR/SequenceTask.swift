@@ -111,7 +111,7 @@ public struct SequenceTask: Sendable {
   }
 
   /// Digits summing to `v` (each position uniform among the values that keep `v` reachable).
-  static func digits(summingTo v: Int, count: Int, _ rng: inout Xoshiro256StarStar) -> [Int] {
+  public static func digits(summingTo v: Int, count: Int, _ rng: inout Xoshiro256StarStar) -> [Int] {
     var out: [Int] = [], left = v
     for i in 0..<count {
       let remaining = count - i - 1
