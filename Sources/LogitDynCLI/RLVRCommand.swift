@@ -102,6 +102,7 @@ enum RLVRRunner {
   }
 
   static func run(_ options: RLVROptions, methods: [(String, PolicyLoss)]) throws {
+    guard options.seeds >= 1 else { throw CLIError("--seeds must be at least 1, got \(options.seeds)") }
     let seeds = (1...options.seeds).map { UInt64($0) }
     var jobList: [(String, PolicyLoss, UInt64)] = []
     for s in seeds { for (name, loss) in methods { jobList.append((name, loss, s)) } }

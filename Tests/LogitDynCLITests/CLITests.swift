@@ -480,6 +480,36 @@ import Testing
     #expect(badValue.status != 0 && badValue.stderr.contains("badvalue.toml: run 0") && badValue.stderr.contains("at least 2 arms"), "\(badValue.stderr)")
   }
 
+  /// `logitdyn rlvr`: a tiny comparison writes the series and summary; bad input is refused.
+  @Test func rlvrCommands() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-rlvr-\(getpid())").path
+    try? FileManager.default.removeItem(atPath: dir)
+    let r = try Self.run(["rlvr", "compare", "--losses", "grpo,kl-cov", "--task", "digit-sum", "--quick", "--seeds", "1", "--updates", "6",
+                          "--sft-steps", "20", "--eval-every", "3", "--eval-samples", "4", "--eval-prompts", "10", "--base-dir", dir + "/base",
+                          "--out", dir + "/out", "-q"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("grpo") && r.stdout.contains("kl-cov") && r.stdout.contains("held-out acc"))
+    let header = try String(contentsOfFile: dir + "/out/series.csv", encoding: .utf8).split(separator: "\n")[0]
+    #expect(header.hasPrefix("update,seed,loss,mean_token_entropy,train_accuracy,heldout_accuracy,pass_at_1,pass_at_2,pass_at_4"))
+    let summary = try Self.json(try String(contentsOfFile: dir + "/out/summary.json", encoding: .utf8))
+    #expect((summary["methods"] as? [String: Any])?.keys.sorted() == ["grpo", "kl-cov"])
+    #expect(FileManager.default.fileExists(atPath: dir + "/base/base-seed1.policy"))
+    // A corrupt base model is refused.
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/base/base-seed1.policy"))
+    bytes[200] ^= 0x55
+    try bytes.write(to: URL(fileURLWithPath: dir + "/base/base-seed1.policy"))
+    for (arguments, fragment) in [
+      (["rlvr", "train", "--task", "digit-sum", "--quick", "--seeds", "1", "--updates", "2", "--base-dir", dir + "/base", "--out", dir + "/o2"], "corrupt (checksum mismatch)"),
+      (["rlvr", "train", "--task", "sudoku"], "unknown task 'sudoku'"),
+      (["rlvr", "train", "--loss", "magic"], "unknown loss 'magic'"),
+      (["rlvr", "train", "--hard-ops", "12", "--quick"], "hard operations must be between 0 and 10"),
+      (["rlvr", "compare", "--seeds", "0"], "--seeds must be at least 1"),
+    ] {
+      let bad = try Self.run(arguments)
+      #expect(bad.status != 0 && bad.stderr.contains(fragment) && bad.stderr.split(separator: "\n").count == 1, "\(arguments): \(bad.stderr)")
+    }
+  }
+
   @Test func helpListsTheSubcommands() throws {
     let r = try Self.run(["--help"])
     #expect(r.status == 0)
