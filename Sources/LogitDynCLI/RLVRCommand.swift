@@ -25,6 +25,7 @@ struct RLVROptions: ParsableArguments {
   @Option(help: "Task: hidden-ops, digit-sum, addition.") var task: String = "hidden-ops"
   @Option(name: .customLong("hard-ops"), help: "hidden-ops: operations the teacher gets wrong.") var hardOps: Int = 6
   @Option(help: "Seeds (runs in parallel, one per core).") var seeds: Int = 5
+  @Option(parsing: .unconditional, help: "Sampling temperature T > 0 (the policy's log-probs and entropies are at T).") var temperature: Double = 1
   @Option(help: "RL updates.") var updates: Int = 2000
   @Option(name: .customLong("sft-steps"), help: "Supervised pre-training steps of the base model.") var sftSteps: Int = 1500
   @Option(name: .customLong("eval-every"), help: "Evaluate every this many updates.") var evalEvery: Int = 100
@@ -49,6 +50,7 @@ struct RLVROptions: ParsableArguments {
     s.evalSamples = quick ? min(evalSamples, 16) : evalSamples
     s.evalPrompts = quick ? min(evalPrompts, 100) : evalPrompts
     s.seed = seed
+    s.temperature = temperature
     if quick { s.hidden = 64 }
     guard seeds >= 1 else { throw CLIError("--seeds must be at least 1, got \(seeds)") }
     do { _ = try RLVRTrainer(s) } catch { throw CLIError("\(error)") }
