@@ -28,6 +28,8 @@ struct RLVROptions: ParsableArguments {
   @Option(parsing: .unconditional, help: "Sampling temperature T > 0 (the policy's log-probs and entropies are at T).") var temperature: Double = 1
   @Option(help: "RL updates.") var updates: Int = 2000
   @Option(name: .customLong("sft-steps"), help: "Supervised pre-training steps of the base model.") var sftSteps: Int = 1500
+  @Option(name: .customLong("sft-rate"), parsing: .unconditional, help: "Adam step size of the pre-training.") var sftRate: Double = 1e-3
+  @Option(name: .customLong("lr"), parsing: .unconditional, help: "Adam step size of the RL updates.") var learningRate: Double = 1e-3
   @Option(name: .customLong("eval-every"), help: "Evaluate every this many updates.") var evalEvery: Int = 100
   @Option(name: .customLong("eval-samples"), help: "Samples per held-out prompt (pass@k up to this k).") var evalSamples: Int = 64
   @Option(name: .customLong("eval-prompts"), help: "Held-out prompts per evaluation.") var evalPrompts: Int = 200
@@ -51,6 +53,9 @@ struct RLVROptions: ParsableArguments {
     s.evalPrompts = quick ? min(evalPrompts, 100) : evalPrompts
     s.seed = seed
     s.temperature = temperature
+    guard sftRate > 0, sftRate.isFinite, learningRate > 0, learningRate.isFinite else { throw CLIError("--sft-rate and --lr must be finite numbers > 0") }
+    s.sftRate = Float(sftRate)
+    s.rate = Float(learningRate)
     if quick { s.hidden = 64 }
     guard seeds >= 1 else { throw CLIError("--seeds must be at least 1, got \(seeds)") }
     do { _ = try RLVRTrainer(s) } catch { throw CLIError("\(error)") }
