@@ -183,6 +183,7 @@ enum RLVRRunner {
     }
     var table = TextTable(["method", "held-out acc", "pass@\(ks.last ?? 1)", "entropy start → end", "distinct correct", "entropy halved at", "R = −a·e^H + b (R²)", "corr(ΔH pred, meas)"])
     var methodsJSON: [(String, JSONValue)] = []
+    var lawLines: [String] = []
     for m in methods {
       let runs = outcomes.filter { $0.method == m }
       let finals = runs.compactMap { $0.evaluations.last }
@@ -203,6 +204,7 @@ enum RLVRRunner {
       let predictedFinal = -earlyLaw.a * Double.exp(hEnd) + earlyLaw.b
       let records = runs.flatMap { $0.records.dropFirst() }
       let correlation = Stats.correlation(records.map(\.entropyChangePredicted), records.map(\.entropyChangeActual))
+      lawLines.append("\(m): the law fitted on the first 15% of updates (a \(formatNumber(earlyLaw.a, digits: 3)), b \(formatNumber(earlyLaw.b, digits: 3))) predicts a final held-out accuracy of \(formatNumber(predictedFinal, digits: 3)); measured \(formatNumber(acc, digits: 3))")
       let halvedText = halved.contains(-1) ? "not in all seeds" : "\(Int(meanSD(halved).0)) of \(settings.updates)"
       table.append([m, "\(formatNumber(acc, digits: 3)) ± \(formatNumber(accSD, digits: 2))", "\(formatNumber(pass, digits: 3)) ± \(formatNumber(passSD, digits: 2))",
                     "\(formatNumber(hStart, digits: 3)) → \(formatNumber(hEnd, digits: 3))", formatNumber(distinct, digits: 3), halvedText,
@@ -227,6 +229,7 @@ enum RLVRRunner {
     } catch { throw CLIError("\(error)") }
     print("\(options.task), \(options.seeds) seeds × \(methods.count) methods, \(settings.updates) updates each, \(formatNumber(seconds, digits: 3)) s (mean ± sd over seeds)")
     print(table.rendered())
+    for line in lawLines { print(line) }
     print("wrote \(options.out)/series.csv, \(options.out)/summary.json")
   }
 }
