@@ -27,8 +27,8 @@ struct RLVROptions: ParsableArguments {
   @Option(help: "Seeds (runs in parallel, one per core).") var seeds: Int = 5
   @Option(parsing: .unconditional, help: "Sampling temperature T > 0 (the policy's log-probs and entropies are at T).") var temperature: Double = 1
   @Option(help: "RL updates.") var updates: Int = 2000
-  @Option(name: .customLong("sft-steps"), help: "Supervised pre-training steps of the base model.") var sftSteps: Int = 1500
-  @Option(name: .customLong("sft-rate"), parsing: .unconditional, help: "Adam step size of the pre-training.") var sftRate: Double = 1e-3
+  @Option(name: .customLong("sft-steps"), help: "Supervised pre-training steps of the base model.") var sftSteps: Int = 6000
+  @Option(name: .customLong("sft-rate"), parsing: .unconditional, help: "Adam step size of the pre-training.") var sftRate: Double = 3e-3
   @Option(name: .customLong("lr"), parsing: .unconditional, help: "Adam step size of the RL updates.") var learningRate: Double = 1e-3
   @Option(name: .customLong("eval-every"), help: "Evaluate every this many updates.") var evalEvery: Int = 100
   @Option(name: .customLong("eval-samples"), help: "Samples per held-out prompt (pass@k up to this k).") var evalSamples: Int = 64

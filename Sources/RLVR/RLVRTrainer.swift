@@ -19,8 +19,8 @@ public struct RLVRSettings: Sendable {
   public var hardOps = 6
   public var hidden = 128
   /// Supervised pre-training: steps of `sftBatch` teacher answers, Adam `sftRate`.
-  public var sftSteps = 1500, sftBatch = 64
-  public var sftRate: Float = 1e-3
+  public var sftSteps = 6000, sftBatch = 64
+  public var sftRate: Float = 3e-3
   /// RL: updates, prompts per update, samples per prompt (the GRPO group), PPO mini-batches per update.
   public var updates = 2000, promptsPerUpdate = 32, group = 8, minibatches = 4
   public var rate: Float = 1e-3
