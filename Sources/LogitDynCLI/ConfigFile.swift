@@ -1,9 +1,11 @@
 import Foundation
+import Sweeps
 import TOMLKit
 
 /// A configuration file is a saved command line: `logitdyn run --config FILE.toml` (or `loss`)
 /// reads the file's keys as the subcommand's options and then applies the command line's own,
-/// which win.
+/// which win. A file in the sweep format (a `[run]` table and an optional `[loss]` table, no
+/// `[sweep]`) works too, checked against the sweep schema (errors name the line and field).
 ///
 /// Top-level keys are long option names (`-` or `_` alike): `arms = 10` is `--arms 10`, a list
 /// `hidden = [32, 32]` is `--hidden 32,32`, `quiet = true` is the flag `--quiet` (false
@@ -37,6 +39,15 @@ enum ConfigFile {
       throw CLIError("\(path):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
     } catch {
       throw CLIError("\(path) is not valid TOML")
+    }
+    // A sweep-style file ([run] or [game] table, [loss]): read with the sweep schema (errors name
+    // the line and the field); one run only.
+    if table["run"]?.table != nil || table["game"]?.table != nil {
+      let config: SweepConfig
+      do { config = try SweepConfig(text: text, path: path) } catch { throw CLIError("\(error)") }
+      guard config.sweep.isEmpty else { throw CLIError("\(path) describes a sweep: run it with `logitdyn sweep run`") }
+      guard config.kind == "run" else { throw CLIError("\(path) describes a game run: use `logitdyn sweep run` for [game] files") }
+      return config.expand()[0].arguments
     }
     var out: [String] = []
     for key in table.keys.sorted() {

@@ -77,7 +77,11 @@ struct SweepRun: ParsableCommand {
       return (series, summary.rendered(indent: 0).replacingOccurrences(of: "\n", with: ""))
     }
     let command: RunCommand
-    do { command = try RunCommand.parse(spec.arguments + ["--threads", "1", "--quiet"]) } catch {
+    // One thread per run (runs are parallel), quiet; a `threads` setting of the file is replaced.
+    var arguments = spec.arguments
+    if let i = arguments.firstIndex(of: "--threads"), i + 1 < arguments.count { arguments.removeSubrange(i...(i + 1)) }
+    arguments += ["--threads", "1"] + (arguments.contains("--quiet") ? [] : ["--quiet"])
+    do { command = try RunCommand.parse(arguments) } catch {
       throw CLIError("run \(spec.id): \(RunCommand.message(for: error))")
     }
     let plan = try command.plan()

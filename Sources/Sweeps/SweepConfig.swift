@@ -57,7 +57,7 @@ public enum RunSchema {
     "epochs": .integer, "clip": .number, "clip_high": .number, "no_std": .boolean, "optimizer": .string,
     "lr": .number, "schedule": .string, "lr_final": .number, "warmup": .integer, "runs": .integer,
     "steps": .integer, "seed": .integer, "threads": .integer, "no_quantiles": .boolean,
-    "adaptive_entropy": .number, "adaptive_entropy_delta": .number,
+    "adaptive_entropy": .number, "adaptive_entropy_delta": .number, "quiet": .boolean,
   ]
 
   /// Whether `value` has the type `type` (integers are numbers too).

@@ -320,6 +320,13 @@ import Testing
     _ = FileManager.default.createFile(atPath: dir + "/bad.toml", contents: Data("arms = \n".utf8))
     let bad = try Self.run(["run", "--config", dir + "/bad.toml"])
     #expect(bad.status != 0 && bad.stderr.contains("bad.toml:1:") && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+    // The sweep format ([run] table) works for a single run, with its schema's errors.
+    _ = FileManager.default.createFile(atPath: dir + "/single.toml", contents: Data("[run]\narms = 4\nruns = 8\nsteps = 5\nquiet = true\n".utf8))
+    let single = try Self.run(["run", "--config", dir + "/single.toml", "-q"])
+    #expect(single.status == 0 && single.stdout.contains("K = 4"), "\(single.stdout)\(single.stderr)")
+    _ = FileManager.default.createFile(atPath: dir + "/typo.toml", contents: Data("[run]\narms = 4\nstepz = 5\n".utf8))
+    let typo = try Self.run(["run", "--config", dir + "/typo.toml"])
+    #expect(typo.status != 0 && typo.stderr.contains("typo.toml:3: unknown field 'run.stepz'"), "\(typo.stderr)")
     let unknown = try Self.run(["run", "--config", dir + "/missing.toml"])
     #expect(unknown.status != 0 && unknown.stderr.contains("cannot read the config file"))
   }
