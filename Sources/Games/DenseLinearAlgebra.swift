@@ -34,13 +34,6 @@ enum Dense {
       }
     }
 
-    /// `det A` (product of the pivots with the permutation's sign).
-    var determinant: Double {
-      var d = swaps % 2 == 0 ? 1.0 : -1.0
-      for k in 0..<n { d *= a[k * n + k] }
-      return d
-    }
-
     /// The sign of `det A` and `log|det A|` (no overflow for large systems).
     var logDeterminant: (sign: Double, log: Double) {
       var sign = swaps % 2 == 0 ? 1.0 : -1.0, log = 0.0

@@ -391,7 +391,7 @@ public struct LogitQRESolver: Sendable {
     guard let bestIndex = branch.points.indices.max(by: { likelihood(branch.points[$0]) < likelihood(branch.points[$1]) }) else {
       throw GameError("empty branch")
     }
-    var lo = branch.points[max(0, bestIndex - 1)], hi = branch.points[min(branch.points.count - 1, bestIndex + 1)]
+    let lo = branch.points[max(0, bestIndex - 1)], hi = branch.points[min(branch.points.count - 1, bestIndex + 1)]
     guard lo.lambda < hi.lambda else { return (branch.points[bestIndex].lambda, likelihood(branch.points[bestIndex]), branch.points[bestIndex]) }
     func at(_ l: Double, near q: QREPoint) -> QREPoint? { newton(q.logX + q.logY, lambda: l).map { point($0, l) } }
     let golden = (5.0.squareRoot() - 1) / 2
@@ -402,8 +402,6 @@ public struct LogitQRESolver: Sendable {
       guard let pc = at(c, near: guessPoint), let pd = at(d, near: guessPoint) else { break }
       if likelihood(pc) >= likelihood(pd) { b = d; guessPoint = pc } else { a = c; guessPoint = pd }
     }
-    lo = guessPoint
-    hi = guessPoint
     let l = (a + b) / 2
     guard let final = at(l, near: guessPoint) else { return (guessPoint.lambda, likelihood(guessPoint), guessPoint) }
     return (l, likelihood(final), final)
