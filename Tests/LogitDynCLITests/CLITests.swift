@@ -418,7 +418,7 @@ import Testing
       arms = 5
       rule = "reinforce-baseline"
       runs = 64
-      steps = 400
+      steps = 1500
       [sweep]
       lr = [0.05, 0.1, 0.2, 0.4]
       seed = [1, 2, 3]
