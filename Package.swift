@@ -93,7 +93,7 @@ let package = Package(
     // The registry of the source papers' claims as experiments with computed verdicts.
     .target(
       name: "Experiments",
-      dependencies: ["PGLab", "PolicyLosses", "Games", "SoftmaxCore", "SeededRandom", "Reports", "OutputFormats",
+      dependencies: ["PGLab", "PolicyLosses", "Games", "RLVR", "SoftmaxCore", "SeededRandom", "Reports", "OutputFormats",
                      .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
     // Token-level diagnostics of a logged batch: per-token kernel results, covariance,

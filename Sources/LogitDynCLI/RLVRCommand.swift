@@ -204,7 +204,9 @@ enum RLVRRunner {
       let predictedFinal = -earlyLaw.a * Double.exp(hEnd) + earlyLaw.b
       let records = runs.flatMap { $0.records.dropFirst() }
       let correlation = Stats.correlation(records.map(\.entropyChangePredicted), records.map(\.entropyChangeActual))
-      lawLines.append("\(m): the law fitted on the first 15% of updates (a \(formatNumber(earlyLaw.a, digits: 3)), b \(formatNumber(earlyLaw.b, digits: 3))) predicts a final held-out accuracy of \(formatNumber(predictedFinal, digits: 3)); measured \(formatNumber(acc, digits: 3))")
+      lawLines.append(early.count < 3
+        ? "\(m): too few evaluations in the first 15% of updates to fit the law early (evaluate more often: --eval-every)"
+        : "\(m): the law fitted on the first 15% of updates (a \(formatNumber(earlyLaw.a, digits: 3)), b \(formatNumber(earlyLaw.b, digits: 3))) predicts a final held-out accuracy of \(formatNumber(predictedFinal, digits: 3)); measured \(formatNumber(acc, digits: 3))")
       let halvedText = halved.contains(-1) ? "not in all seeds" : "\(Int(meanSD(halved).0)) of \(settings.updates)"
       table.append([m, "\(formatNumber(acc, digits: 3)) ± \(formatNumber(accSD, digits: 2))", "\(formatNumber(pass, digits: 3)) ± \(formatNumber(passSD, digits: 2))",
                     "\(formatNumber(hStart, digits: 3)) → \(formatNumber(hEnd, digits: 3))", formatNumber(distinct, digits: 3), halvedText,

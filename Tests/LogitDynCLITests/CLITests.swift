@@ -403,7 +403,7 @@ import Testing
     let bad = try Self.run(["reproduce", "--only", "999-nothing"])
     #expect(bad.status != 0 && bad.stderr.contains("no experiment matches '999-nothing'"))
     let list = try Self.run(["reproduce", "--list"])
-    #expect(list.status == 0 && list.stdout.split(separator: "\n").count == 19)
+    #expect(list.status == 0 && list.stdout.split(separator: "\n").count == 20)
   }
 
   /// A sweep killed mid-way (SIGKILL to the real process) and resumed ends with the same store,
