@@ -10,20 +10,21 @@ let package = Package(
   name: "LogitDynamicsBenchmarks",
   dependencies: [.package(name: "LogitDynamics", path: "..")],
   targets: [
+    .target(name: "BenchSupport"),
     .executableTarget(
       name: "fused-kernel-bench",
-      dependencies: [.product(name: "LogitDynamics", package: "LogitDynamics")],
+      dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")],
       swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
     .executableTarget(
       name: "bandit-bench",
-      dependencies: [.product(name: "LogitDynamics", package: "LogitDynamics")],
+      dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")],
       swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
     .executableTarget(
       name: "qre-bench",
-      dependencies: [.product(name: "LogitDynamics", package: "LogitDynamics")]),
+      dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")]),
     .executableTarget(
       name: "rlvr-bench",
-      dependencies: [.product(name: "LogitDynamics", package: "LogitDynamics")],
+      dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")],
       swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
   ],
   swiftLanguageModes: [.v6]

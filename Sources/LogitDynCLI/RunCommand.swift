@@ -3,8 +3,6 @@ import Foundation
 import LogitDynamics
 import OutputFormats
 
-/// Set by the SIGINT handler; polled between steps.
-nonisolated(unsafe) private var interruptRequested: sig_atomic_t = 0
 
 /// `logitdyn run`: many seeded runs of a softmax policy, with per-step probes.
 struct RunCommand: ParsableCommand {
@@ -212,14 +210,8 @@ struct RunCommand: ParsableCommand {
       handle.seekToEndOfFile()
       series = handle
     }
-    interruptRequested = 0
-    // A parent may have started us with SIGINT blocked (inherited signal mask): unblock it.
-    var set = sigset_t()
-    sigemptyset(&set)
-    sigaddset(&set, SIGINT)
-    pthread_sigmask(SIG_UNBLOCK, &set, nil)
-    signal(SIGINT) { _ in interruptRequested = 1 }
-    defer { signal(SIGINT, SIG_DFL) }
+    Interrupt.install()
+    defer { Interrupt.restore() }
 
     let progress = ProgressLine(enabled: !quiet, label: "run", unit: "steps")
     let start = Date()
@@ -228,11 +220,11 @@ struct RunCommand: ParsableCommand {
     var lastFlush = Date()
     do {
       // Ctrl-C is honoured between chunks of steps; every step already computed is written.
-      try plan.run(threads ?? ProcessInfo.processInfo.activeProcessorCount, { interruptRequested != 0 }) { agg in
+      try plan.run(threads ?? ProcessInfo.processInfo.activeProcessorCount, { Interrupt.requested }) { agg in
         if first == nil { first = agg }
         last = agg
         pending += agg.csvRow + "\n"
-        if Date().timeIntervalSince(lastFlush) > 0.2 || agg.step == steps - 1 || interruptRequested != 0 {
+        if Date().timeIntervalSince(lastFlush) > 0.2 || agg.step == steps - 1 || Interrupt.requested {
           // Whole lines only: a Ctrl-C never leaves a half-written line.
           series?.write(Data(pending.utf8))
           pending = ""

@@ -6,8 +6,6 @@ import OutputFormats
 import RunStore
 import Sweeps
 
-/// Set by the SIGINT handler of `sweep run`.
-nonisolated(unsafe) private var sweepInterrupted: sig_atomic_t = 0
 
 /// `logitdyn sweep`: grids of lab runs from a TOML file, into a resumable, shardable store.
 struct SweepCommand: ParsableCommand {
@@ -127,13 +125,8 @@ struct SweepRun: ParsableCommand {
     do { done = try runStore.finishedIDs() } catch { throw CLIError("\(error)") }
     let todo = runs.filter { !done.contains($0.id) }
     let sweepName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-    sweepInterrupted = 0
-    var set = sigset_t()
-    sigemptyset(&set)
-    sigaddset(&set, SIGINT)
-    pthread_sigmask(SIG_UNBLOCK, &set, nil)
-    signal(SIGINT) { _ in sweepInterrupted = 1 }
-    defer { signal(SIGINT, SIG_DFL) }
+    Interrupt.install()
+    defer { Interrupt.restore() }
     let state = SweepState(progress: ProgressLine(enabled: !quiet, label: "sweep", unit: "runs"))
     let workers = max(1, min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, todo.count))
     let version = LogitDynVersion.string
@@ -141,13 +134,13 @@ struct SweepRun: ParsableCommand {
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
       while true {
         state.lock.lock()
-        guard state.next < todo.count, state.failure == nil, sweepInterrupted == 0 else { state.lock.unlock(); return }
+        guard state.next < todo.count, state.failure == nil, !Interrupt.requested else { state.lock.unlock(); return }
         let spec = todo[state.next]
         state.next += 1
         state.lock.unlock()
         let start = Date()
         do {
-          let (series, summary) = try Self.execute(spec, stop: { sweepInterrupted != 0 })
+          let (series, summary) = try Self.execute(spec, stop: { Interrupt.requested })
           let end = Date()
           let varied = "{" + spec.varied.map { "\"\($0.0)\":\($0.1.json)" }.joined(separator: ",") + "}"
           try runStore.save(StoredRun(
@@ -160,7 +153,7 @@ struct SweepRun: ParsableCommand {
           state.lock.unlock()
         } catch {
           state.lock.lock()
-          if sweepInterrupted == 0, state.failure == nil { state.failure = "\(error)" }
+          if !Interrupt.requested, state.failure == nil { state.failure = "\(error)" }
           state.lock.unlock()
         }
       }
@@ -169,7 +162,7 @@ struct SweepRun: ParsableCommand {
     if let failure = state.failure { throw CLIError(failure) }
     let finished = state.finished
     print("\(finished) runs done, \(done.intersection(Set(runs.map(\.id))).count) already in \(store), \(todo.count - finished) left")
-    if sweepInterrupted != 0 { throw ExitCode(130) }
+    if Interrupt.requested { throw ExitCode(130) }
   }
 }
 

@@ -9,13 +9,8 @@
 // Usage: swift run -c release bandit-bench [--arms 10,100] [--runs 1024] [--steps 1000]
 //        [--repeats 5] [--quantiles] [--no-anchors]
 import Foundation
+import BenchSupport
 import LogitDynamics
-
-func now() -> Double {
-  var t = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &t)
-  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-}
 
 var armsList = [10, 100], runs = 1024, steps = 1000, repeats = 5, quantiles = false, anchors = true
 var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -28,28 +23,6 @@ while let a = args.next() {
   case "--quantiles": quantiles = true
   case "--no-anchors": anchors = false
   default: print("unknown argument \(a)"); exit(2)
-  }
-}
-
-let sharedBench = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  .appendingPathComponent("../../../../shared/bench").standardized.path
-
-func shell(_ command: String) -> String {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/bin/sh")
-  p.arguments = ["-c", command]
-  let pipe = Pipe()
-  p.standardOutput = pipe
-  p.standardError = FileHandle.nullDevice
-  do { try p.run() } catch { return "" }
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  return String(decoding: data, as: UTF8.self)
-}
-
-func jsonLines(_ text: String) -> [[String: Any]] {
-  text.split(separator: "\n").compactMap {
-    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
   }
 }
 

@@ -5,13 +5,8 @@
 //   swift run -c release fused-kernel-bench [--shapes 4096x32000,1024x151936] [--no-anchors]
 import Dispatch
 import Foundation
+import BenchSupport
 import LogitDynamics
-
-func now() -> Double {
-  var t = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &t)
-  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-}
 
 func best(_ runs: Int, _ body: () -> Void) -> Double {
   var b = Double.infinity
@@ -78,28 +73,6 @@ while let a = args.next() {
     }
   case "--no-anchors": anchors = false
   default: print("unknown argument \(a)"); exit(2)
-  }
-}
-
-let sharedBench = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  .appendingPathComponent("../../../../shared/bench").standardized.path
-
-func shell(_ command: String) -> String {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/bin/sh")
-  p.arguments = ["-c", command]
-  let pipe = Pipe()
-  p.standardOutput = pipe
-  p.standardError = FileHandle.nullDevice
-  do { try p.run() } catch { return "" }
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  return String(decoding: data, as: UTF8.self)
-}
-
-func jsonLines(_ text: String) -> [[String: Any]] {
-  text.split(separator: "\n").compactMap {
-    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
   }
 }
 

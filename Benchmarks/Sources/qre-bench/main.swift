@@ -4,13 +4,8 @@
 // and checks that both end at the same QRE. Usage:
 //   swift run -c release qre-bench [--games 5] [--size 5] [--repeats 5]
 import Foundation
+import BenchSupport
 import LogitDynamics
-
-func now() -> Double {
-  var t = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &t)
-  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-}
 
 var games = 5, size = 5, repeats = 5
 var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -21,19 +16,6 @@ while let a = args.next() {
   case "--repeats": repeats = Int(args.next() ?? "") ?? repeats
   default: print("unknown argument \(a)"); exit(2)
   }
-}
-
-func python(_ script: String) -> String? {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  p.arguments = ["python3", "-c", script]
-  let pipe = Pipe()
-  p.standardOutput = pipe
-  p.standardError = FileHandle.nullDevice
-  do { try p.run() } catch { return nil }
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
 }
 
 let hasGambit = python("import pygambit") != nil

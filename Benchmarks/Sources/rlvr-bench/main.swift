@@ -2,13 +2,8 @@
 // MLP 78→128→128→10, 32 prompts × 8 samples per update, 4 PPO mini-batches), one thread.
 // Usage: swift run -c release rlvr-bench [--hidden 128] [--updates 50]
 import Foundation
+import BenchSupport
 import LogitDynamics
-
-func now() -> Double {
-  var t = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &t)
-  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-}
 
 var hidden = 128, updates = 50
 var args = CommandLine.arguments.dropFirst().makeIterator()
