@@ -151,20 +151,27 @@ public struct LogitQRESolver: Sendable {
     return Dense.maxAbs(h) <= tolerance * 10 ? w : nil
   }
 
-  /// The unit tangent of the branch at `p = (w, λ)`, oriented along `previous` (or with λ
-  /// increasing): the solution of `[∂H/∂w ∂H/∂λ; previousᵀ] t = [0; 1]`, normalised.
-  func tangent(_ w: [Double], _ lambda: Double, previous: [Double]?) -> [Double]? {
+  /// LU factors of `[∂H/∂w ∂H/∂λ; lastRowᵀ]` (the path system bordered by a direction), or nil
+  /// when singular.
+  func augmentedFactors(_ w: [Double], _ lambda: Double, lastRow: [Double]) -> Dense.LU? {
     let size = m + n
     let (jw, jl) = jacobian(w, lambda)
-    let reference = previous ?? ([Double](repeating: 0, count: size) + [1])
     var augmented = [Double](repeating: 0, count: (size + 1) * (size + 1))
     for r in 0..<size {
       for c in 0..<size { augmented[r * (size + 1) + c] = jw[r * size + c] }
       augmented[r * (size + 1) + size] = jl[r]
     }
-    for c in 0...size { augmented[size * (size + 1) + c] = reference[c] }
+    for c in 0...size { augmented[size * (size + 1) + c] = lastRow[c] }
     let lu = Dense.LU(augmented, n: size + 1)
-    guard !lu.isSingular else { return nil }
+    return lu.isSingular ? nil : lu
+  }
+
+  /// The unit tangent of the branch at `p = (w, λ)`, oriented along `previous` (or with λ
+  /// increasing): the solution of `[∂H/∂w ∂H/∂λ; previousᵀ] t = [0; 1]`, normalised.
+  func tangent(_ w: [Double], _ lambda: Double, previous: [Double]?) -> [Double]? {
+    let size = m + n
+    let reference = previous ?? ([Double](repeating: 0, count: size) + [1])
+    guard let lu = augmentedFactors(w, lambda, lastRow: reference) else { return nil }
     var t = lu.solve([Double](repeating: 0, count: size) + [1])
     let norm = Dense.norm(t)
     t = t.map { $0 / norm }
@@ -181,15 +188,7 @@ public struct LogitQRESolver: Sendable {
       let h = residual(w, lambda)
       let arc = Dense.dot(d, zip(p, predicted).map { $0 - $1 })
       if Dense.maxAbs(h) <= tolerance && abs(arc) <= 1e-12 { return (p, iteration) }
-      let (jw, jl) = jacobian(w, lambda)
-      var augmented = [Double](repeating: 0, count: (size + 1) * (size + 1))
-      for r in 0..<size {
-        for c in 0..<size { augmented[r * (size + 1) + c] = jw[r * size + c] }
-        augmented[r * (size + 1) + size] = jl[r]
-      }
-      for c in 0...size { augmented[size * (size + 1) + c] = d[c] }
-      let lu = Dense.LU(augmented, n: size + 1)
-      guard !lu.isSingular else { return nil }
+      guard let lu = augmentedFactors(w, lambda, lastRow: d) else { return nil }
       let step = lu.solve(h + [arc])
       guard step.allSatisfy(\.isFinite), Dense.maxAbs(step) < 10 else { return nil }
       p = zip(p, step).map { $0 - $1 }
