@@ -4,6 +4,7 @@
 //
 // Module graph (arrows point one way):
 //
+//   KernelPrefetch (a C header) ──────> LogitKernels
 //   SeededRandom, SoftmaxCore (math) ─┬─> LogitKernels, TensorIO, OutputFormats
 //                                     ├─> PolicyLosses (the published losses and interventions)
 //                                     ├─> LogitAnalysis (kernels + tensor I/O + outputs + losses)
@@ -24,7 +25,8 @@ let strictSwift6: [SwiftSetting] = [
 // The kernels need a target CPU: without one, SIMD fused multiply-adds become library calls
 // and vector max becomes scalar code (3-80x slower). The default builds for the machine that
 // compiles (`-target-cpu native`). For a binary that must run on other x86-64 machines, build
-// with `LOGITDYN_PORTABLE=1 swift build -c release` (baseline x86-64-v3: AVX2 and FMA), or
+// with `LOGITDYN_PORTABLE=1 swift build -c release` (baseline `haswell`: AVX2 and FMA, the
+// x86-64-v3 level, a name the Clang importer refuses), or
 // `LOGITDYN_TARGET_CPU=<cpu>` to name one.
 let environment = Context.environment
 let kernelFlags: [SwiftSetting] = {
@@ -32,7 +34,7 @@ let kernelFlags: [SwiftSetting] = {
     return [.unsafeFlags(["-target-cpu", cpu])]
   }
   if environment["LOGITDYN_PORTABLE"] == "1" {
-    return [.unsafeFlags(["-target-cpu", "x86-64-v3"], .when(platforms: [.linux]))]
+    return [.unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux]))]
   }
   return [.unsafeFlags(["-target-cpu", "native"])]
 }()
@@ -65,7 +67,9 @@ let package = Package(
     // Memory-mapped tensor files: .npy (v1-3) and .safetensors.
     .target(name: "TensorIO", swiftSettings: strictSwift6),
     // Fused one-pass row kernels over [tokens × vocabulary] logits (SIMD16, multi-core).
-    .target(name: "LogitKernels", swiftSettings: strictSwift6 + kernelFlags),
+    .target(name: "LogitKernels", dependencies: ["KernelPrefetch"], swiftSettings: strictSwift6 + kernelFlags),
+    // One C function the kernels need and Swift lacks: a software prefetch (header-only).
+    .target(name: "KernelPrefetch"),
     // The published policy-gradient losses and entropy interventions, token for token
     // (verl-exact: PPO-clip, dual-clip, clip-higher, Clip-Cov, KL-Cov, KL estimators, entropy
     // bonus, top-entropy mask, STEER, GRPO/Dr. GRPO/RLOO advantages, aggregation modes).

@@ -1,3 +1,5 @@
+import KernelPrefetch
+
 /// Reads one row of logits as `Float`, 16 values at a time: the kernels are generic over it,
 /// so conversion from bf16 or f16 happens in registers, with no intermediate buffer.
 public protocol RowLoader {
@@ -7,6 +9,15 @@ public protocol RowLoader {
   func scalar(at i: Int) -> Float
   /// The loader whose value 0 is this loader's value `offset`.
   func advanced(by offset: Int) -> Self
+  /// Asks for the cache lines of values `i ..< i + 64` ahead of their use (a hint: never
+  /// faults, may point past the end of the data).
+  func prefetch64(at i: Int)
+}
+
+/// Prefetches the `lines` cache lines from `address` on.
+@inlinable @inline(__always)
+func prefetchLines(_ address: UnsafeRawPointer, _ lines: Int) {
+  for k in 0..<lines { logitdyn_prefetch_read(address + 64 * k) }
 }
 
 /// Contiguous `Float` values.
@@ -21,6 +32,8 @@ public struct Float32RowLoader: RowLoader {
   public func vector(at i: Int) -> SIMD16<Float> { UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<Float>.self) }
   @inlinable @inline(__always)
   public func scalar(at i: Int) -> Float { base[i] }
+  @inlinable @inline(__always)
+  public func prefetch64(at i: Int) { prefetchLines(UnsafeRawPointer(base + i), 4) }
 }
 
 /// Contiguous bfloat16 values (the upper 16 bits of a `Float`): widened by a shift.
@@ -43,6 +56,8 @@ public struct BFloat16RowLoader: RowLoader {
   }
   @inlinable @inline(__always)
   public func scalar(at i: Int) -> Float { Float(bitPattern: UInt32(base[i]) << 16) }
+  @inlinable @inline(__always)
+  public func prefetch64(at i: Int) { prefetchLines(UnsafeRawPointer(base + i), 2) }
 }
 
 /// Contiguous IEEE half-precision values.
@@ -66,6 +81,8 @@ public struct Float16RowLoader: RowLoader {
   }
   @inlinable @inline(__always)
   public func scalar(at i: Int) -> Float { _halfToFloat(base[i]) }
+  @inlinable @inline(__always)
+  public func prefetch64(at i: Int) { prefetchLines(UnsafeRawPointer(base + i), 2) }
 }
 
 /// Any element type and stride (column-major storage, f64): gathered value by value.
@@ -82,6 +99,9 @@ public struct StridedRowLoader: RowLoader {
   }
   @inlinable @inline(__always)
   public func advanced(by offset: Int) -> Self { Self(source, row: row, start: start + offset) }
+  /// Nothing: strided rows are gathered value by value and are not the fast path.
+  @inlinable @inline(__always)
+  public func prefetch64(at i: Int) {}
   @inlinable @inline(__always)
   public func vector(at i: Int) -> SIMD16<Float> {
     var v = SIMD16<Float>()

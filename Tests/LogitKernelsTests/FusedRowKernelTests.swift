@@ -13,13 +13,16 @@ import Testing
     init(_ z: [Float], chosen c: Int, beta: Double = 1) {
       let x = z.map { beta * Double($0) }
       let m = x.max()!
-      var s = 0.0
-      for v in x { s += Foundation.exp(v - m) }
-      let logS = Foundation.log(s)
+      // log s = log1p(s − 1) with s − 1 summed without the (first) maximal term, and
+      // log p_i = (x_i − m) − log s: no digits lost when the maximum dominates.
+      let top = x.firstIndex(of: m)!
+      var sMinus1 = 0.0
+      for (i, v) in x.enumerated() where i != top { sMinus1 += Foundation.exp(v - m) }
+      let logS = Foundation.log1p(sMinus1)
       lse = m + logS
       var h = 0.0, q = 0.0, w = 0.0, others = 0.0
       for (i, v) in x.enumerated() {
-        let lp = v - lse
+        let lp = (v - m) - logS
         let p = Foundation.exp(lp)
         if p > 0 { h -= p * lp; w += p * p * lp }
         q += p * p
@@ -28,11 +31,11 @@ import Testing
       entropy = h
       collision = q
       sumP2LogP = w
-      logPc = x[c] - lse
+      logPc = (x[c] - m) - logS
       pc = Foundation.exp(logPc)
       var otherSquares = 0.0
       for (i, v) in x.enumerated() where i != c {
-        let p = Foundation.exp(v - lse)
+        let p = Foundation.exp((v - m) - logS)
         otherSquares += p * p
       }
       factor = (others * others + otherSquares).squareRoot()
@@ -97,6 +100,34 @@ import Testing
     Self.check(z, chosen: 1, label: "masked")
   }
 
+  /// Rows dominated by their maximum (p_max > 1/2, where the kernel recounts the chunk that
+  /// holds it) wherever the maximum sits: first value, a chunk boundary, the partial last
+  /// block, after a rising run of records; and ties at the maximum (never dominated).
+  @Test func dominatedRowsWhereverTheMaximumIs() {
+    var rng = Xoshiro256StarStar(seed: 6)
+    for length in [70, 2048, 5000, 40_001] {
+      for position in Set([0, 1, 2047 % length, 2048 % length, length / 2, length - 1]) {
+        for gap: Float in [6, 18, 30] {
+          var z = (0..<length).map { _ in Float(rng.nextGaussian()) }
+          z[position] = z.max()! + gap
+          Self.check(z, chosen: position, label: "V=\(length) max at \(position) +\(gap)")
+          Self.check(z, chosen: (position + 1) % length, label: "V=\(length) max at \(position) +\(gap), other chosen")
+        }
+      }
+    }
+    // Records in every block (a rising row), then a dominant last value.
+    var rising = (0..<9000).map { Float($0) * 1e-3 }
+    rising[8999] = 40
+    Self.check(rising, chosen: 8999, label: "rising, dominant last")
+    Self.check(rising, chosen: 10, label: "rising, dominant last, other chosen")
+    // The maximum twice, in different chunks: p_max ≤ 1/2 each.
+    var tie = (0..<10_000).map { _ in Float(rng.nextGaussian()) }
+    tie[100] = 30
+    tie[7000] = 30
+    Self.check(tie, chosen: 7000, label: "tie at the maximum")
+    Self.check(tie, chosen: 5, label: "tie at the maximum, other chosen")
+  }
+
   @Test func badRowsAreFlagged() {
     var z = [Float](repeating: 0, count: 5000)
     z[4000] = .nan
@@ -121,6 +152,7 @@ import Testing
     }
     #expect(maxRel < 2.5e-7)
     #expect(fastExp2(SIMD16<Float>(repeating: 0))[0] == 1)
+    #expect(fastExp2(SIMD16<Float>(repeating: -127))[0] == 0)
     // fastExp adds the rounding of x·log₂e: ~|x|·6e-8 relative.
     for x: Float in [-20, -5.5, -1, -0.3, 0] {
       let e = Foundation.exp(Double(x))
