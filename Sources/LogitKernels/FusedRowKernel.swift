@@ -97,32 +97,7 @@ public enum FusedRowKernel {
     let x = loader.advanced(by: start)
     let negInf = SIMD16<Float>(repeating: -.infinity)
     // Pass A: maximum (NaN values are ignored here and caught by pass B).
-    var m0 = negInf, m1 = negInf, m2 = negInf, m3 = negInf
-    var i = 0
-    while i + 64 <= n {
-      let a = x.vector(at: i)
-      let b = x.vector(at: i + 16)
-      let c = x.vector(at: i + 32)
-      let d = x.vector(at: i + 48)
-      m0 = m0.replacing(with: a, where: a .> m0)
-      m1 = m1.replacing(with: b, where: b .> m1)
-      m2 = m2.replacing(with: c, where: c .> m2)
-      m3 = m3.replacing(with: d, where: d .> m3)
-      i += 64
-    }
-    while i + 16 <= n {
-      let a = x.vector(at: i)
-      m0 = m0.replacing(with: a, where: a .> m0)
-      i += 16
-    }
-    var tail = negInf
-    let tailCount = n - i
-    for k in 0..<tailCount { tail[k] = x.scalar(at: i + k) }
-    m0 = m0.replacing(with: tail, where: tail .> m0)
-    m0 = m0.replacing(with: m1, where: m1 .> m0)
-    m2 = m2.replacing(with: m3, where: m3 .> m2)
-    m0 = m0.replacing(with: m2, where: m2 .> m0)
-    let m = treeMax(m0)
+    let m = maxPass(x, n)
     if m == -.infinity {
       // All masked, or all NaN: a NaN chunk must still poison the row.
       var anyNaN = false
@@ -160,7 +135,7 @@ public enum FusedRowKernel {
       w = w.addingProduct(e2, y)
     }
 
-    i = 0
+    var i = 0
     // Four independent chains keep the exponential's long dependency chain from stalling.
     while i + 64 <= n {
       let a = x.vector(at: i)
