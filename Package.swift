@@ -4,7 +4,7 @@
 //
 // Module graph (arrows point one way):
 //
-//   KernelPrefetch (a C header) ──────> LogitKernels
+//   KernelIntrinsics (a C header) ────> LogitKernels
 //   SeededRandom, SoftmaxCore (math) ─┬─> LogitKernels, TensorIO, OutputFormats
 //                                     ├─> PolicyLosses (the published losses and interventions)
 //                                     ├─> LogitAnalysis (kernels + tensor I/O + outputs + losses)
@@ -67,9 +67,10 @@ let package = Package(
     // Memory-mapped tensor files: .npy (v1-3) and .safetensors.
     .target(name: "TensorIO", swiftSettings: strictSwift6),
     // Fused one-pass row kernels over [tokens × vocabulary] logits (SIMD16, multi-core).
-    .target(name: "LogitKernels", dependencies: ["KernelPrefetch"], swiftSettings: strictSwift6 + kernelFlags),
-    // One C function the kernels need and Swift lacks: a software prefetch (header-only).
-    .target(name: "KernelPrefetch"),
+    .target(name: "LogitKernels", dependencies: ["KernelIntrinsics"], swiftSettings: strictSwift6 + kernelFlags),
+    // Two instructions the kernels need and Swift cannot name: a software prefetch and
+    // `p · 2ⁿ` by the exponent (AVX-512 `vscalefps`, portable fallback); header-only.
+    .target(name: "KernelIntrinsics"),
     // The published policy-gradient losses and entropy interventions, token for token
     // (verl-exact: PPO-clip, dual-clip, clip-higher, Clip-Cov, KL-Cov, KL estimators, entropy
     // bonus, top-entropy mask, STEER, GRPO/Dr. GRPO/RLOO advantages, aggregation modes).
@@ -142,8 +143,10 @@ let package = Package(
       swiftSettings: strictSwift6),
     .testTarget(
       name: "LogitKernelsTests",
-      dependencies: ["LogitKernels", "SeededRandom"],
-      swiftSettings: strictSwift6),
+      dependencies: ["LogitKernels", "KernelIntrinsics", "SeededRandom"],
+      // The kernels' target CPU, so that the inlined kernel code under test is the one the
+      // tool runs (and `logitdyn_scale2` is the AVX-512 instruction where there is one).
+      swiftSettings: strictSwift6 + kernelFlags),
     .testTarget(
       name: "TensorIOTests",
       dependencies: ["TensorIO", "OutputFormats"],

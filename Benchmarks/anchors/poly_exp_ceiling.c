@@ -1,10 +1,11 @@
 // A ceiling for the fused kernel written by hand in C with AVX-512 intrinsics, to tell what
 // this machine allows: per row, Σ 2^y, Σ 2^y y and Σ 2^{2y} (log-sum-exp, entropy, collision)
-// with the same degree-5 polynomial exp2 as the Swift kernel ("poly") or a 32-entry table and
-// a degree-2 polynomial ("table", which Swift cannot express: no vector permute), 4
-// accumulator sets, software prefetch 32 KiB ahead. It cheats in the kernel's favour: each
-// row's maximum is computed beforehand and handed over (no max pass, no comparisons), so it
-// is an upper bound, not an alternative. The read bound is measured in the same rounds.
+// with a degree-5 polynomial exp2 on [-1/2, 1/2] ("poly", the Swift kernel's exp2 until
+// 2026-11-23) or the Swift kernel's present exp2 ("table": a 32-entry table by vpermt2ps, a
+// degree-2 polynomial on [-1/64, 1/64], vscalefps), 4 accumulator sets, software prefetch
+// 32 KiB ahead. It cheats in the kernel's favour: each row's maximum is computed beforehand
+// and handed over (no max pass, no comparisons), so it is an upper bound, not an alternative.
+// The read bound is measured in the same rounds.
 // Build: gcc -O3 -march=native -fopenmp poly_exp_ceiling.c -lm; run with OMP_NUM_THREADS=1|2.
 // Usage: ./a.out [T V]; one JSON line per measurement (best of 8 interleaved rounds).
 #ifdef __AVX512F__
@@ -32,13 +33,10 @@ static inline __m512 exp2p(__m512 y){
 }
 static inline __m512 exp2t(__m512 y, __m512 tlo, __m512 thi){
   const __m512 sh=_mm512_set1_ps(393216.f);
-  __m512 t=_mm512_add_ps(y,sh); __m512 r=_mm512_sub_ps(y,_mm512_sub_ps(t,sh));
-  __m512i ti=_mm512_castps_si512(t);
-  __m512 tab=_mm512_permutex2var_ps(tlo,ti,thi);
-  __m512 p=_mm512_fmadd_ps(_mm512_set1_ps(0.2402265f),r,_mm512_set1_ps(0.6931472f));
-  __m512 e=_mm512_fmadd_ps(_mm512_mul_ps(tab,r),p,tab);
-  __m512i nn=_mm512_slli_epi32(_mm512_srai_epi32(ti,5),23);
-  return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(e),nn));
+  __m512 t=_mm512_add_ps(y,sh); __m512 k=_mm512_sub_ps(t,sh); __m512 r=_mm512_sub_ps(y,k);
+  __m512 tab=_mm512_permutex2var_ps(tlo,_mm512_castps_si512(t),thi);
+  __m512 p=_mm512_fmadd_ps(r,_mm512_set1_ps(0.24022475f),_mm512_set1_ps(0.6931573f));
+  return _mm512_scalef_ps(_mm512_fmadd_ps(_mm512_mul_ps(tab,r),p,tab),k);
 }
 static double row(const float*x,int n,float m,int tab){
   __m512 cv=_mm512_set1_ps(1.4426950f), off=_mm512_set1_ps(-1.4426950f*m), lo=_mm512_set1_ps(-127.f);

@@ -4,8 +4,9 @@ import Synchronization
 /// Runs ``FusedRowKernel`` over every row of a ``RowSource`` on several threads.
 ///
 /// Rows are processed in windows (about ``windowBytes`` of logits each) one after another;
-/// inside a window, `threads` workers take blocks of rows (about 1 MiB of logits each) from a
-/// shared counter, so a worker slowed by other load does not hold the others back. Each row's
+/// inside a window, each of `threads` workers takes blocks of rows (about 1 MiB of logits
+/// each) from its own contiguous share, then from the others' shares, so a worker slowed by
+/// other load does not hold the others back. Each row's
 /// result depends only on that row, so the output is bit-identical whatever the thread count.
 /// Between windows the caller's `afterWindow` hook runs (progress, and releasing mapped pages
 /// that were read).
@@ -45,15 +46,32 @@ public enum BatchKernel {
         let windowStart = start
         let blocks = (end - start + blockRows - 1) / blockRows
         beforeWindow(windowStart..<end)
-        let next = Atomic<Int>(0)
         let workers = min(threads, blocks)
+        // The window's blocks in one contiguous share per worker, each with its own counter:
+        // a worker reads its share from start to end (one long stream, ~3% faster than
+        // interleaved blocks), then takes blocks left in the others' shares.
+        let cursors = UnsafeMutableBufferPointer<Atomic<Int>>.allocate(capacity: workers)
+        for w in 0..<workers { (cursors.baseAddress! + w).initialize(to: Atomic(blocks * w / workers)) }
+        defer {
+          _ = cursors.baseAddress!.deinitialize(count: workers)
+          cursors.deallocate()
+        }
+        let shares = SendableCursors(cursors)
+        let first = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
           let chunks = UnsafeMutableBufferPointer<FusedRowKernel.Chunk>.allocate(
             capacity: FusedRowKernel.chunkCount(source.vocabulary))
           defer { chunks.deallocate() }
+          let me = first.wrappingAdd(1, ordering: .relaxed).oldValue
+          var share = me
           while true {
-            let block = next.wrappingAdd(1, ordering: .relaxed).oldValue
-            if block >= blocks { break }
+            let shareEnd = blocks * (share + 1) / workers
+            let block = shares.pointer[share].wrappingAdd(1, ordering: .relaxed).oldValue
+            if block >= shareEnd {
+              share = (share + 1) % workers
+              if share == me { break }
+              continue
+            }
             let lo = windowStart + block * blockRows
             let hi = min(end, lo + blockRows)
             for row in lo..<hi {
@@ -103,6 +121,12 @@ public enum BatchKernel {
     return FusedRowKernel.statistics(
       StridedRowLoader(source, row: row), count: v, chosen: chosen, beta: beta, chunks: chunks, mode)
   }
+}
+
+/// The per-share block counters, handed to the worker threads.
+struct SendableCursors: @unchecked Sendable {
+  let pointer: UnsafeMutableBufferPointer<Atomic<Int>>
+  init(_ pointer: UnsafeMutableBufferPointer<Atomic<Int>>) { self.pointer = pointer }
 }
 
 /// A pointer handed to worker threads that write disjoint elements.

@@ -39,7 +39,7 @@ public enum WithoutSecondMoment: MomentMode {
 /// cancellation).
 ///
 /// Accuracy (f32 input): about 1e-7 relative per value (Float accumulation over at most
-/// 64 terms per lane and chunk, `Double` across chunks; `exp2` within 2.5e-7); tested to
+/// 64 terms per lane and chunk, `Double` across chunks; `exp2` within 2e-7); tested to
 /// 1e-6 against a float64 two-pass reference on rows up to 262144 with extreme logits.
 ///
 /// `Σ p² log p` (the `secondMoment`) costs about 5% of the throughput; without it that field
@@ -109,7 +109,7 @@ public enum FusedRowKernel {
     // y = c (z − m), c = β log₂e: e^u = 2^y, and Σ e^u u = ln2 · Σ 2^y y.
     let mv = SIMD16<Float>(repeating: m)
     let cv = SIMD16<Float>(repeating: exponentScale(beta))
-    let lo = SIMD16<Float>(repeating: -126)
+    let lo = SIMD16<Float>(repeating: -150)
     let zero = SIMD16<Float>(repeating: 0)
     let one = SIMD16<Float>(repeating: 1)
     var cnt0 = zero, s0 = zero, t0 = zero, q0 = zero, w0 = zero
@@ -120,13 +120,12 @@ public enum FusedRowKernel {
     @inline(__always)
     func accumulate(_ v: SIMD16<Float>, _ cnt: inout SIMD16<Float>, _ s: inout SIMD16<Float>,
                     _ t: inout SIMD16<Float>, _ q: inout SIMD16<Float>, _ w: inout SIMD16<Float>) {
-      // Values below 2⁻¹²⁶ (and masked −∞ logits) contribute exactly 0; NaN passes through
-      // and poisons s.
+      // Clamped at −150, where fastExp2 is exactly 0, as in the one-pass kernel (masked −∞
+      // logits contribute nothing); NaN passes through and poisons s.
       let y0 = (v - mv) * cv
-      let under = y0 .< lo
-      let y = y0.replacing(with: lo, where: under)
+      let y = y0.replacing(with: lo, where: lo .> y0)
       let isMax = v .== mv
-      let e = fastExp2(y).replacing(with: zero, where: under .| isMax)
+      let e = fastExp2(y).replacing(with: zero, where: isMax)
       cnt = cnt.replacing(with: cnt + one, where: isMax)
       s += e
       t = t.addingProduct(e, y)
@@ -171,7 +170,9 @@ public enum FusedRowKernel {
 
   /// The accumulators of the one-pass kernel: two interleaved sets of the four sums
   /// `Σ 2^y`, `Σ 2^y y`, `Σ 2^{2y}`, `Σ 2^{2y} y` per lane. A struct with mutating methods
-  /// (no closures capturing locals), so that everything stays in vector registers.
+  /// (no closures capturing locals), so that everything stays in vector registers; the
+  /// methods are `@_transparent` (inlined before optimisation: with `@inline(__always)` a
+  /// portable build left them as calls, passing every vector through memory).
   @frozen @usableFromInline
   struct OnePassSums {
     @usableFromInline var s0 = SIMD16<Float>(), t0 = SIMD16<Float>(), q0 = SIMD16<Float>(), w0 = SIMD16<Float>()
@@ -179,25 +180,25 @@ public enum FusedRowKernel {
 
     @inlinable init() {}
 
-    /// `y = c v + o`, clamped below at −127, where ``fastExp2(_:)`` is exactly 0 (masked −∞
-    /// logits and values more than 127 octaves below the maximum contribute nothing, not
+    /// `y = c v + o`, clamped below at −150, where ``fastExp2(_:)`` is exactly 0 (masked −∞
+    /// logits and values more than 150 octaves below the maximum contribute nothing, not
     /// even to `Σ 2^y y`; a NaN survives the clamp and poisons `s`).
-    @inlinable @inline(__always)
+    @_transparent @usableFromInline
     static func exponent(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>) -> SIMD16<Float> {
-      let lo = SIMD16<Float>(repeating: -127)
+      let lo = SIMD16<Float>(repeating: -150)
       let y0 = offset.addingProduct(v, cv)
       return y0.replacing(with: lo, where: lo .> y0)
     }
 
     /// Adds the terms of 16 values to one set of sums.
-    @inlinable @inline(__always)
-    static func add(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, secondMoment: Bool,
+    @_transparent @usableFromInline
+    static func add<M: MomentMode>(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, _ mode: M.Type,
                     _ s: inout SIMD16<Float>, _ t: inout SIMD16<Float>, _ q: inout SIMD16<Float>, _ w: inout SIMD16<Float>) {
       let y = exponent(v, cv, offset)
       let e = fastExp2(y)
       s += e
       t = t.addingProduct(e, y)
-      if secondMoment {
+      if M.secondMoment {
         let e2 = e * e
         q += e2
         w = w.addingProduct(e2, y)
@@ -207,15 +208,15 @@ public enum FusedRowKernel {
     }
 
     /// Adds 16 values to the first set of sums.
-    @inlinable @inline(__always)
-    mutating func add0(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, secondMoment: Bool) {
-      Self.add(v, cv, offset, secondMoment: secondMoment, &s0, &t0, &q0, &w0)
+    @_transparent @usableFromInline
+    mutating func add0<M: MomentMode>(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, _ mode: M.Type) {
+      Self.add(v, cv, offset, mode, &s0, &t0, &q0, &w0)
     }
 
     /// Adds 16 values to the second set of sums.
-    @inlinable @inline(__always)
-    mutating func add1(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, secondMoment: Bool) {
-      Self.add(v, cv, offset, secondMoment: secondMoment, &s1, &t1, &q1, &w1)
+    @_transparent @usableFromInline
+    mutating func add1<M: MomentMode>(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, _ mode: M.Type) {
+      Self.add(v, cv, offset, mode, &s1, &t1, &q1, &w1)
     }
   }
 
@@ -250,8 +251,8 @@ public enum FusedRowKernel {
   /// returns their maximum in `lookaheadMax` (NaN ignored; a NaN reaches the sums through
   /// `y`), and prefetches ``prefetchDistance`` values beyond them.
   @inlinable @inline(__always)
-  static func chunkOnePass<L: RowLoader>(_ x: L, _ n: Int, lookahead: L, _ lookaheadCount: Int, beta: Float,
-                                         secondMoment: Bool, reference mu: Float, lookaheadMax: inout Float) -> Chunk {
+  static func chunkOnePass<L: RowLoader, M: MomentMode>(_ x: L, _ n: Int, lookahead: L, _ lookaheadCount: Int, beta: Float,
+                                         _ mode: M.Type, reference mu: Float, lookaheadMax: inout Float) -> Chunk {
     let negInf = SIMD16<Float>(repeating: -.infinity)
     let c = exponentScale(beta)
     let cv = SIMD16<Float>(repeating: c)
@@ -269,10 +270,10 @@ public enum FusedRowKernel {
       lookahead.prefetch64(at: i + prefetchDistance)
       m0 = vmax(m0, vmax(lookahead.vector(at: i), lookahead.vector(at: i + 16)))
       m1 = vmax(m1, vmax(lookahead.vector(at: i + 32), lookahead.vector(at: i + 48)))
-      sums.add0(a, cv, offset, secondMoment: secondMoment)
-      sums.add1(b, cv, offset, secondMoment: secondMoment)
-      sums.add0(cc, cv, offset, secondMoment: secondMoment)
-      sums.add1(d, cv, offset, secondMoment: secondMoment)
+      sums.add0(a, cv, offset, mode)
+      sums.add1(b, cv, offset, mode)
+      sums.add0(cc, cv, offset, mode)
+      sums.add1(d, cv, offset, mode)
       i += 64
     }
     var ahead = treeMax(vmax(m0, m1))
@@ -280,25 +281,24 @@ public enum FusedRowKernel {
       ahead = Swift.max(ahead, maxPass(lookahead.advanced(by: both), lookaheadCount - both))
     }
     lookaheadMax = ahead
-    while i < n {
-      let k = Swift.min(16, n - i)
+    // The rest of the chunk (all of the row's last chunk, which has no next one, and the part
+    // of the one before it beyond a shorter last chunk): the same loop without the lookahead,
+    // then single vectors, then the partial last vector padded with −∞ (whose terms are 0).
+    while i + 64 <= n {
+      sums.add0(x.vector(at: i), cv, offset, mode)
+      sums.add1(x.vector(at: i + 16), cv, offset, mode)
+      sums.add0(x.vector(at: i + 32), cv, offset, mode)
+      sums.add1(x.vector(at: i + 48), cv, offset, mode)
+      i += 64
+    }
+    while i + 16 <= n {
+      sums.add0(x.vector(at: i), cv, offset, mode)
+      i += 16
+    }
+    if i < n {
       var v = negInf
-      if k == 16 { v = x.vector(at: i) } else { for j in 0..<k { v[j] = x.scalar(at: i + j) } }
-      var one = OnePassSums()
-      one.add0(v, cv, offset, secondMoment: secondMoment)
-      if k < 16 {
-        let pad = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) .>= SIMD16<Int32>(repeating: Int32(k))
-        let zero = SIMD16<Float>()
-        one.s0.replace(with: zero, where: pad)
-        one.t0.replace(with: zero, where: pad)
-        one.q0.replace(with: zero, where: pad)
-        one.w0.replace(with: zero, where: pad)
-      }
-      sums.s1 += one.s0
-      sums.t1 += one.t0
-      sums.q1 += one.q0
-      sums.w1 += one.w0
-      i += k
+      for j in 0..<(n - i) { v[j] = x.scalar(at: i + j) }
+      sums.add1(v, cv, offset, mode)
     }
     if mu == -.infinity {
       var anyNaN = false
@@ -308,7 +308,7 @@ public enum FusedRowKernel {
     return Chunk(
       max: mu, reference: -0.693_147_180_559_945_3 * Double(o), maxCount: 0,
       s: treeSum(sums.s0 + sums.s1), t: treeSum(sums.t0 + sums.t1) * ln2, q: treeSum(sums.q0 + sums.q1),
-      w: secondMoment ? treeSum(sums.w0 + sums.w1) * ln2 : 0)
+      w: M.secondMoment ? treeSum(sums.w0 + sums.w1) * ln2 : 0)
   }
 
   /// The multiplier `c = β log₂e` (as a `Float`) that turns logits into base-2 exponents.
@@ -447,7 +447,9 @@ public enum FusedRowKernel {
   ///   - secondMoment: also compute `Σ p² log p`.
   /// - Precondition: `chosen` is nil or a valid index.
   /// - Complexity: O(V), one read of the row (plus one chunk again for peaked rows).
-  @inlinable
+  ///
+  /// Not inlinable on purpose: callers get the kernel module's code, built for its target CPU,
+  /// whatever their own build settings (and never a stale copy).
   public static func statistics(row: UnsafeBufferPointer<Float>, chosen: Int?, inverseTemperature: Float = 1,
                                 secondMoment: Bool = true) -> RowStatistics {
     guard let base = row.baseAddress, !row.isEmpty else { return .flagged }
@@ -480,7 +482,7 @@ public enum FusedRowKernel {
       var chunk = chunkOnePass(
         loader.advanced(by: start), Swift.min(chunkLength, count - start),
         lookahead: loader.advanced(by: Swift.min(nextStart, count)), k + 1 < n ? Swift.min(chunkLength, count - nextStart) : 0,
-        beta: beta, secondMoment: M.secondMoment, reference: running, lookaheadMax: &nextMax)
+        beta: beta, mode, reference: running, lookaheadMax: &nextMax)
       chunk.raised = raised
       used[k] = chunk
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KernelIntrinsics
 import LogitKernels
 import SeededRandom
 import Testing
@@ -142,21 +143,91 @@ import Testing
   }
 
   @Test func fastExpIsAccurate() {
+    // Every table entry and every offset within it: 2⁻¹⁴ steps over [−2, 2], then coarser
+    // steps over the whole normal range.
     var maxRel: Double = 0
-    var y: Float = -126
-    while y <= 0 {
+    func check(_ y: Float) {
       let v = fastExp2(SIMD16<Float>(repeating: y))[0]
       let e = Foundation.exp2(Double(y))
       maxRel = max(maxRel, abs(Double(v) - e) / e)
-      y += 0.000_731
     }
-    #expect(maxRel < 2.5e-7)
+    for i in -32768...32768 { check(Float(i) / 16384) }
+    var y: Float = -126
+    while y <= 126.9 {
+      check(y)
+      y += 0.000_731 * 3
+    }
+    // Indexed by LOGITDYN_HAS_AVX512: the polynomial (portable), the table exp2 (AVX-512).
+    let path = Int(LOGITDYN_HAS_AVX512)
+    #expect(maxRel < [2.5e-7, 2e-7][path])
     #expect(fastExp2(SIMD16<Float>(repeating: 0))[0] == 1)
-    #expect(fastExp2(SIMD16<Float>(repeating: -127))[0] == 0)
+    // The kernels' clamp: exactly 0 there.
+    #expect(fastExp2(SIMD16<Float>(repeating: -150))[0] == 0)
+    #expect(fastExp2(SIMD16<Float>(repeating: .nan))[0].isNaN)
+    // A NaN with a payload in its low bits stays NaN.
+    #expect(fastExp2(SIMD16<Float>(repeating: Float(bitPattern: 0x7FC0_01FF)))[0].isNaN)
+    // With AVX-512 2⁻¹²⁷ is a subnormal, represented exactly, and overflow gives +∞; the
+    // portable path is exactly 0 from −127 down and defined up to 127.
+    #expect(fastExp2(SIMD16<Float>(repeating: -127))[0] == [0, Float(sign: .plus, exponent: -127, significand: 1)][path])
+    #expect(fastExp2(SIMD16<Float>(repeating: [127, 128][path]))[0] == [Float(sign: .plus, exponent: 127, significand: 1), .infinity][path])
+    #expect(fastExp2(SIMD16<Float>(repeating: 127))[0] == Float(sign: .plus, exponent: 127, significand: 1))
     // fastExp adds the rounding of x·log₂e: ~|x|·6e-8 relative.
-    for x: Float in [-20, -5.5, -1, -0.3, 0] {
+    for x: Float in [-20, -5.5, -1, -0.3, 0, 3, 40] {
       let e = Foundation.exp(Double(x))
-      #expect(abs(Double(fastExp(SIMD16<Float>(repeating: x))[0]) - e) / e < 1.5e-6)
+      #expect(abs(Double(fastExp(SIMD16<Float>(repeating: x))[0]) - e) / e < 3e-6)
+    }
+  }
+
+  /// `p · 2ⁿ`, both the instruction (`vscalefps` where this test module is built for an
+  /// AVX-512 CPU, as the kernels are) and the portable code, against the correctly rounded
+  /// value `Float(Double(p) · 2ⁿ)`: equal bit for bit, subnormals, overflow and underflow
+  /// included; infinite `n` and a NaN `p`.
+  @Test func scaleByPowerOfTwoRoundsOnce() {
+    var generator = Xoshiro256StarStar(seed: 29)
+    for n in -189...140 {
+      var p = SIMD16<Float>()
+      for k in 0..<16 { p[k] = Float.random(in: 0.7...1.42, using: &generator) * (k.isMultiple(of: 5) ? -1 : 1) }
+      p[3] = 1
+      let nv = SIMD16<Float>(repeating: Float(n))
+      let fast = logitdyn_scale2(p, nv)
+      let portable = logitdyn_scale2_portable(p, nv)
+      for k in 0..<16 {
+        let exact = Float(Foundation.scalbn(Double(p[k]), n))
+        #expect(fast[k] == exact, "n = \(n), p = \(p[k])")
+        #expect(portable[k] == exact, "n = \(n), p = \(p[k])")
+      }
+    }
+    let p = SIMD16<Float>(repeating: 1.25)
+    for scale in [logitdyn_scale2, logitdyn_scale2_portable] {
+      // Non-integral n: 2^⌊n⌋.
+      #expect(scale(p, SIMD16(repeating: -2.5))[0] == 1.25 / 8)
+      #expect(scale(p, SIMD16(repeating: 3.96875))[0] == 1.25 * 8)
+      #expect(scale(p, SIMD16(repeating: -.infinity))[0] == 0)
+      #expect(scale(p, SIMD16(repeating: .infinity))[0] == .infinity)
+      #expect(scale(p, SIMD16(repeating: -400))[0] == 0)
+      #expect(scale(SIMD16(repeating: .nan), SIMD16(repeating: 3))[0].isNaN)
+    }
+  }
+
+  /// The 32-entry lookup, instruction and portable loop, uses the low five bits of each
+  /// index (the exponential passes raw float bits).
+  @Test func lookupUsesTheLowFiveBits() {
+    var low = SIMD16<Float>(), high = SIMD16<Float>()
+    for j in 0..<16 {
+      low[j] = Float(j) + 0.5
+      high[j] = Float(j + 16) + 0.5
+    }
+    var generator = Xoshiro256StarStar(seed: 31)
+    for _ in 0..<64 {
+      var index = SIMD16<Int32>()
+      for k in 0..<16 { index[k] = Int32(truncatingIfNeeded: generator.next()) }
+      let got = logitdyn_lookup32(low, high, index)
+      let portable = logitdyn_lookup32_portable(low, high, index)
+      for k in 0..<16 {
+        let expected = Float(index[k] & 31) + 0.5
+        #expect(got[k] == expected)
+        #expect(portable[k] == expected)
+      }
     }
   }
 }

@@ -1,0 +1,2 @@
+// KernelIntrinsics is header-only (see include/KernelIntrinsics.h); SwiftPM needs one source file.
+#include "KernelIntrinsics.h"
