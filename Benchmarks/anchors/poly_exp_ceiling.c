@@ -1,8 +1,9 @@
 // A ceiling for the fused kernel written by hand in C with AVX-512 intrinsics, to tell what
 // this machine allows: per row, Σ 2^y, Σ 2^y y and Σ 2^{2y} (log-sum-exp, entropy, collision)
 // with a degree-5 polynomial exp2 on [-1/2, 1/2] ("poly", the Swift kernel's exp2 until
-// 2026-11-23) or the Swift kernel's present exp2 ("table": a 32-entry table by vpermt2ps, a
-// degree-2 polynomial on [-1/64, 1/64], vscalefps), 4 accumulator sets, software prefetch
+// 2026-11-23) or the Swift kernel's present exp2 ("table": a 32-entry table by vpermt2ps
+// holding bits(2^{j/32}) - j*2^18, 2^n added to the exponent bits by a shift and an integer
+// add, a degree-2 polynomial on [-1/64, 1/64]), 4 accumulator sets, software prefetch
 // 32 KiB ahead. It cheats in the kernel's favour: each row's maximum is computed beforehand
 // and handed over (no max pass, no comparisons), so it is an upper bound, not an alternative.
 // The read bound is measured in the same rounds.
@@ -19,7 +20,7 @@
 #include <time.h>
 static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec*1e-9;}
 #ifdef __AVX512F__
-static float T32[32];
+static float T32[32]; // bits(float(2^{j/32})) - j*2^18, as float bit patterns
 static inline __m512 exp2p(__m512 y){
   const __m512 sh=_mm512_set1_ps(12582912.f);
   __m512 t=_mm512_add_ps(y,sh); __m512 f=_mm512_sub_ps(y,_mm512_sub_ps(t,sh));
@@ -34,9 +35,10 @@ static inline __m512 exp2p(__m512 y){
 static inline __m512 exp2t(__m512 y, __m512 tlo, __m512 thi){
   const __m512 sh=_mm512_set1_ps(393216.f);
   __m512 t=_mm512_add_ps(y,sh); __m512 k=_mm512_sub_ps(t,sh); __m512 r=_mm512_sub_ps(y,k);
-  __m512 tab=_mm512_permutex2var_ps(tlo,_mm512_castps_si512(t),thi);
+  __m512i ti=_mm512_castps_si512(t);
+  __m512 tab=_mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(_mm512_permutex2var_ps(tlo,ti,thi)),_mm512_slli_epi32(ti,18)));
   __m512 p=_mm512_fmadd_ps(r,_mm512_set1_ps(0.24022475f),_mm512_set1_ps(0.6931573f));
-  return _mm512_scalef_ps(_mm512_fmadd_ps(_mm512_mul_ps(tab,r),p,tab),k);
+  return _mm512_fmadd_ps(_mm512_mul_ps(tab,r),p,tab);
 }
 static double row(const float*x,int n,float m,int tab){
   __m512 cv=_mm512_set1_ps(1.4426950f), off=_mm512_set1_ps(-1.4426950f*m), lo=_mm512_set1_ps(-127.f);
@@ -67,7 +69,7 @@ int main(int argc,char**argv){
   return 0;
 #else
   int T=argc>2?atoi(argv[1]):1024, V=argc>2?atoi(argv[2]):151936; size_t n=(size_t)T*V;
-  for(int j=0;j<32;j++) T32[j]=(float)exp2(j/32.0);
+  for(int j=0;j<32;j++){ union{float f; int i;} u; u.f=(float)exp2(j/32.0); u.i-=j<<18; T32[j]=u.f; }
   float*a=aligned_alloc(2<<20,n*4); madvise(a,n*4,MADV_HUGEPAGE);
   unsigned x=12345; for(size_t i=0;i<n;i++){ x=x*1664525u+1013904223u; a[i]=((x>>8)*(1.0f/16777216.0f)-0.5f)*12.0f; }
   float*mx=malloc(T*4); for(int r=0;r<T;r++){ float m=-INFINITY; for(int j=0;j<V;j++) if(a[(size_t)r*V+j]>m)m=a[(size_t)r*V+j]; mx[r]=m; }

@@ -17,18 +17,44 @@ public enum WithoutSecondMoment: MomentMode {
   @inlinable public static var secondMoment: Bool { false }
 }
 
+/// Whether the one-pass kernel clamps `y` at −127 (a type, so that each choice gets its own
+/// loop): chunks holding a value 127 octaves or more below the reference (masked `−∞`
+/// logits among them) need it; the others, known from the chunk's minimum, skip the clamp's
+/// `vmaxps` per vector (~8% of the loop).
+@usableFromInline protocol ClampMode {
+  static var clamps: Bool { get }
+}
+
+/// Clamp `y` at −127.
+@usableFromInline enum ClampedExponent: ClampMode {
+  @inlinable static var clamps: Bool { true }
+}
+
+/// Every `y` of the chunk is known to be at least −127: no clamp.
+@usableFromInline enum UnclampedExponent: ClampMode {
+  @inlinable static var clamps: Bool { false }
+}
+
 /// The fused one-pass row kernel: log-sum-exp, entropy, collision probability, `Σ p² log p`,
 /// the chosen token's log-probability and the update-norm factor of one row of logits.
 ///
-/// One read of memory. The row is cut into chunks of ``chunkLength`` values. While chunk `k`
-/// is summed, the same loop takes the maximum of chunk `k + 1` (and prefetches further on),
-/// so every chunk's reference is known before it starts: the row's running maximum `μ`,
-/// with offset `o = fl(−c μ)` (`c = β log₂e`). In each chunk 16 lanes accumulate, in base-2
-/// units `y = c z + o ≤ 0` (one multiply-add), the sums `s = Σ 2^y`, `t = Σ 2^y y`,
-/// `q = Σ 2^{2y}`, `w = Σ 2^{2y} y` with ``fastExp2(_:)``: no comparisons and no rescaling
-/// in the loop (a per-block check of the running maximum cost 20%). Lanes share the offset,
-/// so they combine at the end of each chunk without a shift, and chunks are merged in
-/// `Double`.
+/// One read of memory. The row is cut into chunks of ``chunkLength`` values, each summed
+/// relative to the row's running maximum `μ` (offset `o = fl(−c μ)`, `c = β log₂e`): 16 lanes
+/// accumulate, in base-2 units `y = c z + o ≤ 0` (one multiply-add), the sums `s = Σ 2^y`,
+/// `t = Σ 2^y y`, `q = Σ 2^{2y}`, `w = Σ 2^{2y} y` with ``clampedExp2(_:)``: no comparisons
+/// and no rescaling in the loop (a per-block check of the running maximum cost 20%). Lanes
+/// share the offset, so they combine at the end of each chunk without a shift, and chunks
+/// are merged in `Double`, beside the next chunk's loop.
+///
+/// The chunk is summed with the maximum of the chunks before it, without the clamp at −127,
+/// and the same loop takes the chunk's own minimum and maximum; only if the maximum rose by
+/// more than half an octave (``smallRise(_:over:beta:)``), or a value lies 127 octaves or
+/// more below it (masked `−∞` logits), is the chunk, now in L1, summed again with its
+/// maximum and the clamp. The first chunk's extremes come from a pass of their own. On
+/// random rows of 151936 (75 chunks) 2.4 chunks are summed twice for Gaussian logits of
+/// standard deviation 3, 4.9 for 10; the single stream from memory is worth more (one core:
+/// 89–92% of the read bound instead of 83% for the previous scheme, which took the next
+/// chunk's maximum inside this chunk's loop and read the chunk again from L1).
 ///
 /// Then, with `R` the common reference, `lse = R + log1p(s − 1)`, `H = log s − t/s`,
 /// `C = q/s²`, `Σ p² log p = (w − q log s)/s²`, `log p_c = ln2 · c z_c − R − log s`.
@@ -51,17 +77,19 @@ public enum FusedRowKernel {
   /// Values per chunk: 2048 floats = 8 KiB, comfortably inside L1.
   public static let chunkLength = 2048
 
-  /// How far beyond the chunk whose maximum is being taken the one-pass loop prefetches, in
-  /// values: 8192 (32 KiB of f32). Measured on a 1024 × 151936 f32 stream, one core: without
-  /// prefetching a streaming core ran ~25% below its cached speed.
-  @usableFromInline static let prefetchDistance = 8192
+  /// How far ahead of the values being summed the one-pass loop prefetches, in values: 4096
+  /// (16 KiB of f32). Measured on a 1024 × 151936 f32 stream: without prefetching a streaming
+  /// core ran ~25% below its cached speed; 2048 and 4096 were within noise of each other and
+  /// 2–5% ahead of 8192 and 16384.
+  @usableFromInline static let prefetchDistance = 4096
 
   /// The results of one chunk, relative to its own maximum.
   @frozen
   public struct Chunk {
     /// Largest value of the row up to the end of this chunk (logit units): the chunk's own
-    /// maximum for a counted chunk, the running maximum (the chunk's reference) for a
-    /// one-pass chunk.
+    /// maximum for a counted chunk, the running maximum for a one-pass chunk (its reference,
+    /// unless the maximum rose in this chunk by at most half an octave: see
+    /// ``smallRise(_:over:beta:)``).
     @usableFromInline var max: Float
     /// Whether the running maximum grew at this chunk (one-pass chunks): the last such chunk
     /// holds the first occurrence of the row's maximum.
@@ -109,7 +137,7 @@ public enum FusedRowKernel {
     // y = c (z − m), c = β log₂e: e^u = 2^y, and Σ e^u u = ln2 · Σ 2^y y.
     let mv = SIMD16<Float>(repeating: m)
     let cv = SIMD16<Float>(repeating: exponentScale(beta))
-    let lo = SIMD16<Float>(repeating: -150)
+    let lo = SIMD16<Float>(repeating: -127)
     let zero = SIMD16<Float>(repeating: 0)
     let one = SIMD16<Float>(repeating: 1)
     var cnt0 = zero, s0 = zero, t0 = zero, q0 = zero, w0 = zero
@@ -120,12 +148,12 @@ public enum FusedRowKernel {
     @inline(__always)
     func accumulate(_ v: SIMD16<Float>, _ cnt: inout SIMD16<Float>, _ s: inout SIMD16<Float>,
                     _ t: inout SIMD16<Float>, _ q: inout SIMD16<Float>, _ w: inout SIMD16<Float>) {
-      // Clamped at −150, where fastExp2 is exactly 0, as in the one-pass kernel (masked −∞
+      // Clamped at −127, where clampedExp2 is exactly 0, as in the one-pass kernel (masked −∞
       // logits contribute nothing); NaN passes through and poisons s.
       let y0 = (v - mv) * cv
       let y = y0.replacing(with: lo, where: lo .> y0)
       let isMax = v .== mv
-      let e = fastExp2(y).replacing(with: zero, where: isMax)
+      let e = clampedExp2(y).replacing(with: zero, where: isMax)
       cnt = cnt.replacing(with: cnt + one, where: isMax)
       s += e
       t = t.addingProduct(e, y)
@@ -168,6 +196,10 @@ public enum FusedRowKernel {
   @inlinable @inline(__always)
   static func vmax(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a.replacing(with: b, where: b .> a) }
 
+  /// Lane-wise minimum `b < a ? b : a` (one `vminps`; a NaN in `b` is ignored).
+  @inlinable @inline(__always)
+  static func vmin(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a.replacing(with: b, where: b .< a) }
+
   /// The accumulators of the one-pass kernel: two interleaved sets of the four sums
   /// `Σ 2^y`, `Σ 2^y y`, `Σ 2^{2y}`, `Σ 2^{2y} y` per lane. A struct with mutating methods
   /// (no closures capturing locals), so that everything stays in vector registers; the
@@ -180,22 +212,25 @@ public enum FusedRowKernel {
 
     @inlinable init() {}
 
-    /// `y = c v + o`, clamped below at −150, where ``fastExp2(_:)`` is exactly 0 (masked −∞
-    /// logits and values more than 150 octaves below the maximum contribute nothing, not
-    /// even to `Σ 2^y y`; a NaN survives the clamp and poisons `s`).
+    /// `y = c v + o`, clamped below at −127, where ``clampedExp2(_:)`` is exactly 0 (masked
+    /// −∞ logits and values 127 octaves or more below the maximum contribute nothing, not
+    /// even to `Σ 2^y y`; those between 126 and 127 octaves below contribute less than 2⁻¹²⁶
+    /// of the maximal term; a NaN survives the clamp and poisons `s`).
+    /// Without the clamp (``UnclampedExponent``) the caller guarantees `y ≥ −127`.
     @_transparent @usableFromInline
-    static func exponent(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>) -> SIMD16<Float> {
-      let lo = SIMD16<Float>(repeating: -150)
+    static func exponent<C: ClampMode>(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, _ clamp: C.Type) -> SIMD16<Float> {
       let y0 = offset.addingProduct(v, cv)
+      guard C.clamps else { return y0 }
+      let lo = SIMD16<Float>(repeating: -127)
       return y0.replacing(with: lo, where: lo .> y0)
     }
 
     /// Adds the terms of 16 values to one set of sums.
     @_transparent @usableFromInline
-    static func add<M: MomentMode>(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, _ mode: M.Type,
+    static func add<M: MomentMode, C: ClampMode>(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, _ mode: M.Type, _ clamp: C.Type,
                     _ s: inout SIMD16<Float>, _ t: inout SIMD16<Float>, _ q: inout SIMD16<Float>, _ w: inout SIMD16<Float>) {
-      let y = exponent(v, cv, offset)
-      let e = fastExp2(y)
+      let y = exponent(v, cv, offset, clamp)
+      let e = clampedExp2(y)
       s += e
       t = t.addingProduct(e, y)
       if M.secondMoment {
@@ -209,97 +244,107 @@ public enum FusedRowKernel {
 
     /// Adds 16 values to the first set of sums.
     @_transparent @usableFromInline
-    mutating func add0<M: MomentMode>(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, _ mode: M.Type) {
-      Self.add(v, cv, offset, mode, &s0, &t0, &q0, &w0)
+    mutating func add0<M: MomentMode, C: ClampMode>(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, _ mode: M.Type, _ clamp: C.Type) {
+      Self.add(v, cv, offset, mode, clamp, &s0, &t0, &q0, &w0)
     }
 
     /// Adds 16 values to the second set of sums.
     @_transparent @usableFromInline
-    mutating func add1<M: MomentMode>(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, _ mode: M.Type) {
-      Self.add(v, cv, offset, mode, &s1, &t1, &q1, &w1)
+    mutating func add1<M: MomentMode, C: ClampMode>(_ v: SIMD16<Float>, _ cv: SIMD16<Float>, _ offset: SIMD16<Float>, _ mode: M.Type, _ clamp: C.Type) {
+      Self.add(v, cv, offset, mode, clamp, &s1, &t1, &q1, &w1)
     }
   }
 
   /// The maximum of values `0 ..< n` of `x` (NaN ignored; `−∞` when there is none).
   @inlinable @inline(__always)
-  static func maxPass<L: RowLoader>(_ x: L, _ n: Int) -> Float {
+  static func maxPass<L: RowLoader>(_ x: L, _ n: Int) -> Float { minMaxPass(x, n).max }
+
+  /// The minimum and maximum of values `0 ..< n` of `x` (NaN ignored; `+∞` and `−∞` when
+  /// there is none).
+  @inlinable @inline(__always)
+  static func minMaxPass<L: RowLoader>(_ x: L, _ n: Int) -> (min: Float, max: Float) {
     let negInf = SIMD16<Float>(repeating: -.infinity)
-    var m0 = negInf, m1 = negInf, m2 = negInf, m3 = negInf
+    let posInf = SIMD16<Float>(repeating: .infinity)
+    var m0 = negInf, m1 = negInf, l0 = posInf, l1 = posInf
     var i = 0
-    while i + 64 <= n {
-      m0 = vmax(m0, x.vector(at: i))
-      m1 = vmax(m1, x.vector(at: i + 16))
-      m2 = vmax(m2, x.vector(at: i + 32))
-      m3 = vmax(m3, x.vector(at: i + 48))
-      i += 64
+    while i + 32 <= n {
+      let a = x.vector(at: i)
+      let b = x.vector(at: i + 16)
+      m0 = vmax(m0, a)
+      m1 = vmax(m1, b)
+      l0 = vmin(l0, a)
+      l1 = vmin(l1, b)
+      i += 32
     }
-    var m = treeMax(vmax(vmax(m0, m1), vmax(m2, m3)))
+    var m = treeMax(vmax(m0, m1))
+    var l = treeMin(vmin(l0, l1))
     while i < n {
       let v = x.scalar(at: i)
       if v > m { m = v }
+      if v < l { l = v }
       i += 1
     }
-    return m
+    return (l, m)
   }
 
   /// One chunk of `n ≤ chunkLength` values in a single pass (the fast path), relative to a
-  /// reference `μ` at least as large as every value of the chunk, with offset
-  /// `o = fl(−c μ)`; values equal to `μ` contribute `2^{c μ + o}` (1 within rounding) and
-  /// `maxCount` is 0.
-  ///
-  /// The same loop reads the `lookaheadCount` values of `lookahead` (the next chunk) and
-  /// returns their maximum in `lookaheadMax` (NaN ignored; a NaN reaches the sums through
-  /// `y`), and prefetches ``prefetchDistance`` values beyond them.
+  /// reference `μ`, offset `o = fl(−c μ)`; values equal to `μ` contribute `2^{c μ + o}`
+  /// (1 within rounding) and `maxCount` is 0. The sums are right only if `μ` is at least
+  /// every value of the chunk and, with ``UnclampedExponent``, `c z + o ≥ −127` for every
+  /// value: the same loop returns the chunk's minimum and maximum in `chunkMin` and
+  /// `chunkMax` (NaN ignored; a NaN reaches the sums through `y`) so that the caller can
+  /// check, and prefetches ``prefetchDistance`` values ahead.
   @inlinable @inline(__always)
-  static func chunkOnePass<L: RowLoader, M: MomentMode>(_ x: L, _ n: Int, lookahead: L, _ lookaheadCount: Int, beta: Float,
-                                         _ mode: M.Type, reference mu: Float, lookaheadMax: inout Float) -> Chunk {
+  static func chunkOnePass<L: RowLoader, M: MomentMode, C: ClampMode>(
+    _ x: L, _ n: Int, beta: Float, _ mode: M.Type, _ clamp: C.Type,
+    reference mu: Float, chunkMin: inout Float, chunkMax: inout Float
+  ) -> Chunk {
     let negInf = SIMD16<Float>(repeating: -.infinity)
+    let posInf = SIMD16<Float>(repeating: .infinity)
     let c = exponentScale(beta)
     let cv = SIMD16<Float>(repeating: c)
     let o: Float = mu == -.infinity ? 0 : -(mu * c)
     let offset = SIMD16<Float>(repeating: o)
     var sums = OnePassSums()
-    var m0 = negInf, m1 = negInf
-    let both = Swift.min(n, lookaheadCount) & ~63
+    var m0 = negInf, m1 = negInf, l0 = posInf, l1 = posInf
     var i = 0
-    while i < both {
+    while i + 64 <= n {
       let a = x.vector(at: i)
       let b = x.vector(at: i + 16)
       let cc = x.vector(at: i + 32)
       let d = x.vector(at: i + 48)
-      lookahead.prefetch64(at: i + prefetchDistance)
-      m0 = vmax(m0, vmax(lookahead.vector(at: i), lookahead.vector(at: i + 16)))
-      m1 = vmax(m1, vmax(lookahead.vector(at: i + 32), lookahead.vector(at: i + 48)))
-      sums.add0(a, cv, offset, mode)
-      sums.add1(b, cv, offset, mode)
-      sums.add0(cc, cv, offset, mode)
-      sums.add1(d, cv, offset, mode)
-      i += 64
-    }
-    var ahead = treeMax(vmax(m0, m1))
-    if both < lookaheadCount {
-      ahead = Swift.max(ahead, maxPass(lookahead.advanced(by: both), lookaheadCount - both))
-    }
-    lookaheadMax = ahead
-    // The rest of the chunk (all of the row's last chunk, which has no next one, and the part
-    // of the one before it beyond a shorter last chunk): the same loop without the lookahead,
-    // then single vectors, then the partial last vector padded with −∞ (whose terms are 0).
-    while i + 64 <= n {
-      sums.add0(x.vector(at: i), cv, offset, mode)
-      sums.add1(x.vector(at: i + 16), cv, offset, mode)
-      sums.add0(x.vector(at: i + 32), cv, offset, mode)
-      sums.add1(x.vector(at: i + 48), cv, offset, mode)
+      x.prefetch64(at: i + prefetchDistance)
+      m0 = vmax(m0, vmax(a, b))
+      m1 = vmax(m1, vmax(cc, d))
+      l0 = vmin(l0, vmin(a, b))
+      l1 = vmin(l1, vmin(cc, d))
+      sums.add0(a, cv, offset, mode, clamp)
+      sums.add1(b, cv, offset, mode, clamp)
+      sums.add0(cc, cv, offset, mode, clamp)
+      sums.add1(d, cv, offset, mode, clamp)
       i += 64
     }
     while i + 16 <= n {
-      sums.add0(x.vector(at: i), cv, offset, mode)
+      let a = x.vector(at: i)
+      m0 = vmax(m0, a)
+      l0 = vmin(l0, a)
+      sums.add0(a, cv, offset, mode, clamp)
       i += 16
     }
     if i < n {
-      var v = negInf
-      for j in 0..<(n - i) { v[j] = x.scalar(at: i + j) }
-      sums.add1(v, cv, offset, mode)
+      // Padded with −∞ for the sums (whose terms need the clamp) and the maximum, +∞ for the
+      // minimum.
+      var v = negInf, w = posInf
+      for j in 0..<(n - i) {
+        v[j] = x.scalar(at: i + j)
+        w[j] = v[j]
+      }
+      m1 = vmax(m1, v)
+      l1 = vmin(l1, w)
+      sums.add1(v, cv, offset, mode, ClampedExponent.self)
     }
+    chunkMax = treeMax(vmax(m0, m1))
+    chunkMin = treeMin(vmin(l0, l1))
     if mu == -.infinity {
       var anyNaN = false
       for k in 0..<n where x.scalar(at: k).isNaN { anyNaN = true }
@@ -309,6 +354,40 @@ public enum FusedRowKernel {
       max: mu, reference: -0.693_147_180_559_945_3 * Double(o), maxCount: 0,
       s: treeSum(sums.s0 + sums.s1), t: treeSum(sums.t0 + sums.t1) * ln2, q: treeSum(sums.q0 + sums.q1),
       w: M.secondMoment ? treeSum(sums.w0 + sums.w1) * ln2 : 0)
+  }
+
+  /// One chunk by ``chunkOnePass``, clamped or not as `chunkMin` requires (`c z_min + o ≥ −127`
+  /// needs no clamp: `y` is monotone in `z`).
+  @inlinable @inline(__always)
+  static func chunkChoosingClamp<L: RowLoader, M: MomentMode>(
+    _ x: L, _ n: Int, beta: Float, _ mode: M.Type, reference mu: Float, knownMin: Float,
+    chunkMin: inout Float, chunkMax: inout Float
+  ) -> Chunk {
+    inRange(knownMin, reference: mu, beta: beta)
+      ? chunkOnePass(x, n, beta: beta, mode, UnclampedExponent.self, reference: mu, chunkMin: &chunkMin, chunkMax: &chunkMax)
+      : chunkOnePass(x, n, beta: beta, mode, ClampedExponent.self, reference: mu, chunkMin: &chunkMin, chunkMax: &chunkMax)
+  }
+
+  /// Whether a chunk whose maximum `high` rose above the reference `μ` may keep its sums
+  /// relative to `μ`: `c high + o ≤ 1/2` (half an octave) and `μ` finite. Its terms `2^y` then
+  /// have `y ≤ 1/2`, and `t = Σ 2^y y` mixes signs: the Float rounding of `t`, about
+  /// `ε Σ 2^y |y|` with `ε ≈ 1e-7`, grows by at most `ε · (1/2) ln 2 · s` in `H`'s units,
+  /// below `ε H` since `H ≥ −ln p_max ≥ ln 2` unless the maximum dominates (`p_max > 1/2`),
+  /// and then the chunk holding the maximum is recounted and the others carry a share of
+  /// the mass below `H/ln 2`. Accepting these halves the chunks summed twice on random rows.
+  @inlinable @inline(__always)
+  static func smallRise(_ high: Float, over mu: Float, beta: Float) -> Bool {
+    let c = exponentScale(beta)
+    return mu > -.infinity && mu < .infinity && high < .infinity && (-(mu * c)).addingProduct(high, c) <= 0.5
+  }
+
+  /// Whether `c z + o ≥ −127` for `z = minimum` (and so for every value of the chunk), with
+  /// `o` the offset of reference `μ` as ``chunkOnePass`` computes it.
+  @inlinable @inline(__always)
+  static func inRange(_ minimum: Float, reference mu: Float, beta: Float) -> Bool {
+    let c = exponentScale(beta)
+    let o: Float = mu == -.infinity ? 0 : -(mu * c)
+    return c > 0 && o.addingProduct(minimum, c) >= -127
   }
 
   /// The multiplier `c = β log₂e` (as a `Float`) that turns logits into base-2 exponents.
@@ -415,16 +494,17 @@ public enum FusedRowKernel {
     0.693_147_180_559_945_3 * (Double(c) * Double(z))
   }
 
-  /// Merges chunk results; when the row turns out dominated by its maximum (`s − 1 < 1`,
-  /// i.e. `p_max > 1/2`, so the maximum is unique), the chunk holding the maximum (the last
-  /// one where the running maximum grew) is recomputed with counting so that `s − 1` and
-  /// `q − 1` keep their digits, and everything is merged again (in the same order, so results
-  /// stay deterministic). The other chunks' sums never held the maximal term.
+  /// The row's statistics from its chunks, `merged` in order as they were computed (the
+  /// merge runs beside the next chunk's vector loop instead of in a pass of its own: 2–3%).
+  /// When the row turns out dominated by its maximum (`s − 1 < 1`, i.e. `p_max > 1/2`, so the
+  /// maximum is unique), the chunk holding the maximum (the last one where the running
+  /// maximum grew) is recomputed with counting so that `s − 1` and `q − 1` keep their digits,
+  /// and everything is merged again (in the same order, so results stay deterministic). The
+  /// other chunks' sums never held the maximal term.
   @inlinable
-  static func finish(chunks: UnsafeMutableBufferPointer<Chunk>, beta: Float, chosenLogit: Float?,
+  static func finish(chunks: UnsafeMutableBufferPointer<Chunk>, merged: RowState, beta: Float, chosenLogit: Float?,
                      recount: (Int) -> Chunk) -> RowStatistics {
-    var state = RowState()
-    for c in chunks { state.merge(c) }
+    var state = merged
     if !state.poisoned, state.zMax > -.infinity, state.zMax < .infinity, state.maxCount + state.restS < 2 {
       if let k = chunks.lastIndex(where: { $0.raised }) { chunks[k] = recount(k) }
       state = RowState()
@@ -470,23 +550,37 @@ public enum FusedRowKernel {
     guard count > 0 else { return .flagged }
     let n = chunkCount(count)
     let used = UnsafeMutableBufferPointer(rebasing: chunks[0..<n])
-    // The first chunk's maximum by a pass of its own (it is then in L1); every later one by
-    // the chunk before it.
-    var nextMax = maxPass(loader, Swift.min(chunkLength, count))
-    var running = -Float.infinity
+    // Each chunk is summed in one pass relative to the running maximum of the chunks before
+    // it, without the clamp, taking its own minimum and maximum on the way (one read of
+    // memory). Where that turns out wrong (a new maximum, or values 127 octaves below it),
+    // the chunk, now in L1, is summed again with the right reference and clamp. The first
+    // chunk's extremes come from a pass of their own.
+    var (first, running) = minMaxPass(loader, Swift.min(chunkLength, count))
+    var state = RowState()
     for k in 0..<n {
       let start = k * chunkLength
-      let raised = nextMax > running
-      if raised { running = nextMax }
-      let nextStart = (k + 1) * chunkLength
-      var chunk = chunkOnePass(
-        loader.advanced(by: start), Swift.min(chunkLength, count - start),
-        lookahead: loader.advanced(by: Swift.min(nextStart, count)), k + 1 < n ? Swift.min(chunkLength, count - nextStart) : 0,
-        beta: beta, mode, reference: running, lookaheadMax: &nextMax)
-      chunk.raised = raised
+      let here = loader.advanced(by: start), length = Swift.min(chunkLength, count - start)
+      var low = first, high = running
+      var chunk = k == 0
+        ? chunkChoosingClamp(here, length, beta: beta, mode, reference: running, knownMin: first, chunkMin: &low, chunkMax: &high)
+        : chunkOnePass(here, length, beta: beta, mode, UnclampedExponent.self, reference: running, chunkMin: &low, chunkMax: &high)
+      let raised = high > running
+      if k > 0 && (!inRange(low, reference: running, beta: beta) || (raised && !smallRise(high, over: running, beta: beta))) {
+        running = Swift.max(running, high)
+        let seen = low
+        chunk = chunkChoosingClamp(here, length, beta: beta, mode, reference: running, knownMin: seen, chunkMin: &low, chunkMax: &high)
+      } else if raised {
+        // Summed against a reference at most half an octave below its maximum: kept (the
+        // merge takes the chunk's maximum from `max`).
+        chunk.max = high
+        running = high
+      }
+      // The chunk holding the row's first maximal value is the last one to raise the maximum.
+      chunk.raised = k == 0 ? running > -.infinity : raised
       used[k] = chunk
+      state.merge(chunk)
     }
-    return finish(chunks: used, beta: beta, chosenLogit: chosen.map { loader.scalar(at: $0) }) { k in
+    return finish(chunks: used, merged: state, beta: beta, chosenLogit: chosen.map { loader.scalar(at: $0) }) { k in
       let start = k * chunkLength
       return countingChunk(loader, from: start, Swift.min(chunkLength, count - start), beta: beta)
     }

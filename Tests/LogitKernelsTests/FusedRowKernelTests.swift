@@ -99,6 +99,19 @@ import Testing
     // Masked vocabulary entries (−inf), including whole masked chunks.
     z = (0..<v).map { i in i % 3 == 0 || (i >= 4096 && i < 8192) ? -Float.infinity : Float(2 * rng.nextGaussian()) }
     Self.check(z, chosen: 1, label: "masked")
+    // Leading masked chunks (no reference until the fourth chunk).
+    z = (0..<20_000).map { i in i < 3 * 2048 + 5 ? -Float.infinity : Float(2 * rng.nextGaussian()) }
+    Self.check(z, chosen: 7000, label: "leading masked chunks")
+    // A few values far below the rest in later chunks only (those chunks need the clamp;
+    // the kernel finds out after summing them without it), and one 1e4 below.
+    z = (0..<20_000).map { _ in Float(2 * rng.nextGaussian()) }
+    z[5000] = -120
+    z[9000] = -1e4
+    z[19_999] = -300
+    Self.check(z, chosen: 9000, label: "far-below values in later chunks")
+    // Each chunk's maximum above the last (every chunk summed again with its own maximum).
+    z = (0..<20_000).map { i in Float(i / 2048) * 0.3 + Float(rng.nextGaussian()) }
+    Self.check(z, chosen: 19_000, label: "maximum rising chunk by chunk")
   }
 
   /// Rows dominated by their maximum (p_max > 1/2, where the kernel recounts the chunk that
@@ -121,6 +134,15 @@ import Testing
     rising[8999] = 40
     Self.check(rising, chosen: 8999, label: "rising, dominant last")
     Self.check(rising, chosen: 10, label: "rising, dominant last, other chosen")
+    // The maximum rising by less than half an octave in a later chunk (kept relative to the
+    // earlier reference) while dominating (p_max ≈ 0.57): the recount must still find it.
+    var close = (0..<10_000).map { _ in Float(rng.nextGaussian()) }
+    close[100] = 20
+    close[5000] = 20.3
+    Self.check(close, chosen: 5000, label: "small rise to a dominant maximum")
+    Self.check(close, chosen: 100, label: "small rise to a dominant maximum, runner-up chosen")
+    close[9999] = 20.5
+    Self.check(close, chosen: 9999, label: "two small rises, maximum in the last chunk")
     // The maximum twice, in different chunks: p_max ≤ 1/2 each.
     var tie = (0..<10_000).map { _ in Float(rng.nextGaussian()) }
     tie[100] = 30
@@ -166,11 +188,19 @@ import Testing
     #expect(fastExp2(SIMD16<Float>(repeating: .nan))[0].isNaN)
     // A NaN with a payload in its low bits stays NaN.
     #expect(fastExp2(SIMD16<Float>(repeating: Float(bitPattern: 0x7FC0_01FF)))[0].isNaN)
-    // With AVX-512 2⁻¹²⁷ is a subnormal, represented exactly, and overflow gives +∞; the
-    // portable path is exactly 0 from −127 down and defined up to 127.
-    #expect(fastExp2(SIMD16<Float>(repeating: -127))[0] == [0, Float(sign: .plus, exponent: -127, significand: 1)][path])
-    #expect(fastExp2(SIMD16<Float>(repeating: [127, 128][path]))[0] == [Float(sign: .plus, exponent: 127, significand: 1), .infinity][path])
+    // Both paths: exactly 0 from −127 down (the clamp), below 2⁻¹²⁶ between −127 and −126,
+    // and exact at the top of the domain.
+    #expect(fastExp2(SIMD16<Float>(repeating: -127))[0] == 0)
+    #expect(fastExp2(SIMD16<Float>(repeating: -1e30))[0] == 0)
+    #expect(fastExp2(SIMD16<Float>(repeating: -.infinity))[0] == 0)
+    var edge: Float = -127
+    while edge < -126 {
+      let v = fastExp2(SIMD16<Float>(repeating: edge))[0]
+      #expect(v >= 0 && v < Float.leastNormalMagnitude)
+      edge += 1.0 / 512
+    }
     #expect(fastExp2(SIMD16<Float>(repeating: 127))[0] == Float(sign: .plus, exponent: 127, significand: 1))
+    #expect(fastExp2(SIMD16<Float>(repeating: -126))[0] == Float.leastNormalMagnitude)
     // fastExp adds the rounding of x·log₂e: ~|x|·6e-8 relative.
     for x: Float in [-20, -5.5, -1, -0.3, 0, 3, 40] {
       let e = Foundation.exp(Double(x))
@@ -178,39 +208,30 @@ import Testing
     }
   }
 
-  /// `p · 2ⁿ`, both the instruction (`vscalefps` where this test module is built for an
-  /// AVX-512 CPU, as the kernels are) and the portable code, against the correctly rounded
-  /// value `Float(Double(p) · 2ⁿ)`: equal bit for bit, subnormals, overflow and underflow
-  /// included; infinite `n` and a NaN `p`.
-  @Test func scaleByPowerOfTwoRoundsOnce() {
-    var generator = Xoshiro256StarStar(seed: 29)
-    for n in -189...140 {
-      var p = SIMD16<Float>()
-      for k in 0..<16 { p[k] = Float.random(in: 0.7...1.42, using: &generator) * (k.isMultiple(of: 5) ? -1 : 1) }
-      p[3] = 1
-      let nv = SIMD16<Float>(repeating: Float(n))
-      let fast = logitdyn_scale2(p, nv)
-      let portable = logitdyn_scale2_portable(p, nv)
-      for k in 0..<16 {
-        let exact = Float(Foundation.scalbn(Double(p[k]), n))
-        #expect(fast[k] == exact, "n = \(n), p = \(p[k])")
-        #expect(portable[k] == exact, "n = \(n), p = \(p[k])")
+  /// The lane reductions (C vector code): the pairwise tree's sum bit for bit, the extremes
+  /// exactly, NaN lanes ignored by the extremes.
+  @Test func laneReductions() {
+    var generator = Xoshiro256StarStar(seed: 32)
+    for round in 0..<200 {
+      var v = SIMD16<Float>()
+      for k in 0..<16 { v[k] = Float(generator.nextGaussian() * 1e3) }
+      var level = (0..<16).map { v[$0] }
+      while level.count > 1 {
+        let half = level.count / 2
+        level = (0..<half).map { level[$0] + level[$0 + half] }
       }
-    }
-    let p = SIMD16<Float>(repeating: 1.25)
-    for scale in [logitdyn_scale2, logitdyn_scale2_portable] {
-      // Non-integral n: 2^⌊n⌋.
-      #expect(scale(p, SIMD16(repeating: -2.5))[0] == 1.25 / 8)
-      #expect(scale(p, SIMD16(repeating: 3.96875))[0] == 1.25 * 8)
-      #expect(scale(p, SIMD16(repeating: -.infinity))[0] == 0)
-      #expect(scale(p, SIMD16(repeating: .infinity))[0] == .infinity)
-      #expect(scale(p, SIMD16(repeating: -400))[0] == 0)
-      #expect(scale(SIMD16(repeating: .nan), SIMD16(repeating: 3))[0].isNaN)
+      #expect(treeSum(v) == level[0])
+      #expect(treeMax(v) == (0..<16).map { v[$0] }.max()!)
+      #expect(treeMin(v) == (0..<16).map { v[$0] }.min()!)
+      v[round % 16] = .nan
+      var finite = (0..<16).map { v[$0] }
+      finite.remove(at: round % 16)
+      #expect(treeMax(v) == finite.max()!)
+      #expect(treeMin(v) == finite.min()!)
     }
   }
 
-  /// The 32-entry lookup, instruction and portable loop, uses the low five bits of each
-  /// index (the exponential passes raw float bits).
+  /// The table lookup (`vpermt2ps`, or the portable loop) picks entry `index & 31`.
   @Test func lookupUsesTheLowFiveBits() {
     var low = SIMD16<Float>(), high = SIMD16<Float>()
     for j in 0..<16 {

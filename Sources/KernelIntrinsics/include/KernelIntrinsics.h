@@ -1,13 +1,14 @@
-// Three instructions the fused row kernels need and Swift cannot name: a software prefetch,
-// `p · 2ⁿ` by the exponent (AVX-512 `vscalefps`) and a 32-entry table lookup (AVX-512
-// `vpermt2ps`). Static inline functions, imported into Swift and inlined there as single
-// instructions; `float` and `int` vectors of 16 lanes (`ext_vector_type(16)`) are imported
-// as `SIMD16<Float>` and `SIMD16<Int32>`.
+// What the fused row kernels need and Swift cannot name or keep vectorised: a software
+// prefetch, a 32-entry table lookup (AVX-512 `vpermt2ps`), the table `exp2` built on it, and
+// lane reductions. Static inline functions, imported into Swift and inlined there; `float`
+// and `int` vectors of 16 lanes (`ext_vector_type(16)`) are imported as `SIMD16<Float>` and
+// `SIMD16<Int32>`. Written with C vector types, they reach LLVM as vector operations (Swift's
+// lane-by-lane SIMD code relies on LLVM re-vectorising it, which inside the large kernel
+// functions it sometimes did only in part).
 //
 // The header is compiled by the Swift compiler's Clang importer with the importing module's
 // target CPU, so a module built with `-target-cpu native` on an AVX-512 machine gets the
-// instructions and any other build gets the portable code below (same results; for `p · 2ⁿ`
-// both round once, except for results below 2⁻¹⁸⁹, which are 0 to within 2⁻¹⁴⁹ either way).
+// instructions and any other build gets the portable code below (same results).
 #ifndef LOGITDYN_KERNEL_INTRINSICS_H
 #define LOGITDYN_KERNEL_INTRINSICS_H
 
@@ -36,31 +37,6 @@ static inline void logitdyn_prefetch_read(const void *address) {
   __builtin_prefetch(address, 0, 3);
 }
 
-/// `p · 2^⌊n⌋` lane by lane, without the AVX-512 instruction: `⌊n⌋` clamped to `[−300, 300]`
-/// (beyond, the result is 0 or ∞ for `|p| ∈ [2⁻²⁰, 2²⁰]`) and split as `⌊n⌋ = a + a + b` with
-/// `a = trunc(⌊n⌋/3)`, each power of two built in the exponent bits, so that `p · 2ᵃ · 2ᵃ` is
-/// exact (for `n ≥ −189`) and only the last product rounds. A NaN `p` gives NaN.
-static inline logitdyn_float16 logitdyn_scale2_portable(logitdyn_float16 p, logitdyn_float16 n) {
-  const logitdyn_float16 lo = -300.0f, hi = 300.0f;
-  logitdyn_float16 k = __builtin_elementwise_floor(__builtin_elementwise_min(__builtin_elementwise_max(n, lo), hi));
-  logitdyn_int16 a = __builtin_convertvector(k * (1.0f / 3.0f), logitdyn_int16);
-  logitdyn_int16 b = __builtin_convertvector(k, logitdyn_int16) - 2 * a;
-  logitdyn_float16 pa = (logitdyn_float16)((a + 127) << 23);
-  logitdyn_float16 pb = (logitdyn_float16)((b + 127) << 23);
-  return ((p * pa) * pa) * pb;
-}
-
-/// `p · 2^⌊n⌋` lane by lane (`vscalefps` with AVX-512, else ``logitdyn_scale2_portable``):
-/// one rounding, overflow to ±∞, underflow through the subnormals to 0. `n = −∞` gives 0
-/// for finite `p`, `n = +∞` gives ±∞ for nonzero `p`.
-static inline logitdyn_float16 logitdyn_scale2(logitdyn_float16 p, logitdyn_float16 n) {
-#if defined(__AVX512F__)
-  return (logitdyn_float16)_mm512_scalef_ps((__m512)p, (__m512)n);
-#else
-  return logitdyn_scale2_portable(p, n);
-#endif
-}
-
 /// `table[index & 31]` lane by lane from a 32-entry table held in two vectors, `low` (entries
 /// 0-15) and `high` (16-31), without the AVX-512 instruction: a loop (slow: the kernels use a
 /// polynomial `exp2` instead where `LOGITDYN_HAS_AVX512` is 0).
@@ -82,6 +58,68 @@ static inline logitdyn_float16 logitdyn_lookup32(logitdyn_float16 low, logitdyn_
 #else
   return logitdyn_lookup32_portable(low, high, index);
 #endif
+}
+
+/// `2^y` lane by lane for `−127 ≤ y ≤ 127` (the caller clamps; `+0` at −127, below `2⁻¹²⁶`
+/// between −127 and −126; NaN gives NaN) by a 32-entry table, needing AVX-512 to be fast:
+/// `t = y + 1.5·2¹⁸` rounds `y` to `k` in steps of 1/32, the low bits of `t` holding `32k`
+/// in two's complement; `r = y − k`, `|r| ≤ 1/64`; `vpermt2ps` picks entry `j = 32k mod 32`
+/// of a table holding `bits(2^{j/32}) − j·2¹⁸`, and adding `bits(t) << 18 = ⌊k⌋·2²³ + j·2¹⁸`
+/// (mod 2³²) restores the entry and adds `⌊k⌋` to its exponent: `S = 2^{⌊k⌋} 2^{j/32}`.
+/// Then `2^y = S · 2^r ≈ S + (S r)(a + b r)`, `a`, `b` fitted for minimal relative error on
+/// `[−1/64, 1/64]` (5.3e-8). Relative error below 2e-7 for `y ≥ −126`.
+///
+/// Written in C with vector types (the Swift version relied on LLVM re-vectorising Swift's
+/// lane-by-lane SIMD code, which it did only partly in one of the kernels' loops: 7× slower).
+static inline logitdyn_float16 logitdyn_exp2_table(logitdyn_float16 y) {
+  const logitdyn_int16 low = {0x3F800000, 0x3F7ECD87, 0x3F7DAAC3, 0x3F7C980F, 0x3F7B95C2, 0x3F7AA43A, 0x3F79C3D3, 0x3F78F4F0, 0x3F7837F0, 0x3F778D3A, 0x3F76F532, 0x3F767043, 0x3F75FED7, 0x3F75A15B, 0x3F75583F, 0x3F7523F6};
+  const logitdyn_int16 high = {0x3F7504F3, 0x3F74FBAF, 0x3F7508A4, 0x3F752C4D, 0x3F75672A, 0x3F75B9BE, 0x3F76248C, 0x3F76A81E, 0x3F7744FD, 0x3F77FBB8, 0x3F78CCDF, 0x3F79B907, 0x3F7AC0C7, 0x3F7BE4BA, 0x3F7D257D, 0x3F7E83B3};
+  const logitdyn_float16 shifter = 393216.0f;  // 1.5 · 2¹⁸: its ulp is 1/32
+  const logitdyn_float16 a = 0.6931573f, b = 0.24022475f;
+  logitdyn_float16 t = y + shifter;
+  logitdyn_float16 k = t - shifter;
+  logitdyn_float16 r = y - k;
+  logitdyn_int16 bits = (logitdyn_int16)t;
+  logitdyn_float16 entry = logitdyn_lookup32((logitdyn_float16)low, (logitdyn_float16)high, bits);
+  logitdyn_float16 scaled = (logitdyn_float16)((logitdyn_int16)entry + (bits << 18));
+  logitdyn_float16 p = __builtin_elementwise_fma(r, b, a);
+  return __builtin_elementwise_fma(scaled * r, p, scaled);
+}
+
+/// 8, 4 and 2 `float` lanes, the halves of `logitdyn_float16` in the reductions below.
+typedef float logitdyn_float8 __attribute__((ext_vector_type(8)));
+typedef float logitdyn_float4 __attribute__((ext_vector_type(4)));
+typedef float logitdyn_float2 __attribute__((ext_vector_type(2)));
+
+/// The sum of the 16 lanes by a pairwise tree: halves added lane by lane,
+/// `((v.lo + v.hi).lo + (v.lo + v.hi).hi) …`, down to one value (a fixed order: the same
+/// result on every call).
+///
+/// The reductions are written in C with vector types: as Swift code on `lowHalf` and
+/// `highHalf` with `replacing(with:where:)`, LLVM turned each maximum into some 80 scalar and
+/// mask instructions inside the kernel, once per chunk (7–10% of the fused kernel's time).
+static inline float logitdyn_tree_sum(logitdyn_float16 v) {
+  logitdyn_float8 a = v.lo + v.hi;
+  logitdyn_float4 b = a.lo + a.hi;
+  logitdyn_float2 c = b.lo + b.hi;
+  return c.x + c.y;
+}
+
+/// The maximum of the 16 lanes by the same tree (`maxNum`: NaN lanes are ignored; NaN only if
+/// every lane is NaN).
+static inline float logitdyn_tree_max(logitdyn_float16 v) {
+  logitdyn_float8 a = __builtin_elementwise_max(v.lo, v.hi);
+  logitdyn_float4 b = __builtin_elementwise_max(a.lo, a.hi);
+  logitdyn_float2 c = __builtin_elementwise_max(b.lo, b.hi);
+  return __builtin_elementwise_max(c.x, c.y);
+}
+
+/// The minimum of the 16 lanes by the same tree (`minNum`: NaN lanes are ignored).
+static inline float logitdyn_tree_min(logitdyn_float16 v) {
+  logitdyn_float8 a = __builtin_elementwise_min(v.lo, v.hi);
+  logitdyn_float4 b = __builtin_elementwise_min(a.lo, a.hi);
+  logitdyn_float2 c = __builtin_elementwise_min(b.lo, b.hi);
+  return __builtin_elementwise_min(c.x, c.y);
 }
 
 #endif
