@@ -65,7 +65,7 @@ public enum WithoutSecondMoment: MomentMode {
 /// cancellation).
 ///
 /// Accuracy (f32 input): about 1e-7 relative per value (Float accumulation over at most
-/// 64 terms per lane and chunk, `Double` across chunks; `exp2` within 2e-7); tested to
+/// 32 terms per lane in blocks of ``accumulationBlock``, 2 blocks per chunk, `Double` across chunks; `exp2` within 2e-7); tested to
 /// 1e-6 against a float64 two-pass reference on rows up to 262144 with extreme logits.
 ///
 /// `Σ p² log p` (the `secondMoment`) costs about 5% of the throughput; without it that field
@@ -74,8 +74,14 @@ public enum WithoutSecondMoment: MomentMode {
 /// Rows with a NaN or `+∞` logit, or with no finite logit, come back as
 /// ``RowStatistics/flagged``. `−∞` logits (masked vocabulary entries) have probability 0.
 public enum FusedRowKernel {
-  /// Values per chunk: 2048 floats = 8 KiB, comfortably inside L1.
+  /// Values per chunk: 2048 floats = 8 KiB, inside L1 with the 16 KiB prefetched ahead (a
+  /// chunk summed again is read from L1). 4096 measured the same; 8192 streamed slower.
   public static let chunkLength = 2048
+
+  /// Values summed into fresh Float accumulators before they are folded into a chunk's sums:
+  /// 1024, i.e. 32 terms per accumulator and lane (two sets of 16 lanes), so that rounding
+  /// grows with 32 + (chunk length / 1024) additions instead of 128.
+  @usableFromInline static let accumulationBlock = 1024
 
   /// How far ahead of the values being summed the one-pass loop prefetches, in values: 4096
   /// (16 KiB of f32). Measured on a 1024 × 151936 f32 stream: without prefetching a streaming
@@ -163,17 +169,32 @@ public enum FusedRowKernel {
     }
 
     var i = 0
-    // Four independent chains keep the exponential's long dependency chain from stalling.
-    while i + 64 <= n {
-      let a = x.vector(at: i)
-      let b = x.vector(at: i + 16)
-      let c = x.vector(at: i + 32)
-      let d = x.vector(at: i + 48)
-      accumulate(a, &cnt0, &s0, &t0, &q0, &w0)
-      accumulate(b, &cnt1, &s1, &t1, &q1, &w1)
-      accumulate(c, &cnt2, &s2, &t2, &q2, &w2)
-      accumulate(d, &cnt3, &s3, &t3, &q3, &w3)
-      i += 64
+    // Four independent chains keep the exponential's long dependency chain from stalling;
+    // blocks of `accumulationBlock` values are folded into totals (16 terms per lane each).
+    var cntT = zero, sT = zero, tT = zero, qT = zero, wT = zero
+    let whole = n & ~63
+    while i < whole {
+      let end = Swift.min(whole, i + accumulationBlock)
+      while i < end {
+        let a = x.vector(at: i)
+        let b = x.vector(at: i + 16)
+        let c = x.vector(at: i + 32)
+        let d = x.vector(at: i + 48)
+        accumulate(a, &cnt0, &s0, &t0, &q0, &w0)
+        accumulate(b, &cnt1, &s1, &t1, &q1, &w1)
+        accumulate(c, &cnt2, &s2, &t2, &q2, &w2)
+        accumulate(d, &cnt3, &s3, &t3, &q3, &w3)
+        i += 64
+      }
+      cntT += (cnt0 + cnt1) + (cnt2 + cnt3)
+      sT += (s0 + s1) + (s2 + s3)
+      tT += (t0 + t1) + (t2 + t3)
+      qT += (q0 + q1) + (q2 + q3)
+      wT += (w0 + w1) + (w2 + w3)
+      cnt0 = zero; s0 = zero; t0 = zero; q0 = zero; w0 = zero
+      cnt1 = zero; s1 = zero; t1 = zero; q1 = zero; w1 = zero
+      cnt2 = zero; s2 = zero; t2 = zero; q2 = zero; w2 = zero
+      cnt3 = zero; s3 = zero; t3 = zero; q3 = zero; w3 = zero
     }
     while i + 16 <= n {
       let a = x.vector(at: i)
@@ -187,9 +208,9 @@ public enum FusedRowKernel {
     }
     return Chunk(
       max: m, reference: naturalExponent(m, scale: exponentScale(beta)),
-      maxCount: treeSum((cnt0 + cnt1) + (cnt2 + cnt3)),
-      s: treeSum((s0 + s1) + (s2 + s3)), t: treeSum((t0 + t1) + (t2 + t3)) * ln2,
-      q: treeSum((q0 + q1) + (q2 + q3)), w: treeSum((w0 + w1) + (w2 + w3)) * ln2)
+      maxCount: treeSum(cntT + ((cnt0 + cnt1) + (cnt2 + cnt3))),
+      s: treeSum(sT + ((s0 + s1) + (s2 + s3))), t: treeSum(tT + ((t0 + t1) + (t2 + t3))) * ln2,
+      q: treeSum(qT + ((q0 + q1) + (q2 + q3))), w: treeSum(wT + ((w0 + w1) + (w2 + w3))) * ln2)
   }
 
   /// Lane-wise maximum `b > a ? b : a` (one `vmaxps`; a NaN in `b` is ignored).
@@ -240,6 +261,15 @@ public enum FusedRowKernel {
       } else {
         q = q.addingProduct(e, e)
       }
+    }
+
+    /// Adds the two sets of `block` to the first set of sums.
+    @_transparent @usableFromInline
+    mutating func fold<M: MomentMode>(_ block: OnePassSums, _ mode: M.Type) {
+      s0 += block.s0 + block.s1
+      t0 += block.t0 + block.t1
+      q0 += block.q0 + block.q1
+      if M.secondMoment { w0 += block.w0 + block.w1 }
     }
 
     /// Adds 16 values to the first set of sums.
@@ -308,21 +338,29 @@ public enum FusedRowKernel {
     var sums = OnePassSums()
     var m0 = negInf, m1 = negInf, l0 = posInf, l1 = posInf
     var i = 0
-    while i + 64 <= n {
-      let a = x.vector(at: i)
-      let b = x.vector(at: i + 16)
-      let cc = x.vector(at: i + 32)
-      let d = x.vector(at: i + 48)
-      x.prefetch64(at: i + prefetchDistance)
-      m0 = vmax(m0, vmax(a, b))
-      m1 = vmax(m1, vmax(cc, d))
-      l0 = vmin(l0, vmin(a, b))
-      l1 = vmin(l1, vmin(cc, d))
-      sums.add0(a, cv, offset, mode, clamp)
-      sums.add1(b, cv, offset, mode, clamp)
-      sums.add0(cc, cv, offset, mode, clamp)
-      sums.add1(d, cv, offset, mode, clamp)
-      i += 64
+    let whole = n & ~63
+    while i < whole {
+      // Blocks of ``accumulationBlock`` values summed apart, then folded into the chunk's
+      // sums: at most 32 terms per Float accumulator and lane, then one per block.
+      var block = OnePassSums()
+      let end = Swift.min(whole, i + accumulationBlock)
+      while i < end {
+        let a = x.vector(at: i)
+        let b = x.vector(at: i + 16)
+        let cc = x.vector(at: i + 32)
+        let d = x.vector(at: i + 48)
+        x.prefetch64(at: i + prefetchDistance)
+        m0 = vmax(m0, vmax(a, b))
+        m1 = vmax(m1, vmax(cc, d))
+        l0 = vmin(l0, vmin(a, b))
+        l1 = vmin(l1, vmin(cc, d))
+        block.add0(a, cv, offset, mode, clamp)
+        block.add1(b, cv, offset, mode, clamp)
+        block.add0(cc, cv, offset, mode, clamp)
+        block.add1(d, cv, offset, mode, clamp)
+        i += 64
+      }
+      sums.fold(block, mode)
     }
     while i + 16 <= n {
       let a = x.vector(at: i)

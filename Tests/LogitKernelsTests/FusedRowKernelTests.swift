@@ -57,7 +57,7 @@ import Testing
     #expect(rel(r.normFactor, ref.factor, floor: 1e-300) < 1e-6, "factor \(label): \(r.normFactor) vs \(ref.factor)")
   }
 
-  @Test(arguments: [1, 7, 16, 100, 2047, 2048, 2049, 32000, 151_936, 262_144])
+  @Test(arguments: [1, 7, 16, 100, 2047, 2048, 2049, 4095, 4096, 4097, 32000, 151_936, 262_144])
   func randomRowsAgree(length: Int) {
     var rng = Xoshiro256StarStar(seed: 3, stream: UInt64(length))
     for scale in [0.5, 3.0, 12.0] {
@@ -100,8 +100,8 @@ import Testing
     z = (0..<v).map { i in i % 3 == 0 || (i >= 4096 && i < 8192) ? -Float.infinity : Float(2 * rng.nextGaussian()) }
     Self.check(z, chosen: 1, label: "masked")
     // Leading masked chunks (no reference until the fourth chunk).
-    z = (0..<20_000).map { i in i < 3 * 2048 + 5 ? -Float.infinity : Float(2 * rng.nextGaussian()) }
-    Self.check(z, chosen: 7000, label: "leading masked chunks")
+    z = (0..<30_000).map { i in i < 3 * FusedRowKernel.chunkLength + 5 ? -Float.infinity : Float(2 * rng.nextGaussian()) }
+    Self.check(z, chosen: 29_000, label: "leading masked chunks")
     // A few values far below the rest in later chunks only (those chunks need the clamp;
     // the kernel finds out after summing them without it), and one 1e4 below.
     z = (0..<20_000).map { _ in Float(2 * rng.nextGaussian()) }
@@ -110,7 +110,7 @@ import Testing
     z[19_999] = -300
     Self.check(z, chosen: 9000, label: "far-below values in later chunks")
     // Each chunk's maximum above the last (every chunk summed again with its own maximum).
-    z = (0..<20_000).map { i in Float(i / 2048) * 0.3 + Float(rng.nextGaussian()) }
+    z = (0..<40_000).map { i in Float(i / FusedRowKernel.chunkLength) * 0.3 + Float(rng.nextGaussian()) }
     Self.check(z, chosen: 19_000, label: "maximum rising chunk by chunk")
   }
 
@@ -119,8 +119,10 @@ import Testing
   /// block, after a rising run of records; and ties at the maximum (never dominated).
   @Test func dominatedRowsWhereverTheMaximumIs() {
     var rng = Xoshiro256StarStar(seed: 6)
-    for length in [70, 2048, 5000, 40_001] {
-      for position in Set([0, 1, 2047 % length, 2048 % length, length / 2, length - 1]) {
+    let chunk = FusedRowKernel.chunkLength
+    for length in [70, chunk, chunk + 900, 40_001] {
+      // Sorted, not a Set: a Set's order changes from run to run, and with it the data.
+      for position in Set([0, 1, (chunk - 1) % length, chunk % length, length / 2, length - 1]).sorted() {
         for gap: Float in [6, 18, 30] {
           var z = (0..<length).map { _ in Float(rng.nextGaussian()) }
           z[position] = z.max()! + gap
@@ -160,7 +162,7 @@ import Testing
     let masked = [Float](repeating: -.infinity, count: 3000)
     #expect(!masked.withUnsafeBufferPointer { FusedRowKernel.statistics(row: $0, chosen: 0) }.isFinite)
     var allNaNChunk = [Float](repeating: 1, count: 5000)
-    for i in 0..<2048 { allNaNChunk[i] = .nan }
+    for i in 0..<FusedRowKernel.chunkLength { allNaNChunk[i] = .nan }
     #expect(!allNaNChunk.withUnsafeBufferPointer { FusedRowKernel.statistics(row: $0, chosen: 3000) }.isFinite)
   }
 

@@ -198,9 +198,9 @@ for (rows, vocab) in shapes {
 }
 
 // Diagnostic: the kernel on one L1-resident chunk, repeated (compute throughput with the
-// per-row set-up of a 2048-value row).
+// per-row set-up of a one-chunk row).
 do {
-  let n = 2048
+  let n = FusedRowKernel.chunkLength
   var rng = Xoshiro256StarStar(seed: 1)
   let row = (0..<n).map { _ in Float(3 * rng.nextGaussian()) }
   let reps = 200_000
