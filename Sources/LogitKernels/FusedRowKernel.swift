@@ -40,7 +40,8 @@ public enum WithoutSecondMoment: MomentMode {
 ///
 /// One read of memory. The row is cut into chunks of ``chunkLength`` values, each summed
 /// relative to the row's running maximum `μ` (offset `o = fl(−c μ)`, `c = β log₂e`): 16 lanes
-/// accumulate, in base-2 units `y = c z + o ≤ 0` (one multiply-add), the sums `s = Σ 2^y`,
+/// accumulate, in base-2 units `y = c z + o ≤ 0` (one multiply-add; up to 1/2 in a chunk
+/// that raised the maximum a little, see below), the sums `s = Σ 2^y`,
 /// `t = Σ 2^y y`, `q = Σ 2^{2y}`, `w = Σ 2^{2y} y` with ``clampedExp2(_:)``: no comparisons
 /// and no rescaling in the loop (a per-block check of the running maximum cost 20%). Lanes
 /// share the offset, so they combine at the end of each chunk without a shift, and chunks
