@@ -334,7 +334,7 @@ public enum FusedRowKernel {
     let posInf = SIMD16<Float>(repeating: .infinity)
     let c = exponentScale(beta)
     let cv = SIMD16<Float>(repeating: c)
-    let o: Float = mu == -.infinity ? 0 : -(mu * c)
+    let o = Self.offset(reference: mu, scale: c)
     let offset = SIMD16<Float>(repeating: o)
     var sums = OnePassSums()
     var m0 = negInf, m1 = negInf, l0 = posInf, l1 = posInf
@@ -417,7 +417,7 @@ public enum FusedRowKernel {
   @inlinable @inline(__always)
   static func smallRise(_ high: Float, over mu: Float, beta: Float) -> Bool {
     let c = exponentScale(beta)
-    return mu > -.infinity && mu < .infinity && high < .infinity && (-(mu * c)).addingProduct(high, c) <= 0.5
+    return mu > -.infinity && mu < .infinity && high < .infinity && offset(reference: mu, scale: c).addingProduct(high, c) <= 0.5
   }
 
   /// Whether `c z + o ≥ −127` for `z = minimum` (and so for every value of the chunk), with
@@ -425,9 +425,13 @@ public enum FusedRowKernel {
   @inlinable @inline(__always)
   static func inRange(_ minimum: Float, reference mu: Float, beta: Float) -> Bool {
     let c = exponentScale(beta)
-    let o: Float = mu == -.infinity ? 0 : -(mu * c)
-    return c > 0 && o.addingProduct(minimum, c) >= -127
+    return c > 0 && offset(reference: mu, scale: c).addingProduct(minimum, c) >= -127
   }
+
+  /// The offset `o = fl(−c μ)` of the exponents `y = c z + o` relative to a reference `μ`
+  /// (0 for `μ = −∞`, a chunk with no finite value yet, whose sums are discarded).
+  @inlinable @inline(__always)
+  static func offset(reference mu: Float, scale c: Float) -> Float { mu == -.infinity ? 0 : -(mu * c) }
 
   /// The multiplier `c = β log₂e` (as a `Float`) that turns logits into base-2 exponents.
   /// Every path uses this exact value, so the results are those of `softmax(β' z)` with
