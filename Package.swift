@@ -66,8 +66,14 @@ let package = Package(
     .target(name: "OutputFormats", swiftSettings: strictSwift6),
     // Memory-mapped tensor files: .npy (v1-3) and .safetensors.
     .target(name: "TensorIO", swiftSettings: strictSwift6),
+    // General SIMD helpers: exp2/exp/log/cos on vectors, tanh, dot products, lane reductions.
+    .target(name: "VectorMath", dependencies: ["KernelIntrinsics"], swiftSettings: strictSwift6 + kernelFlags),
     // Fused one-pass row kernels over [tokens × vocabulary] logits (SIMD16, multi-core).
-    .target(name: "LogitKernels", dependencies: ["KernelIntrinsics"], swiftSettings: strictSwift6 + kernelFlags),
+    .target(name: "LogitKernels", dependencies: ["KernelIntrinsics", "VectorMath"], swiftSettings: strictSwift6 + kernelFlags),
+    // Dense networks: contiguous Float batches, register-blocked matrix products, one-hot input
+    // layers, fused bias + activation, backward passes, SGD/Adam, schedules, workspaces.
+    .target(
+      name: "DenseNetworks", dependencies: ["VectorMath", "KernelIntrinsics", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: strictSwift6 + kernelFlags),
     // Two instructions the kernels need and Swift cannot name: a software prefetch and
     // `p · 2ⁿ` by the exponent (AVX-512 `vscalefps`, portable fallback); header-only.
     .target(name: "KernelIntrinsics"),
@@ -91,7 +97,7 @@ let package = Package(
     // supervised pre-training, RL with group advantages and any loss, held-out evaluation.
     .target(
       name: "RLVR",
-      dependencies: ["PolicyLosses", "SoftmaxCore", "SeededRandom", "LogitKernels", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["PolicyLosses", "SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6 + kernelFlags),
     // Reports: SVG plots, the self-contained HTML report, TensorBoard event files.
     .target(name: "Reports", swiftSettings: strictSwift6),
@@ -112,12 +118,12 @@ let package = Package(
     // tabular bandits, a general one for everything else).
     .target(
       name: "PGLab",
-      dependencies: ["SoftmaxCore", "SeededRandom", "LogitKernels", "PolicyLosses", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", "PolicyLosses", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6 + kernelFlags),
     // Umbrella: re-exports the public modules.
     .target(
       name: "LogitDynamics",
-      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "LogitKernels", "LogitAnalysis", "OutputFormats", "PolicyLosses", "PGLab", "Games",
+      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "VectorMath", "LogitKernels", "DenseNetworks", "LogitAnalysis", "OutputFormats", "PolicyLosses", "PGLab", "Games",
                      "Reports", "Experiments", "RLVR"],
       swiftSettings: strictSwift6),
     // The command-line interface as a library, so tests can drive it in-process.
@@ -143,9 +149,19 @@ let package = Package(
       swiftSettings: strictSwift6),
     .testTarget(
       name: "LogitKernelsTests",
-      dependencies: ["LogitKernels", "KernelIntrinsics", "SeededRandom"],
+      dependencies: ["LogitKernels", "VectorMath", "KernelIntrinsics", "SeededRandom"],
       // The kernels' target CPU, so that the inlined kernel code under test is the one the
       // tool runs (and `logitdyn_scale2` is the AVX-512 instruction where there is one).
+      swiftSettings: strictSwift6 + kernelFlags),
+    .testTarget(
+      name: "VectorMathTests",
+      dependencies: ["VectorMath", "SeededRandom"],
+      swiftSettings: strictSwift6 + kernelFlags),
+    // Counts the calling thread's heap allocations (tests that a training step allocates nothing).
+    .target(name: "_AllocationCounter", path: "Tests/_AllocationCounter"),
+    .testTarget(
+      name: "DenseNetworksTests",
+      dependencies: ["DenseNetworks", "VectorMath", "SeededRandom", "_AllocationCounter"],
       swiftSettings: strictSwift6 + kernelFlags),
     .testTarget(
       name: "TensorIOTests",

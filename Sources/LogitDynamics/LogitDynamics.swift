@@ -1,6 +1,8 @@
 // The umbrella module: `import LogitDynamics` brings in every public module of the package.
 @_exported import LogitAnalysis
 @_exported import LogitKernels
+@_exported import VectorMath
+@_exported import DenseNetworks
 @_exported import OutputFormats
 @_exported import Experiments
 @_exported import Games

@@ -1,4 +1,5 @@
 import Foundation
+import VectorMath
 
 /// Whether the one-pass kernel also accumulates `Σ e^{2u} u` (for `Σ p² log p`): a type, so
 /// that each choice gets its own specialised loop.

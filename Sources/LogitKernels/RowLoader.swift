@@ -1,4 +1,5 @@
 import KernelIntrinsics
+import VectorMath
 
 /// Reads one row of logits as `Float`, 16 values at a time: the kernels are generic over it,
 /// so conversion from bf16 or f16 happens in registers, with no intermediate buffer.

@@ -71,7 +71,7 @@ public struct LabExperiment: Sendable {
     try environment.validate()
     try policy.validate(for: environment)
     try optimizer.validate()
-    try schedule.validate()
+    do { try schedule.validate() } catch { throw LabError("\(error)") }
     guard learningRate.isFinite, learningRate > 0 else { throw LabError("the learning rate must be a finite number > 0, got \(learningRate)") }
     guard runs >= 1 else { throw LabError("the number of runs must be at least 1, got \(runs)") }
     guard steps >= 1 else { throw LabError("the number of steps must be at least 1, got \(steps)") }

@@ -1,3 +1,4 @@
+@_exported import DenseNetworks
 import RealModule
 
 /// How a run turns the gradient `g` of its objective (ascent) into a parameter step.
@@ -35,16 +36,24 @@ public enum Optimizer: Sendable, Equatable {
   }
 }
 
-/// An optimiser's per-run state.
+/// An optimiser's per-run state: the engine's ``Adam`` (`DenseNetworks`) in `Double` for
+/// `adam`, nothing for `sgd`. The lab ascends its objective, so its steps pass the gradient
+/// with scale −1 to the engine's descent.
 public struct OptimizerState: Sendable {
-  /// First and second moment estimates (empty for SGD) and the step count.
-  public var m: [Double], v: [Double], t: Int
+  /// The Adam moments (nil for SGD).
+  public private(set) var adam: Adam<Double>?
+
+  /// First and second moment estimates (empty for SGD).
+  public var m: [Double] { adam?.m ?? [] }
+  public var v: [Double] { adam?.v ?? [] }
+  /// Steps taken.
+  public private(set) var t: Int
 
   /// Fresh state for `count` parameters.
   public init(_ optimizer: Optimizer, count: Int) {
     switch optimizer {
-    case .sgd: m = []; v = []
-    case .adam: m = [Double](repeating: 0, count: count); v = m
+    case .sgd: adam = nil
+    case .adam(let b1, let b2, let eps): adam = Adam<Double>(count: count, learningRate: 0, beta1: b1, beta2: b2, epsilon: eps)
     }
     t = 0
   }
@@ -53,22 +62,18 @@ public struct OptimizerState: Sendable {
   /// increment `Δθ` it applied to `applied`.
   public mutating func step(_ optimizer: Optimizer, theta: inout [Double], gradient: [Double], rate: Double, applied: inout [Double]) {
     t += 1
-    switch optimizer {
-    case .sgd:
-      for i in theta.indices {
-        let d = rate * gradient[i]
-        theta[i] += d
-        applied[i] += d
-      }
-    case .adam(let b1, let b2, let eps):
-      let c1 = 1 - Double.pow(b1, Double(t)), c2 = 1 - Double.pow(b2, Double(t))
-      for i in theta.indices {
-        let g = gradient[i]
-        m[i] = b1 * m[i] + (1 - b1) * g
-        v[i] = b2 * v[i] + (1 - b2) * g * g
-        let d = rate * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
-        theta[i] += d
-        applied[i] += d
+    let n = theta.count
+    precondition(gradient.count == n && applied.count == n, "an optimiser step of \(n) parameters given \(gradient.count) gradients")
+    theta.withUnsafeMutableBufferPointer { th in
+      gradient.withUnsafeBufferPointer { g in
+        applied.withUnsafeMutableBufferPointer { a in
+          if adam != nil {
+            adam!.learningRate = rate
+            adam!.step(th.baseAddress!, gradient: g.baseAddress!, scale: -1, applied: a.baseAddress!)
+          } else {
+            SGD<Double>(learningRate: rate).step(th.baseAddress!, gradient: g.baseAddress!, count: n, scale: -1, applied: a.baseAddress!)
+          }
+        }
       }
     }
   }
@@ -77,72 +82,5 @@ public struct OptimizerState: Sendable {
   public mutating func step(_ optimizer: Optimizer, theta: inout [Double], gradient: [Double], rate: Double) {
     var applied = [Double](repeating: 0, count: theta.count)
     step(optimizer, theta: &theta, gradient: gradient, rate: rate, applied: &applied)
-  }
-}
-
-/// A learning-rate schedule `η_t = η · f(t)` over `T` steps, with an optional linear warm-up.
-///
-/// - `constant`: `f = 1`;
-/// - `linear(final)`: `f` falls linearly from 1 to `final` at the last step;
-/// - `cosine(final)`: `f = final + (1 − final)(1 + cos(π t/(T−1)))/2`;
-/// - `inverseSqrt`: `f = 1/√(1 + t)`.
-///
-/// With `warmup = W > 0`, `f` is multiplied by `(t + 1)/W` for `t < W`.
-public struct LearningRateSchedule: Sendable, Equatable {
-  /// The decay shape.
-  public enum Shape: Sendable, Equatable {
-    case constant
-    case linear(final: Double)
-    case cosine(final: Double)
-    case inverseSqrt
-  }
-
-  /// Decay shape.
-  public var shape: Shape
-  /// Warm-up steps.
-  public var warmup: Int
-
-  /// A schedule.
-  public init(_ shape: Shape = .constant, warmup: Int = 0) {
-    self.shape = shape
-    self.warmup = warmup
-  }
-
-  /// Parses `constant`, `linear`, `cosine`, `inverse-sqrt` (decaying to `final` × η).
-  public init?(name: String, final: Double = 0, warmup: Int = 0) {
-    switch name {
-    case "constant": self.init(.constant, warmup: warmup)
-    case "linear": self.init(.linear(final: final), warmup: warmup)
-    case "cosine": self.init(.cosine(final: final), warmup: warmup)
-    case "inverse-sqrt": self.init(.inverseSqrt, warmup: warmup)
-    default: return nil
-    }
-  }
-
-  /// The names accepted by ``init(name:final:warmup:)``.
-  public static let names = ["constant", "linear", "cosine", "inverse-sqrt"]
-
-  /// Checks the fields.
-  public func validate() throws(LabError) {
-    guard warmup >= 0 else { throw LabError("warm-up steps must be ≥ 0, got \(warmup)") }
-    switch shape {
-    case .linear(let f), .cosine(let f):
-      guard f >= 0, f <= 1 else { throw LabError("the final learning-rate fraction must lie in [0, 1], got \(f)") }
-    default: break
-    }
-  }
-
-  /// The multiplier `f(t)` at step `t` (0-based) of `total` steps.
-  public func factor(step t: Int, of total: Int) -> Double {
-    let progress = total > 1 ? Double(t) / Double(total - 1) : 0
-    var f: Double
-    switch shape {
-    case .constant: f = 1
-    case .linear(let final): f = 1 - (1 - final) * progress
-    case .cosine(let final): f = final + (1 - final) * (1 + Double.cos(Double.pi * progress)) / 2
-    case .inverseSqrt: f = 1 / Double(1 + t).squareRoot()
-    }
-    if t < warmup { f *= Double(t + 1) / Double(warmup) }
-    return f
   }
 }

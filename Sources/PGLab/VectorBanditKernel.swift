@@ -1,4 +1,4 @@
-import LogitKernels
+import VectorMath
 import SeededRandom
 
 /// The vectorised tabular-bandit runner: runs are packed eight to a SIMD group (lane `l` of

@@ -1,5 +1,5 @@
 import Foundation
-import LogitKernels
+import VectorMath
 import RealModule
 import SeededRandom
 
@@ -161,44 +161,6 @@ public struct SequencePolicy: Sendable {
     parameters = d.subdata(in: 24..<(24 + 4 * count)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     guard parameters.allSatisfy(\.isFinite) else { throw RLVRError("\(source) holds non-finite parameters") }
   }
-}
-
-/// `tanh` in place on `n` values, 16 lanes at a time: `sign(x)(1 − e)/(1 + e)` with
-/// `e = exp(−2|x|)` from the kernels' polynomial `exp` (relative error ~3e-7).
-@inline(__always)
-func vectorTanh(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-  var i = 0
-  while i + 16 <= n {
-    let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-    let a = v.replacing(with: -v, where: v .< 0)
-    let e = fastExp((-2 * a).replacing(with: -87, where: a .> 43.5))
-    let t = (1 - e) / (1 + e)
-    UnsafeMutableRawPointer(x + i).storeBytes(of: t.replacing(with: -t, where: v .< 0), as: SIMD16<Float>.self)
-    i += 16
-  }
-  while i < n {
-    x[i] = Float.tanh(x[i])
-    i += 1
-  }
-}
-
-/// `Σ a_i b_i` with 16-lane SIMD partial sums (a fixed order: results do not depend on
-/// anything but the inputs).
-@inline(__always)
-func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-  var acc = SIMD16<Float>()
-  var i = 0
-  while i + 16 <= n {
-    acc = acc.addingProduct(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self), UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self))
-    i += 16
-  }
-  let h8 = acc.lowHalf + acc.highHalf, h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
-  var s = h2[0] + h2[1]
-  while i < n {
-    s += a[i] * b[i]
-    i += 1
-  }
-  return s
 }
 
 /// Adam on `Float` parameters (`β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`), descending the loss.

@@ -1,6 +1,7 @@
 import Foundation
 import KernelIntrinsics
 import LogitKernels
+import VectorMath
 import SeededRandom
 import Testing
 

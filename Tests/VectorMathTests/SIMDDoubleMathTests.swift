@@ -1,6 +1,6 @@
 import Foundation
-import LogitKernels
 import SeededRandom
+import VectorMath
 import Testing
 
 /// The 8-lane double functions against the C library, over their whole ranges.

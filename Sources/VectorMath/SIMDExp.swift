@@ -27,8 +27,8 @@ public func fastExp2(_ y: SIMD16<Float>) -> SIMD16<Float> {
 /// `n = round(y)` by the 1.5·2²³ rounding trick, `|f| ≤ 1/2`, `2^f` by a degree-5 polynomial
 /// fitted for minimal relative error on `[−1/2, 1/2]` with its constant term fixed to 1, by
 /// Estrin's scheme, and `n` added to its exponent bits.
-@_transparent @usableFromInline
-func clampedExp2(_ y: SIMD16<Float>) -> SIMD16<Float> {
+@_transparent
+public func clampedExp2(_ y: SIMD16<Float>) -> SIMD16<Float> {
   LOGITDYN_HAS_AVX512 != 0 ? tableExp2(y) : polynomialExp2(y)
 }
 
