@@ -4,6 +4,8 @@
 //   swift run -c release bandit-bench
 //   swift run -c release qre-bench
 //   swift run -c release rlvr-bench
+//   swift run -c release matmul-bench
+//   swift run -c release mlp-pg-bench
 import PackageDescription
 
 let package = Package(
@@ -17,6 +19,10 @@ let package = Package(
       swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
     .executableTarget(
       name: "bandit-bench",
+      dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")],
+      swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+    .executableTarget(
+      name: "matmul-bench",
       dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")],
       swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
     .executableTarget(

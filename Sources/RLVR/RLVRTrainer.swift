@@ -1,3 +1,4 @@
+import DenseNetworks
 import Foundation
 import PolicyLosses
 import RealModule
@@ -28,6 +29,16 @@ public struct RLVRSettings: Sendable {
   /// Evaluation every `evalEvery` updates on `evalPrompts` held-out prompts × `evalSamples` samples.
   public var evalEvery = 100, evalPrompts = 200, evalSamples = 64
   public var seed: UInt64 = 1
+  /// The policy's hidden activation and initialisation (the numpy anchor `rlvr_update.py`
+  /// uses ReLU and He init).
+  public var activation: Activation = .tanh
+  public var initialization: SequencePolicy.Initialization = .standard
+  /// Clip the gradient of every RL optimiser step to this global norm (torch's
+  /// `clip_grad_norm_`, verl's `actor.grad_clip`); nil: no clipping.
+  public var gradientClip: Double?
+  /// Start every RL update with fresh Adam moments (the anchor's unit of work) instead of
+  /// keeping them across updates.
+  public var freshOptimizerEachUpdate = false
   public init() {}
 }
 
@@ -67,52 +78,85 @@ public struct RLVRTrainer: Sendable {
     self.settings = settings
   }
 
-  /// Samples one response.
-  public func sample(_ policy: SequencePolicy, _ prompt: Prompt, _ rng: inout Xoshiro256StarStar) -> Rollout {
-    var r = Rollout(prompt: prompt, tokens: [], features: [], logits: [], logProbs: [], entropies: [], correct: false)
-    for t in 0..<task.answerLength {
-      let f = SequencePolicy.features(task, prompt: prompt, history: r.tokens, position: t)
-      let z = policy.forward(f).logits
-      let d = SoftmaxDistribution<Double>(logits: z.map(Double.init), temperature: settings.temperature)
-      let a = rng.nextCategorical(d.probabilities)
-      r.tokens.append(a)
-      r.features.append(f)
-      r.logits.append(z)
-      r.logProbs.append(d.logProbabilities[a])
-      r.entropies.append(d.entropy)
-    }
-    r.correct = task.verify(prompt, r.tokens)
-    return r
+  /// The rows of the run's engine: the tokens of one update, of a pre-training batch, or a
+  /// chunk of evaluation sequences, whichever is largest.
+  var engineRows: Int {
+    max(settings.promptsPerUpdate * settings.group * task.answerLength, settings.sftBatch * task.answerLength, 2048)
   }
 
-  /// The base model: cross-entropy on the teacher's answers.
+  func makeEngine(_ policy: SequencePolicy) -> PolicyEngine { PolicyEngine(task: task, policy: policy, maxRows: engineRows) }
+
+  /// A fresh policy for this task and settings (before pre-training).
+  public func initialPolicy() -> SequencePolicy {
+    SequencePolicy(inputs: SequencePolicy.inputDimension(task), hidden: settings.hidden, vocabulary: task.vocabulary, seed: settings.seed,
+                   activation: settings.activation, initialization: settings.initialization)
+  }
+
+  /// Samples one response (a batch of one; the trainer generates whole batches).
+  public func sample(_ policy: SequencePolicy, _ prompt: Prompt, _ rng: inout Xoshiro256StarStar) -> Rollout {
+    let engine = PolicyEngine(task: task, policy: policy, maxRows: 1)
+    return engine.generate(policy, prompts: [prompt], temperature: settings.temperature, rng: &rng).rollout(0)
+  }
+
+  /// Generates one response per prompt, all together position by position.
+  public func generate(_ policy: SequencePolicy, prompts: [Prompt], _ rng: inout Xoshiro256StarStar) -> RolloutBatch {
+    makeEngine(policy).generate(policy, prompts: prompts, temperature: settings.temperature, rng: &rng)
+  }
+
+  /// The base model: cross-entropy on the teacher's answers, `sftBatch` answers (all their
+  /// tokens in one batch) per Adam step.
   public func pretrain(progress: (Int) -> Void = { _ in }) -> SequencePolicy {
-    var policy = SequencePolicy(inputs: SequencePolicy.inputDimension(task), hidden: settings.hidden, vocabulary: task.vocabulary, seed: settings.seed)
-    var adam = FloatAdam(count: policy.parameterCount, rate: settings.sftRate)
+    var policy = initialPolicy()
+    let engine = makeEngine(policy)
+    var adam = Adam<Float>(count: policy.parameterCount, learningRate: settings.sftRate)
     var rng = Xoshiro256StarStar(seed: settings.seed, stream: 0x5F7)
+    let l = task.answerLength, v = task.vocabulary, a = engine.active, rows = settings.sftBatch * l
+    var g = [Float](repeating: 0, count: policy.parameterCount)
+    var labels = [Int](repeating: 0, count: rows)
+    let scale = 1 / Float(rows)
     for step in 0..<settings.sftSteps {
-      var g = [Float](repeating: 0, count: policy.parameterCount)
-      let scale = 1 / Float(settings.sftBatch * task.answerLength)
-      for _ in 0..<settings.sftBatch {
-        let prompt = task.train[rng.nextInt(below: task.train.count)]
-        let answer = task.teacher(prompt, &rng)
-        for t in 0..<task.answerLength {
-          let f = SequencePolicy.features(task, prompt: prompt, history: answer, position: t)
-          let trace = policy.forward(f)
-          let p = softmax(trace.logits.map(Double.init))
-          var dz = p.map { Float($0) * scale }
-          dz[answer[t]] -= scale
-          policy.backward(f, trace, logitGradient: dz, into: &g)
+      engine.rowFeatures.withUnsafeMutableBufferPointer { f in
+        for b in 0..<settings.sftBatch {
+          let prompt = task.train[rng.nextInt(below: task.train.count)]
+          let answer = task.teacher(prompt, &rng)
+          answer.withUnsafeBufferPointer { h in
+            for t in 0..<l {
+              engine.writeFeatures(prompt: prompt, history: h.baseAddress!, position: t, to: f.baseAddress! + (b * l + t) * a)
+              labels[b * l + t] = answer[t]
+            }
+          }
         }
       }
-      adam.step(&policy.parameters, g)
+      let z = engine.forward(policy, rows: rows)
+      engine.logitGradient.withUnsafeMutableBufferPointer { d in
+        for r in 0..<rows { Self.softmaxRow(z.base + r * z.stride, v, into: d.baseAddress! + r * v, scale: scale, minusAt: labels[r]) }
+      }
+      engine.backward(policy, into: &g, accumulate: false)
+      policy.parameters.withUnsafeMutableBufferPointer { p in g.withUnsafeBufferPointer { adam.step(p.baseAddress!, gradient: $0.baseAddress!) } }
       if step % 100 == 0 { progress(step) }
     }
     return policy
   }
 
-  /// Held-out evaluation.
+  /// `out = scale · (softmax(z) − e_label)` in `Float` from a `Double` softmax (the
+  /// cross-entropy gradient of one token).
+  @inline(__always)
+  static func softmaxRow(_ z: UnsafePointer<Float>, _ v: Int, into out: UnsafeMutablePointer<Float>, scale: Float, minusAt label: Int) {
+    var m = -Double.infinity
+    for j in 0..<v { m = max(m, Double(z[j])) }
+    var total = 0.0
+    for j in 0..<v { total += Foundation.exp(Double(z[j]) - m) }
+    for j in 0..<v { out[j] = Float(Foundation.exp(Double(z[j]) - m) / total) * scale }
+    out[label] -= scale
+  }
+
+  /// Held-out evaluation: `evalSamples` responses to each of the first `evalPrompts`
+  /// held-out prompts, generated in batches.
   public func evaluate(_ policy: SequencePolicy, update: Int) -> Evaluation {
+    evaluate(policy, update: update, engine: makeEngine(policy))
+  }
+
+  func evaluate(_ policy: SequencePolicy, update: Int, engine: PolicyEngine) -> Evaluation {
     var rng = Xoshiro256StarStar(seed: settings.seed, stream: 0xE7A1 &+ UInt64(update))
     let prompts = Array(task.heldOut.prefix(settings.evalPrompts))
     let n = settings.evalSamples
@@ -121,18 +165,26 @@ public struct RLVRTrainer: Sendable {
     while k <= n { ks.append(k); k *= 2 }
     var pass = [Double](repeating: 0, count: ks.count)
     var correct = 0, entropy = 0.0, tokens = 0, distinct = 0.0
-    for p in prompts {
-      var c = 0
-      var answers = Set<[Int]>()
-      for _ in 0..<n {
-        let r = sample(policy, p, &rng)
-        entropy += r.entropies.reduce(0, +)
-        tokens += r.entropies.count
-        if r.correct { c += 1; answers.insert(r.tokens) }
+    // Whole prompts per chunk, so that a prompt's samples are counted together.
+    let perChunk = max(1, engine.maxRows / n)
+    var first = 0
+    while first < prompts.count {
+      let chunk = prompts[first..<min(prompts.count, first + perChunk)]
+      let batch = engine.generate(policy, prompts: chunk.flatMap { [Prompt](repeating: $0, count: n) }, temperature: settings.temperature, rng: &rng)
+      for x in batch.entropies { entropy += x }
+      tokens += batch.entropies.count
+      for q in 0..<chunk.count {
+        var c = 0
+        var answers = Set<ArraySlice<Int>>()
+        for s in (q * n)..<((q + 1) * n) where batch.correct[s] {
+          c += 1
+          answers.insert(batch.answer(s))
+        }
+        correct += c
+        distinct += Double(answers.count)
+        for (i, k) in ks.enumerated() { pass[i] += Self.passAtK(n: n, correct: c, k: k) }
       }
-      correct += c
-      distinct += Double(answers.count)
-      for (i, k) in ks.enumerated() { pass[i] += Self.passAtK(n: n, correct: c, k: k) }
+      first += chunk.count
     }
     let m = Double(prompts.count)
     return Evaluation(update: update, accuracy: Double(correct) / (m * Double(n)), passAtK: zip(ks, pass.map { $0 / m }).map { ($0, $1) },
@@ -149,81 +201,140 @@ public struct RLVRTrainer: Sendable {
 
   /// RL from `base` with `loss`; `onUpdate` gets every update's record and, every `evalEvery`
   /// updates (and at 0 and the end), an evaluation; it returns false to stop.
+  ///
+  /// One update: `promptsPerUpdate × group` responses generated together; GRPO advantages;
+  /// one epoch of PPO over `minibatches` shuffled mini-batches of whole responses (each a
+  /// batched forward pass, the loss's `∂loss/∂z`, a batched backward pass and an Adam step);
+  /// then the entropy change on the batch's own states, predicted to first order from the
+  /// logit change and measured, in one batched forward pass.
   public func train(
     from base: SequencePolicy, loss: PolicyLoss, onUpdate: (UpdateRecord, Evaluation?) -> Bool
   ) throws(RLVRError) -> SequencePolicy {
     var policy = base
-    var adam = FloatAdam(count: policy.parameterCount, rate: settings.rate)
+    let engine = makeEngine(policy)
+    var adam = Adam<Float>(count: policy.parameterCount, learningRate: settings.rate)
     var rng = Xoshiro256StarStar(seed: settings.seed, stream: 0x271)
-    let l = task.answerLength, v = task.vocabulary
+    let l = task.answerLength, v = task.vocabulary, a = engine.active
+    var g = [Float](repeating: 0, count: policy.parameterCount)
     if !onUpdate(UpdateRecord(update: 0, meanTokenEntropy: .nan, trainAccuracy: .nan, entropyChangePredicted: .nan, entropyChangeActual: .nan, loss: .nan),
-                 evaluate(policy, update: 0)) { return policy }
+                 evaluate(policy, update: 0, engine: engine)) { return policy }
+    let groupNames = (0..<settings.promptsPerUpdate).map { String($0) }
     for update in 1...max(1, settings.updates) where settings.updates > 0 {
-      // Rollouts: groups of G samples per prompt.
-      var rollouts: [Rollout] = []
+      // Rollouts: groups of G samples per prompt, generated together.
+      var prompts: [Prompt] = []
+      prompts.reserveCapacity(settings.promptsPerUpdate * settings.group)
       var groups: [String] = []
-      for _ in 0..<settings.promptsPerUpdate {
+      for q in 0..<settings.promptsPerUpdate {
         let prompt = task.train[rng.nextInt(below: task.train.count)]
         for _ in 0..<settings.group {
-          rollouts.append(sample(policy, prompt, &rng))
-          groups.append(String(prompt.id))
+          prompts.append(prompt)
+          groups.append(groupNames[q])
         }
       }
-      let rewards = rollouts.map { $0.correct ? 1.0 : 0.0 }
+      let batch = engine.generate(policy, prompts: prompts, temperature: settings.temperature, rng: &rng)
+      let n = batch.sequences
+      let rewards = batch.correct.map { $0 ? 1.0 : 0.0 }
       let advantages = OutcomeAdvantages.grpo(scores: rewards, groups: groups)
       // PPO mini-batches over the shuffled rollouts.
-      var order = Array(rollouts.indices)
+      var order = Array(0..<n)
       for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.nextInt(below: i + 1)) }
+      if settings.freshOptimizerEachUpdate { adam.reset() }
       var totalLoss = 0.0
-      let per = (order.count + settings.minibatches - 1) / settings.minibatches
-      for start in stride(from: 0, to: order.count, by: per) {
-        let members = Array(order[start..<min(order.count, start + per)])
-        var traces: [[SequencePolicy.Trace]] = []
-        var logits: [Double] = []
-        for m in members {
-          let tr = rollouts[m].features.map { policy.forward($0) }
-          traces.append(tr)
-          for t in tr { logits += t.logits.map(Double.init) }
-        }
-        let rows = members.count
-        let batch: TokenBatch
-        do {
-          batch = try TokenBatch(
-            rows: rows, columns: l, logits: logits, vocabulary: v, labels: members.flatMap { rollouts[$0].tokens },
-            temperature: settings.temperature, oldLogProb: members.flatMap { rollouts[$0].logProbs },
-            advantages: members.flatMap { m in [Double](repeating: advantages[m], count: l) }, mask: [Double](repeating: 1, count: rows * l))
-        } catch { throw RLVRError("\(error)") }
-        let result: LossResult
-        do { result = try loss.evaluate(batch) } catch { throw RLVRError("update \(update): \(error)") }
-        totalLoss += result.loss
-        guard let gz = result.gradLogits else { continue }
-        var g = [Float](repeating: 0, count: policy.parameterCount)
-        for (r, m) in members.enumerated() {
-          for t in 0..<l {
-            let dz = (0..<v).map { Float(gz[(r * l + t) * v + $0]) }
-            policy.backward(rollouts[m].features[t], traces[r][t], logitGradient: dz, into: &g)
+      let per = (n + settings.minibatches - 1) / settings.minibatches
+      for start in stride(from: 0, to: n, by: per) {
+        let members = order[start..<min(n, start + per)]
+        let rows = members.count * l
+        engine.rowFeatures.withUnsafeMutableBufferPointer { f in
+          batch.features.withUnsafeBufferPointer { src in
+            for (r, m) in members.enumerated() { (f.baseAddress! + r * l * a).update(from: src.baseAddress! + m * l * a, count: l * a) }
           }
         }
-        adam.step(&policy.parameters, g)
-      }
-      // Entropy change on the batch's own states: predicted from the logit change, and measured.
-      var predicted = 0.0, actual = 0.0, states = 0, entropy = 0.0
-      for r in rollouts {
-        for t in 0..<l {
-          let before = SoftmaxDistribution<Double>(logits: r.logits[t].map(Double.init), temperature: settings.temperature)
-          let after = policy.forward(r.features[t]).logits
-          let delta = (0..<v).map { (Double(after[$0]) - Double(r.logits[t][$0])) / settings.temperature }
-          predicted += before.entropyChangeFirstOrder(delta)
-          actual += before.entropyChangeExact(delta)
-          entropy += r.entropies[t]
-          states += 1
+        let z = engine.forward(policy, rows: rows)
+        var logits = [Double](repeating: 0, count: rows * v)
+        for r in 0..<rows { for j in 0..<v { logits[r * v + j] = Double(z[r, j]) } }
+        let tokenBatch: TokenBatch
+        do {
+          tokenBatch = try TokenBatch(
+            rows: members.count, columns: l, logits: logits, vocabulary: v, labels: members.flatMap { batch.answer($0) },
+            temperature: settings.temperature, oldLogProb: members.flatMap { batch.logProbs[($0 * l)..<(($0 + 1) * l)] },
+            advantages: members.flatMap { m in [Double](repeating: advantages[m], count: l) }, mask: [Double](repeating: 1, count: rows))
+        } catch { throw RLVRError("\(error)") }
+        let result: LossResult
+        do { result = try loss.evaluate(tokenBatch) } catch { throw RLVRError("update \(update): \(error)") }
+        totalLoss += result.loss
+        guard let gz = result.gradLogits else { continue }
+        engine.logitGradient.withUnsafeMutableBufferPointer { d in for i in 0..<(rows * v) { d[i] = Float(gz[i]) } }
+        engine.backward(policy, into: &g, accumulate: false)
+        g.withUnsafeBufferPointer { gb in
+          let scale = settings.gradientClip.map { clippingScale(gb.baseAddress!, count: gb.count, maxNorm: $0) } ?? 1
+          policy.parameters.withUnsafeMutableBufferPointer { p in adam.step(p.baseAddress!, gradient: gb.baseAddress!, scale: scale) }
         }
       }
-      let record = UpdateRecord(update: update, meanTokenEntropy: entropy / Double(states), trainAccuracy: rewards.reduce(0, +) / Double(rewards.count),
-                                entropyChangePredicted: predicted / Double(states), entropyChangeActual: actual / Double(states), loss: totalLoss)
-      let evaluation = update % settings.evalEvery == 0 || update == settings.updates ? evaluate(policy, update: update) : nil
+      // Entropy change on the batch's own states: predicted from the logit change, and measured.
+      let (predicted, actual) = entropyChange(policy, batch, engine: engine)
+      let states = Double(n * l)
+      let record = UpdateRecord(update: update, meanTokenEntropy: batch.entropies.reduce(0, +) / states, trainAccuracy: rewards.reduce(0, +) / Double(n),
+                                entropyChangePredicted: predicted / states, entropyChangeActual: actual / states, loss: totalLoss)
+      let evaluation = update % settings.evalEvery == 0 || update == settings.updates ? evaluate(policy, update: update, engine: engine) : nil
       if !onUpdate(record, evaluation) { break }
     }
     return policy
+  }
+
+  /// `Σ_states −β Cov_p(log p, Δz)` and `Σ_states H(z + Δz) − H(z)` over the batch's tokens,
+  /// `Δz` the logit change of the update (the policy now against the batch's logits), `p`
+  /// the batch's policy at temperature `T = 1/β`; in `Double`, in batched forward passes.
+  func entropyChange(_ policy: SequencePolicy, _ batch: RolloutBatch, engine: PolicyEngine) -> (Double, Double) {
+    let v = batch.vocabulary, a = batch.active, total = batch.sequences * batch.length
+    let beta = 1 / settings.temperature
+    var predicted = 0.0, actual = 0.0
+    var before = [Double](repeating: 0, count: v), after = before, delta = before
+    var start = 0
+    while start < total {
+      let rows = min(engine.maxRows, total - start)
+      engine.rowFeatures.withUnsafeMutableBufferPointer { f in
+        batch.features.withUnsafeBufferPointer { src in f.baseAddress!.update(from: src.baseAddress! + start * a, count: rows * a) }
+      }
+      let z = engine.forward(policy, rows: rows)
+      for r in 0..<rows {
+        let row = start + r
+        for j in 0..<v {
+          before[j] = beta * Double(batch.logits[row * v + j])
+          after[j] = beta * Double(z[r, j])
+          delta[j] = after[j] - before[j]
+        }
+        let (p, h0) = Self.logSoftmax(&before)
+        let (_, h1) = Self.logSoftmax(&after)
+        // −Cov_p(log p, Δ) in the centred form of SoftmaxDistribution.entropyChangeFirstOrder.
+        var mean = 0.0
+        for j in 0..<v { mean += Foundation.exp(p[j]) * delta[j] }
+        var c = 0.0
+        for j in 0..<v {
+          let pj = Foundation.exp(p[j])
+          if pj > 0 { c += pj * (p[j] + h0) * (delta[j] - mean) }
+        }
+        predicted -= c
+        actual += h1 - h0
+      }
+      start += rows
+    }
+    return (predicted, actual)
+  }
+
+  /// `x ← log softmax(x)` in place (max-shifted); returns it and the entropy.
+  @inline(__always)
+  static func logSoftmax(_ x: inout [Double]) -> ([Double], Double) {
+    var m = -Double.infinity
+    for y in x { m = max(m, y) }
+    var total = 0.0
+    for y in x { total += Foundation.exp(y - m) }
+    let lse = m + Foundation.log(total)
+    var h = 0.0
+    for j in x.indices {
+      x[j] -= lse
+      let p = Foundation.exp(x[j])
+      if p > 0 { h -= p * x[j] }
+    }
+    return (x, h)
   }
 }

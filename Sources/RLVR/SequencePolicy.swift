@@ -1,20 +1,27 @@
+import DenseNetworks
 import Foundation
-import VectorMath
-import RealModule
 import SeededRandom
 
-/// The autoregressive policy: an MLP over binary features of the prompt, the last 4 generated
-/// tokens (one-hot, with a "none" slot) and the position, `D → H → H → V` with tanh, in `Float`.
+/// The autoregressive policy: an MLP over one-hot features of the prompt, the last 4
+/// generated tokens (one-hot, with a "none" slot) and the position, `D → H → H → V`, in
+/// `Float`, on the engine of `DenseNetworks`.
 ///
-/// The first layer is a sum of rows (the features are one-hot indices), so a token costs about
-/// `H² + H·V` multiply-adds forward and twice that backward. Parameters: `W₁ [D][H]` (row per
-/// feature), `b₁`, `W₂ [H][H]`, `b₂`, `W₃ [V][H]`, `b₃`, flat.
+/// The first layer is a gather-sum of weight rows (the features are one-hot indices), so a
+/// token costs about `H² + H·V` multiply-adds forward and twice that backward; the trainer
+/// runs whole batches of tokens through one ``NetworkWorkspace``. Parameters (the engine's
+/// layout, ``NetworkShape``): `W₁ [D × H]` (a row per feature), `b₁`, `W₂ [H × H]`, `b₂`,
+/// `W₃ [H × V]`, `b₃`, flat, each `W` row-major `in × out`.
 public struct SequencePolicy: Sendable {
   public let inputs: Int, hidden: Int, vocabulary: Int
+  /// The hidden layers' activation (tanh unless built otherwise).
+  public let activation: Activation
   public var parameters: [Float]
 
   /// Feature layout for a task: prompt block, then 4 × (V + 1) history slots, then the position.
   public static func inputDimension(_ task: SequenceTask) -> Int { task.promptDimension + 4 * (task.vocabulary + 1) + task.answerLength }
+
+  /// Active features of a token: the prompt's, 4 history slots, the position.
+  public static func activeFeatures(_ task: SequenceTask) -> Int { task.train[0].features.count + 5 }
 
   /// Active features of position `t` after `history`.
   public static func features(_ task: SequenceTask, prompt: Prompt, history: [Int], position t: Int) -> [Int] {
@@ -28,26 +35,42 @@ public struct SequencePolicy: Sendable {
     return f
   }
 
-  var offsets: (w1: Int, b1: Int, w2: Int, b2: Int, w3: Int, b3: Int) {
-    let w1 = 0, b1 = inputs * hidden, w2 = b1 + hidden, b2 = w2 + hidden * hidden, w3 = b2 + hidden, b3 = w3 + vocabulary * hidden
-    return (w1, b1, w2, b2, w3, b3)
+  /// The network with `active` features per token.
+  public func shape(active: Int) -> NetworkShape {
+    NetworkShape(input: .oneHot(features: inputs, active: active), hidden: [hidden, hidden], outputs: vocabulary, activation: activation)
   }
 
-  public var parameterCount: Int { inputs * hidden + hidden + hidden * hidden + hidden + vocabulary * hidden + vocabulary }
+  public var parameterCount: Int { inputs * hidden + hidden + hidden * hidden + hidden + hidden * vocabulary + vocabulary }
 
-  /// A policy with `N(0, 1/fan_in)` weights (output layer ×0.1), zero biases.
-  public init(inputs: Int, hidden: Int = 128, vocabulary: Int, seed: UInt64) {
+  /// How the weights start.
+  public enum Initialization: String, Sendable, CaseIterable {
+    /// `W₁ ~ N(0, 1/9)` (about 7–9 active inputs), `W₂ ~ N(0, 1/H)`, `W₃ ~ N(0, 0.01/H)`, zero
+    /// biases (drawn in that order from stream `0x90` of the seed).
+    case standard
+    /// He init `N(0, 2/fan_in)` for the hidden layers, `W₃ ~ N(0, 0.25/H)`, zero biases (the
+    /// numpy anchor `rlvr_update.py`'s, drawn from the same stream).
+    case he
+  }
+
+  /// A policy with weights drawn from `seed` (see ``Initialization``).
+  public init(inputs: Int, hidden: Int = 128, vocabulary: Int, seed: UInt64, activation: Activation = .tanh, initialization: Initialization = .standard) {
     self.inputs = inputs
     self.hidden = hidden
     self.vocabulary = vocabulary
-    parameters = []
+    self.activation = activation
     var rng = Xoshiro256StarStar(seed: seed, stream: 0x90)
-    let o = (w1: 0, b1: inputs * hidden, w2: inputs * hidden + hidden, b2: inputs * hidden + hidden + hidden * hidden,
-             w3: inputs * hidden + 2 * hidden + hidden * hidden, b3: inputs * hidden + 2 * hidden + hidden * hidden + vocabulary * hidden)
-    var p = [Float](repeating: 0, count: o.b3 + vocabulary)
-    for i in 0..<(inputs * hidden) { p[o.w1 + i] = Float(rng.nextGaussian() / 3) }  // ~7 active inputs
-    for i in 0..<(hidden * hidden) { p[o.w2 + i] = Float(rng.nextGaussian() / Double(hidden).squareRoot()) }
-    for i in 0..<(vocabulary * hidden) { p[o.w3 + i] = Float(0.1 * rng.nextGaussian() / Double(hidden).squareRoot()) }
+    let (s1, s2, s3): (Double, Double, Double)
+    switch initialization {
+    case .standard: (s1, s2, s3) = (1.0 / 3, 1 / Double(hidden).squareRoot(), 0.1 / Double(hidden).squareRoot())
+    case .he: (s1, s2, s3) = ((2 / Double(inputs)).squareRoot(), (2 / Double(hidden)).squareRoot(), 0.5 / Double(hidden).squareRoot())
+    }
+    let shape = NetworkShape(input: .dense(features: inputs), hidden: [hidden, hidden], outputs: vocabulary, activation: activation)
+    var p = [Float](repeating: 0, count: shape.parameterCount)
+    let w2 = shape.weightOffset(1), w3 = shape.weightOffset(2)
+    for i in 0..<(inputs * hidden) { p[i] = Float(s1 * rng.nextGaussian()) }
+    // Drawn output unit by output unit (the order of version-1 files), stored `in × out`.
+    for o in 0..<hidden { for i in 0..<hidden { p[w2 + i * hidden + o] = Float(s2 * rng.nextGaussian()) } }
+    for o in 0..<vocabulary { for i in 0..<hidden { p[w3 + i * vocabulary + o] = Float(s3 * rng.nextGaussian()) } }
     parameters = p
   }
 
@@ -56,68 +79,26 @@ public struct SequencePolicy: Sendable {
     public var h1: [Float], h2: [Float], logits: [Float]
   }
 
-  /// Forward pass of one token.
+  /// Forward pass of one token (a batch of one on a fresh workspace: a convenience; the
+  /// trainer runs batches).
   public func forward(_ features: [Int]) -> Trace {
-    let o = offsets, h = hidden, v = vocabulary
-    var h1 = [Float](repeating: 0, count: h), h2 = h1, z = [Float](repeating: 0, count: v)
-    parameters.withUnsafeBufferPointer { p in
-      h1.withUnsafeMutableBufferPointer { a in
-        for j in 0..<h { a[j] = p[o.b1 + j] }
-        for f in features { for j in 0..<h { a[j] += p[o.w1 + f * h + j] } }
-        vectorTanh(a.baseAddress!, h)
-      }
-      h1.withUnsafeBufferPointer { a in
-        h2.withUnsafeMutableBufferPointer { b in
-          for i in 0..<h { b[i] = dot(p.baseAddress! + o.w2 + i * h, a.baseAddress!, h) + p[o.b2 + i] }
-          vectorTanh(b.baseAddress!, h)
-        }
-      }
-      h2.withUnsafeBufferPointer { b in
-        for k in 0..<v { z[k] = p[o.b3 + k] + dot(p.baseAddress! + o.w3 + k * h, b.baseAddress!, h) }
-      }
-    }
-    return Trace(h1: h1, h2: h2, logits: z)
+    let ws = NetworkWorkspace(shape(active: features.count), maxRows: 1)
+    let idx = features.map(Int32.init)
+    parameters.withUnsafeBufferPointer { p in idx.withUnsafeBufferPointer { _ = ws.forward(p.baseAddress!, .oneHot($0.baseAddress!), rows: 1) } }
+    func row(_ v: MatrixView) -> [Float] { Array(UnsafeBufferPointer(start: v.base, count: v.columns)) }
+    return Trace(h1: row(ws.layerOutput(1)), h2: row(ws.layerOutput(2)), logits: row(ws.logits))
   }
 
-  /// Adds `∂loss/∂θ` for one token with logit gradient `dz` to `g`.
+  /// Adds `∂loss/∂θ` for one token with logit gradient `dz` to `g` (the trace is recomputed).
   public func backward(_ features: [Int], _ trace: Trace, logitGradient dz: [Float], into g: inout [Float]) {
-    let o = offsets, h = hidden, v = vocabulary
-    var dh2 = [Float](repeating: 0, count: h), dh1 = dh2
-    parameters.withUnsafeBufferPointer { pb in
-      g.withUnsafeMutableBufferPointer { gb in
-        trace.h1.withUnsafeBufferPointer { h1b in
-          trace.h2.withUnsafeBufferPointer { h2b in
-            dh2.withUnsafeMutableBufferPointer { d2b in
-              dh1.withUnsafeMutableBufferPointer { d1b in
-                let p = pb.baseAddress!, gr = gb.baseAddress!, h1 = h1b.baseAddress!, h2 = h2b.baseAddress!
-                let d2 = d2b.baseAddress!, d1 = d1b.baseAddress!
-                for k in 0..<v where dz[k] != 0 {
-                  let d = dz[k]
-                  gr[o.b3 + k] += d
-                  let w = p + o.w3 + k * h, gw = gr + o.w3 + k * h
-                  for j in 0..<h {
-                    gw[j] += d * h2[j]
-                    d2[j] += d * w[j]
-                  }
-                }
-                for i in 0..<h { d2[i] *= 1 - h2[i] * h2[i] }
-                for i in 0..<h {
-                  let d = d2[i]
-                  gr[o.b2 + i] += d
-                  let w = p + o.w2 + i * h, gw = gr + o.w2 + i * h
-                  for j in 0..<h {
-                    gw[j] += d * h1[j]
-                    d1[j] += d * w[j]
-                  }
-                }
-                for j in 0..<h { d1[j] *= 1 - h1[j] * h1[j] }
-                for j in 0..<h { gr[o.b1 + j] += d1[j] }
-                for f in features {
-                  let gw = gr + o.w1 + f * h
-                  for j in 0..<h { gw[j] += d1[j] }
-                }
-              }
-            }
+    let ws = NetworkWorkspace(shape(active: features.count), maxRows: 1)
+    let idx = features.map(Int32.init)
+    parameters.withUnsafeBufferPointer { p in
+      idx.withUnsafeBufferPointer { i in
+        dz.withUnsafeBufferPointer { d in
+          g.withUnsafeMutableBufferPointer { gb in
+            ws.forward(p.baseAddress!, .oneHot(i.baseAddress!), rows: 1)
+            ws.backward(p.baseAddress!, .oneHot(i.baseAddress!), outputGradient: MatrixView(d.baseAddress!, rows: 1, columns: vocabulary), into: gb.baseAddress!, accumulate: true)
           }
         }
       }
@@ -128,10 +109,12 @@ public struct SequencePolicy: Sendable {
 
   static let magic: [UInt8] = Array("LDPOLICY".utf8)
 
-  /// The policy as bytes: magic, version 1, sizes, the parameters, and an FNV-1a checksum.
+  /// The policy as bytes: magic, version 2, sizes, the activation (0 tanh, 1 ReLU), the
+  /// parameters in the engine's layout, and an FNV-1a checksum.
   public func encoded() -> Data {
     var d = Data(Self.magic)
-    for x in [UInt32(1), UInt32(inputs), UInt32(hidden), UInt32(vocabulary)] { withUnsafeBytes(of: x.littleEndian) { d.append(contentsOf: $0) } }
+    let act: UInt32 = activation == .relu ? 1 : 0
+    for x in [UInt32(2), UInt32(inputs), UInt32(hidden), UInt32(vocabulary), act] { withUnsafeBytes(of: x.littleEndian) { d.append(contentsOf: $0) } }
     parameters.withUnsafeBytes { d.append(contentsOf: $0) }
     let sum = Self.checksum(d)
     withUnsafeBytes(of: sum.littleEndian) { d.append(contentsOf: $0) }
@@ -144,42 +127,42 @@ public struct SequencePolicy: Sendable {
     return hash
   }
 
-  /// Reads a policy file written by ``encoded()``, refusing a corrupt or truncated one.
+  /// Reads a policy file written by ``encoded()`` (version 2) or by earlier versions
+  /// (version 1: tanh, `W₂` and `W₃` stored `out × in`, transposed here), refusing a corrupt
+  /// or truncated one.
   public init(decoding d: Data, source: String = "policy") throws(RLVRError) {
     guard d.count >= 8 + 16 + 8, Array(d.prefix(8)) == Self.magic else { throw RLVRError("\(source) is not a logitdyn policy file") }
     func word(_ at: Int) -> Int { Int(d.subdata(in: at..<(at + 4)).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }.littleEndian) }
-    guard word(8) == 1 else { throw RLVRError("\(source): unsupported policy file version \(word(8))") }
+    let version = word(8)
+    guard version == 1 || version == 2 else { throw RLVRError("\(source): unsupported policy file version \(version)") }
     let (i, h, v) = (word(12), word(16), word(20))
     guard i > 0, h > 0, v > 0, i < 1 << 20, h < 1 << 14, v < 1 << 16 else { throw RLVRError("\(source): corrupt header") }
+    let header = version == 1 ? 24 : 28
     let count = i * h + h + h * h + h + v * h + v
-    guard d.count == 24 + 4 * count + 8 else { throw RLVRError("\(source) is truncated or has trailing bytes (\(d.count) bytes, expected \(24 + 4 * count + 8))") }
+    guard d.count == header + 4 * count + 8 else { throw RLVRError("\(source) is truncated or has trailing bytes (\(d.count) bytes, expected \(header + 4 * count + 8))") }
     let stored = d.subdata(in: (d.count - 8)..<d.count).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian
     guard stored == Self.checksum(d.prefix(d.count - 8)) else { throw RLVRError("\(source) is corrupt (checksum mismatch)") }
+    var act = Activation.tanh
+    if version == 2 {
+      switch word(24) {
+      case 0: act = .tanh
+      case 1: act = .relu
+      default: throw RLVRError("\(source): unknown activation code \(word(24))")
+      }
+    }
     inputs = i
     hidden = h
     vocabulary = v
-    parameters = d.subdata(in: 24..<(24 + 4 * count)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-    guard parameters.allSatisfy(\.isFinite) else { throw RLVRError("\(source) holds non-finite parameters") }
-  }
-}
-
-/// Adam on `Float` parameters (`β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`), descending the loss.
-public struct FloatAdam: Sendable {
-  var m: [Float], v: [Float], t = 0
-  public var rate: Float
-  public init(count: Int, rate: Float) {
-    m = [Float](repeating: 0, count: count)
-    v = m
-    self.rate = rate
-  }
-
-  public mutating func step(_ theta: inout [Float], _ g: [Float]) {
-    t += 1
-    let c1 = 1 - Float.pow(0.9, Float(t)), c2 = 1 - Float.pow(0.999, Float(t))
-    for i in theta.indices {
-      m[i] = 0.9 * m[i] + 0.1 * g[i]
-      v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i]
-      theta[i] -= rate * (m[i] / c1) / ((v[i] / c2).squareRoot() + 1e-8)
+    activation = act
+    var p = d.subdata(in: header..<(header + 4 * count)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    guard p.allSatisfy(\.isFinite) else { throw RLVRError("\(source) holds non-finite parameters") }
+    if version == 1 {
+      // W₂ [H][H] and W₃ [V][H] were stored a row per output unit.
+      let w2 = i * h + h, w3 = w2 + h * h + h
+      let old = p
+      for o in 0..<h { for j in 0..<h { p[w2 + j * h + o] = old[w2 + o * h + j] } }
+      for o in 0..<v { for j in 0..<h { p[w3 + j * v + o] = old[w3 + o * h + j] } }
     }
+    parameters = p
   }
 }
