@@ -207,14 +207,14 @@ enum RLVRRunner {
       lawLines.append(early.count < 3
         ? "\(m): too few evaluations in the first 15% of updates to fit the law early (evaluate more often: --eval-every)"
         : "\(m): the law fitted on the first 15% of updates (a \(formatNumber(earlyLaw.a, digits: 3)), b \(formatNumber(earlyLaw.b, digits: 3))) predicts a final held-out accuracy of \(formatNumber(predictedFinal, digits: 3)); measured \(formatNumber(acc, digits: 3))")
-      let halvedText = halved.contains(-1) ? "not in all seeds" : "\(Int(meanSD(halved).0)) of \(settings.updates)"
+      let halvedText = halved.contains(where: { !($0 >= 0) }) ? "not in all seeds" : "\(Int(meanSD(halved).0)) of \(settings.updates)"
       table.append([m, "\(formatNumber(acc, digits: 3)) ± \(formatNumber(accSD, digits: 2))", "\(formatNumber(pass, digits: 3)) ± \(formatNumber(passSD, digits: 2))",
                     "\(formatNumber(hStart, digits: 3)) → \(formatNumber(hEnd, digits: 3))", formatNumber(distinct, digits: 3), halvedText,
                     "a \(formatNumber(law.a, digits: 3)), b \(formatNumber(law.b, digits: 3)) (\(formatNumber(law.r2, digits: 3)))", formatNumber(correlation, digits: 3)])
       methodsJSON.append((m, .object([
         ("heldout_accuracy_mean", .number(acc)), ("heldout_accuracy_sd", .number(accSD)), ("pass_at_\(ks.last ?? 1)_mean", .number(pass)),
         ("pass_at_\(ks.last ?? 1)_sd", .number(passSD)), ("entropy_start", .number(hStart)), ("entropy_end", .number(hEnd)),
-        ("distinct_correct", .number(distinct)), ("entropy_halved_at_update", .number(halved.contains(-1) ? .nan : meanSD(halved).0)),
+        ("distinct_correct", .number(distinct)), ("entropy_halved_at_update", .number(halved.contains(where: { !($0 >= 0) }) ? .nan : meanSD(halved).0)),
         ("law_a", .number(law.a)), ("law_b", .number(law.b)), ("law_r2", .number(law.r2)),
         ("law_first15_a", .number(earlyLaw.a)), ("law_first15_b", .number(earlyLaw.b)), ("law_first15_predicted_final_accuracy", .number(predictedFinal)),
         ("dH_predicted_vs_actual_correlation", .number(correlation)),

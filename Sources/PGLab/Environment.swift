@@ -45,6 +45,11 @@ public protocol EnvironmentInstance: Sendable {
   mutating func observe(_ rng: inout Xoshiro256StarStar) -> Context
   /// Draws the reward of `action` in `context` (mean `context.meanRewards[action]`).
   func reward(_ context: Context, action: Int, _ rng: inout Xoshiro256StarStar) -> Double
+  /// Draws `count` contexts into `batch`, consuming the stream as `count` calls of
+  /// ``observe(_:)`` (a default makes those calls; an environment may draw faster).
+  mutating func observe(_ count: Int, into batch: inout ContextBatch, _ rng: inout Xoshiro256StarStar)
+  /// The reward of `action` in row `c` of `batch`, drawn as ``reward(_:action:_:)`` draws it.
+  func reward(_ batch: ContextBatch, row c: Int, action: Int, _ rng: inout Xoshiro256StarStar) -> Double
   /// Called once after every step (non-stationary worlds move here).
   mutating func endStep(_ rng: inout Xoshiro256StarStar)
 }
@@ -91,6 +96,9 @@ public struct BanditEnvironment: Environment {
     }
     func reward(_ context: Context, action: Int, _ rng: inout Xoshiro256StarStar) -> Double {
       spec.reward(mean: context.meanRewards[action], &rng)
+    }
+    func reward(_ batch: ContextBatch, row c: Int, action: Int, _ rng: inout Xoshiro256StarStar) -> Double {
+      spec.reward(mean: batch.meanRewards[c * batch.actionCount + action], &rng)
     }
     mutating func endStep(_ rng: inout Xoshiro256StarStar) {
       guard spec.drift > 0 else { return }
@@ -192,6 +200,14 @@ public struct ContextualBandit: Environment {
 
     func reward(_ context: Context, action: Int, _ rng: inout Xoshiro256StarStar) -> Double {
       context.meanRewards[action] + spec.noise * rng.nextGaussian()
+    }
+
+    mutating func observe(_ count: Int, into batch: inout ContextBatch, _ rng: inout Xoshiro256StarStar) {
+      drawBatch(count, into: &batch, &rng)
+    }
+
+    func reward(_ batch: ContextBatch, row c: Int, action: Int, _ rng: inout Xoshiro256StarStar) -> Double {
+      batch.meanRewards[c * spec.actions + action] + spec.noise * rng.nextGaussian()
     }
 
     mutating func endStep(_ rng: inout Xoshiro256StarStar) {}

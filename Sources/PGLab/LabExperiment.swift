@@ -128,6 +128,10 @@ public struct LabExperiment: Sendable {
     var adaptiveEntropy: AdaptiveEntropyCoefficient?
     /// Why the run stopped, if its loss failed.
     var failure: String?
+    /// The contexts of the current step.
+    var contextBatch: ContextBatch
+    /// The engine's buffers, for runs the batched step serves.
+    let batched: BatchedNetworkStep?
 
     init(_ experiment: LabExperiment, rng: Xoshiro256StarStar, world: any EnvironmentInstance) {
       self.rng = rng
@@ -137,6 +141,8 @@ public struct LabExperiment: Sendable {
       adaptiveEntropy = experiment.adaptiveEntropy
       optimizerState = OptimizerState(experiment.optimizer, count: theta.count)
       value = [Double](repeating: 0, count: experiment.environment.featureCount + 1)
+      contextBatch = ContextBatch(featureCount: experiment.environment.featureCount, actionCount: experiment.environment.actionCount)
+      batched = BatchedNetworkStep(experiment)
     }
   }
 
@@ -194,32 +200,90 @@ public struct LabExperiment: Sendable {
     var context: Int, action: Int, reward: Double, oldLogProbability: Double, advantage = 0.0
   }
 
-  /// Advances one run by one step and returns its probe values (indexed by `Probe.rawValue`).
+  /// Advances one run by one step and returns its probe values (indexed by `Probe.rawValue`):
+  /// the engine's batched step for network and linear policies under the sampled estimator,
+  /// else the per-context step.
   func step(_ run: Run, step t: Int) throws(LossError) -> [Double] {
+    if let batched = run.batched { return try batchedStep(run, batched, step: t) }
+    return try contextStep(run, step: t)
+  }
+
+  /// The per-context step: every context's logits and backward pass through the ``Policy``
+  /// protocol, in `Double`.
+  func contextStep(_ run: Run, step t: Int) throws(LossError) -> [Double] {
     let k = environment.actionCount
     let rate = learningRate * schedule.factor(step: t, of: steps)
     let contextCount = estimator == .sampled ? batchSize / groupSize : batchSize
-    var contexts: [Context] = [], distributions: [SoftmaxDistribution<Double>] = []
+    // All contexts first, then the samples of each (as the batched step draws them).
+    run.world.observe(contextCount, into: &run.contextBatch, &run.rng)
+    let contexts = (0..<contextCount).map { run.contextBatch.context($0) }
+    let distributions = contexts.map { SoftmaxDistribution<Double>(logits: policy.logits(run.theta, $0)) }
     var samples: [Sample] = []
-    for c in 0..<contextCount {
-      let context = run.world.observe(&run.rng)
-      let distribution = SoftmaxDistribution<Double>(logits: policy.logits(run.theta, context))
-      contexts.append(context)
-      distributions.append(distribution)
-      guard estimator == .sampled else { continue }
-      for _ in 0..<groupSize {
-        // Inversion, as the vectorised runner: the first a with u < p₀ + … + p_a.
-        let u = run.rng.nextDouble()
-        var action = k - 1, cumulative = 0.0
-        for j in 0..<(k - 1) {
-          cumulative += distribution.probabilities[j]
-          if u < cumulative { action = j; break }
+    if estimator == .sampled {
+      for c in 0..<contextCount {
+        for _ in 0..<groupSize {
+          let action = distributions[c].probabilities.withUnsafeBufferPointer { Self.drawAction(run.rng.nextDouble(), $0.baseAddress!, k) }
+          let reward = run.world.reward(contexts[c], action: action, &run.rng)
+          samples.append(Sample(context: c, action: action, reward: reward, oldLogProbability: distributions[c].logProbabilities[action]))
         }
-        let reward = run.world.reward(context, action: action, &run.rng)
-        samples.append(Sample(context: c, action: action, reward: reward, oldLogProbability: distribution.logProbabilities[action]))
       }
     }
-    // Advantages.
+    assignAdvantages(&samples, run)
+    // Probe context x₀: which contexts are the same as it (a tabular state shared by the batch).
+    let probe = contexts[0], before = distributions[0]
+    var predicted = [Double](repeating: 0, count: k)
+    let thetaBefore = run.theta
+    var applied = [Double](repeating: 0, count: run.theta.count)
+    var rows = RowSoftmax(rows: contextCount, actions: k)
+    for epoch in 0..<surrogate.epochs {
+      // Logit gradients per context (batch mean), then Jᵀv through the policy.
+      var current = distributions
+      if epoch > 0 {
+        current = contexts.map { SoftmaxDistribution<Double>(logits: policy.logits(run.theta, $0)) }
+      }
+      var v = [Double](repeating: 0, count: contextCount * k)
+      switch estimator {
+      case .sampled:
+        for c in 0..<contextCount { rows.set(c, current[c]) }
+        try sampledLogitGradient(samples, rows, run) { v[$0] = $1 }
+      case .expected, .natural:
+        let scale = 1 / Double(contexts.count)
+        for c in contexts.indices {
+          let p = current[c].probabilities, mu = contexts[c].meanRewards
+          let average = current[c].expectation(mu)
+          for j in 0..<k { v[c * k + j] = scale * (estimator == .expected ? p[j] : 1) * (mu[j] - average) }
+        }
+      }
+      var gradient = [Double](repeating: 0, count: run.theta.count)
+      for c in contexts.indices {
+        policy.accumulateGradient(run.theta, contexts[c], logitGradient: Array(v[(c * k)..<((c + 1) * k)]), into: &gradient)
+        if run.contextBatch.same(c, 0) { for j in 0..<k { predicted[j] += rate * v[c * k + j] } }
+      }
+      run.optimizerState.step(optimizer, theta: &run.theta, gradient: gradient, rate: rate, applied: &applied)
+      if run.adaptiveEntropy != nil, !samples.isEmpty { run.adaptiveEntropy!.update(meanEntropy: rows.meanEntropy(samples)) }
+    }
+    run.world.endStep(&run.rng)
+    let meanReward = samples.isEmpty
+      ? contexts.indices.reduce(0.0) { $0 + distributions[$1].expectation(contexts[$1].meanRewards) } / Double(contexts.count)
+      : samples.reduce(0.0) { $0 + $1.reward } / Double(samples.count)
+    return probeValues(before: before, probe: probe, delta: policy.logitChange(at: thetaBefore, step: applied, in: probe),
+                       predicted: predicted, samples: samples, meanReward: meanReward, rate: rate)
+  }
+
+  /// The first action `a` with `u < p₀ + … + p_a` (inversion; the last action takes the rest).
+  @inline(__always)
+  static func drawAction(_ u: Double, _ p: UnsafePointer<Double>, _ k: Int) -> Int {
+    var cumulative = 0.0
+    for j in 0..<(k - 1) {
+      cumulative += p[j]
+      if u < cumulative { return j }
+    }
+    return k - 1
+  }
+
+  /// Sets each sample's advantage from the rewards of the step (and the run's baseline or
+  /// value weights, which it updates).
+  func assignAdvantages(_ samples: inout [Sample], _ run: Run) {
     switch advantage {
     case .reward:
       for b in samples.indices { samples[b].advantage = samples[b].reward }
@@ -233,13 +297,14 @@ public struct LabExperiment: Sendable {
     case .learned(let r):
       var step = [Double](repeating: 0, count: run.value.count)
       let d = run.value.count - 1
+      let contexts = run.contextBatch
       for b in samples.indices {
-        let x = contexts[samples[b].context].features
+        let x = samples[b].context * d
         var v = run.value[d]
-        for i in 0..<d { v += run.value[i] * x[i] }
+        for i in 0..<d { v += run.value[i] * contexts.features[x + i] }
         let error = samples[b].reward - v
         samples[b].advantage = error
-        for i in 0..<d { step[i] += error * x[i] }
+        for i in 0..<d { step[i] += error * contexts.features[x + i] }
         step[d] += error
       }
       if !samples.isEmpty { for i in step.indices { run.value[i] += r * step[i] / Double(samples.count) } }
@@ -254,85 +319,68 @@ public struct LabExperiment: Sendable {
         for b in 0..<groupSize { samples[g + b].advantage = a[b] }
       }
     }
-    // Probe context x₀: which contexts are the same as it (a tabular state shared by the batch).
-    let probe = contexts[0], before = distributions[0]
-    let sameAsProbe = contexts.map { $0.state == probe.state && $0.features == probe.features }
-    var predicted = [Double](repeating: 0, count: k)
-    let thetaBefore = run.theta
-    var applied = [Double](repeating: 0, count: run.theta.count)
-    for epoch in 0..<surrogate.epochs {
-      // Logit gradients per context (batch mean), then Jᵀv through the policy.
-      var current = distributions
-      if epoch > 0 {
-        current = contexts.map { SoftmaxDistribution<Double>(logits: policy.logits(run.theta, $0)) }
-      }
-      var v = [[Double]](repeating: [Double](repeating: 0, count: k), count: contexts.count)
-      switch estimator {
-      case .sampled:
-        if case .tokenLoss(var loss, _) = surrogate {
-          // Each sample a one-token response with its context's logits; v = −∂loss/∂z.
-          if let adaptive = run.adaptiveEntropy {
-            let meanEntropy = samples.reduce(0.0) { $0 + current[$1.context].entropy } / Double(samples.count)
-            loss.entropyCoefficient += adaptive.coefficient(meanEntropy: meanEntropy)
-          }
-          let n = samples.count
-          var batch = try TokenBatch(
-            rows: n, columns: 1, logits: samples.flatMap { current[$0.context].logits }, vocabulary: k,
-            labels: samples.map(\.action), oldLogProb: samples.map(\.oldLogProbability),
-            advantages: samples.map(\.advantage), mask: [Double](repeating: 1, count: n))
-          if loss.klPenalty != nil {
-            batch.refLogProb = samples.map { s in
-              SoftmaxDistribution<Double>(logits: policy.logits(run.reference, contexts[s.context])).logProbabilities[s.action]
-            }
-          }
-          let result = try loss.evaluate(batch)
-          let g = result.gradLogits ?? []
-          for (b, s) in samples.enumerated() {
-            for j in 0..<k { v[s.context][j] -= g[b * k + j] }
-          }
-          break
-        }
-        let scale = 1 / Double(samples.count)
-        for s in samples {
-          let p = current[s.context]
-          var weight = s.advantage
-          if case .ppoClip(_, let low, let high) = surrogate {
-            let ratio = Double.exp(p.logProbabilities[s.action] - s.oldLogProbability)
-            let clipped = (s.advantage > 0 && ratio > 1 + high) || (s.advantage < 0 && ratio < 1 - low)
-            weight = clipped ? 0 : ratio * s.advantage
-          }
-          // A(e_a − p), with 1 − p_a as the sum of the other probabilities (stable near p_a = 1).
-          for j in 0..<k where j != s.action { v[s.context][j] -= scale * weight * p.probabilities[j] }
-          v[s.context][s.action] += scale * weight * p.complementProbability(of: s.action)
-        }
-      case .expected, .natural:
-        let scale = 1 / Double(contexts.count)
-        for c in contexts.indices {
-          let p = current[c].probabilities, mu = contexts[c].meanRewards
-          let average = current[c].expectation(mu)
-          for j in 0..<k { v[c][j] = scale * (estimator == .expected ? p[j] : 1) * (mu[j] - average) }
+  }
+
+  /// The batch-mean logit gradient `v` of the sampled surrogates, context by context
+  /// (`write(c·K + j, value)` for every entry of every context of `rows`):
+  /// - policy gradient: `v_c = (1/B) Σ_{b at c} A_b (e_{a_b} − p_c)`, `1 − p_a` as the sum of
+  ///   the other probabilities (stable near `p_a = 1`);
+  /// - PPO-clip: the same with weight `r A` (`r = π/π_old`), 0 where the clip is active
+  ///   (`A > 0, r > 1 + ε_high` or `A < 0, r < 1 − ε_low`);
+  /// - a token loss: `v = −∂loss/∂z` of the samples as one-token responses (with the KL
+  ///   reference at the run's initial parameters, and the adaptive entropy coefficient).
+  func sampledLogitGradient(
+    _ samples: [Sample], _ rows: RowSoftmax, _ run: Run, write: (Int, Double) -> Void
+  ) throws(LossError) {
+    let k = rows.actions
+    var v = [Double](repeating: 0, count: rows.rows * k)
+    if case .tokenLoss(var loss, _) = surrogate {
+      if let adaptive = run.adaptiveEntropy { loss.entropyCoefficient += adaptive.coefficient(meanEntropy: rows.meanEntropy(samples)) }
+      let n = samples.count
+      var batch = try TokenBatch(
+        rows: n, columns: 1, logits: samples.flatMap { rows.logits[($0.context * k)..<(($0.context + 1) * k)] }, vocabulary: k,
+        labels: samples.map(\.action), oldLogProb: samples.map(\.oldLogProbability),
+        advantages: samples.map(\.advantage), mask: [Double](repeating: 1, count: n))
+      if loss.klPenalty != nil {
+        batch.refLogProb = samples.map { s in
+          SoftmaxDistribution<Double>(logits: policy.logits(run.reference, run.contextBatch.context(s.context))).logProbabilities[s.action]
         }
       }
-      var gradient = [Double](repeating: 0, count: run.theta.count)
-      for c in contexts.indices {
-        policy.accumulateGradient(run.theta, contexts[c], logitGradient: v[c], into: &gradient)
-        if sameAsProbe[c] { for j in 0..<k { predicted[j] += rate * v[c][j] } }
+      let result = try loss.evaluate(batch)
+      let g = result.gradLogits ?? []
+      for (b, s) in samples.enumerated() {
+        for j in 0..<k { v[s.context * k + j] -= g[b * k + j] }
       }
-      run.optimizerState.step(optimizer, theta: &run.theta, gradient: gradient, rate: rate, applied: &applied)
-      if run.adaptiveEntropy != nil, !samples.isEmpty {
-        let meanEntropy = samples.reduce(0.0) { $0 + current[$1.context].entropy } / Double(samples.count)
-        run.adaptiveEntropy!.update(meanEntropy: meanEntropy)
+    } else {
+      let scale = 1 / Double(samples.count)
+      for s in samples {
+        let row = s.context * k
+        var weight = s.advantage
+        if case .ppoClip(_, let low, let high) = surrogate {
+          let ratio = Double.exp(rows.logProbabilities[row + s.action] - s.oldLogProbability)
+          let clipped = (s.advantage > 0 && ratio > 1 + high) || (s.advantage < 0 && ratio < 1 - low)
+          weight = clipped ? 0 : ratio * s.advantage
+        }
+        var complement = 0.0
+        for j in 0..<k where j != s.action {
+          v[row + j] -= scale * weight * rows.probabilities[row + j]
+          complement += rows.probabilities[row + j]
+        }
+        v[row + s.action] += scale * weight * complement
       }
     }
-    run.world.endStep(&run.rng)
+    for i in v.indices { write(i, v[i]) }
+  }
 
-    // Probes at x₀.
-    let delta = policy.logitChange(at: thetaBefore, step: applied, in: probe)
+  /// The probes of a step at its first context `x₀` (indexed by `Probe.rawValue`), from the
+  /// distribution before the step, the measured logit change `Δz` there, the logit-space
+  /// prediction, the samples and the mean reward.
+  func probeValues(
+    before: SoftmaxDistribution<Double>, probe: Context, delta: [Double], predicted: [Double], samples: [Sample], meanReward: Double, rate: Double
+  ) -> [Double] {
+    let k = delta.count
     let norm = euclideanNorm(delta)
     var values = [Double](repeating: .nan, count: Probe.allCases.count)
-    let meanReward = samples.isEmpty
-      ? contexts.indices.reduce(0.0) { $0 + distributions[$1].expectation(contexts[$1].meanRewards) } / Double(contexts.count)
-      : samples.reduce(0.0) { $0 + $1.reward } / Double(samples.count)
     values[Probe.reward.rawValue] = meanReward
     values[Probe.regret.rawValue] = probe.meanRewards.max()! - before.expectation(probe.meanRewards)
     values[Probe.entropy.rawValue] = before.entropy
