@@ -26,6 +26,9 @@ let package = Package(
       dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")],
       swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
     .executableTarget(
+      name: "mlp-pg-bench",
+      dependencies: ["BenchSupport"]),
+    .executableTarget(
       name: "qre-bench",
       dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")]),
     .executableTarget(

@@ -34,7 +34,9 @@ let tileRows = targetHasAVX512 ? 8 : 6
 /// reading `A` through strides so that `A` and `Aᵀ` cost the same. Row and column edges run
 /// the same kernel (missing rows repeat the last one and are not stored; padded columns are
 /// not stored), so every element of `C` is one fixed-order sum `Σ_p A(i,p) B(p,j)` in `Float`
-/// with fused multiply-adds, the same whatever the shapes around it.
+/// with fused multiply-adds, the same whatever the shapes around it. Subnormal values are
+/// flushed to zero during a product (FTZ/DAZ on x86-64): below `1.2e-38` they carry nothing a
+/// training step can use, and each would cost a microcode assist.
 ///
 /// - Complexity: `2mnk` flops, `k·n` values packed.
 public enum MatrixProduct {
@@ -94,6 +96,10 @@ public enum MatrixProduct {
     bias: UnsafePointer<Float>?, activation: Activation, scratch: ProductScratch
   ) {
     guard m > 0, n > 0 else { return }
+    // Subnormal operands or results (tiny gradients late in training) would cost a microcode
+    // assist per operation: flushed to zero for the product (the thread's mode is restored).
+    let control = logitdyn_flush_subnormals()
+    defer { logitdyn_restore_float_control(control) }
     let nr = panelWidth, panels = (n + nr - 1) / nr
     let packed = scratch.buffer(max(1, k * panels * nr))
     pack(n: n, k: k, b: b, depthStep: bDepthStep, columnStep: bColumnStep, into: packed)

@@ -81,42 +81,47 @@ struct RowSoftmax {
   /// `u = z − max z`, `s = Σ e^u`, `log p = u − log s`, `p = e^u / s`, `H = log s − Σ p u`;
   /// the exponentials on 8 lanes.
   mutating func set(_ z: UnsafePointer<Float>, stride: Int, rows n: Int) {
-    let k = actions
-    logits.withUnsafeMutableBufferPointer { lg in
-      probabilities.withUnsafeMutableBufferPointer { pr in
-        logProbabilities.withUnsafeMutableBufferPointer { lp in
-          for c in 0..<n {
-            let row = z + c * stride, base = c * k
-            var m = -Double.infinity
-            for j in 0..<k {
-              lg[base + j] = Double(row[j])
-              m = max(m, lg[base + j])
-            }
-            var s = 0.0
-            var j = 0
-            while j < k {
-              var u = SIMD8<Double>(repeating: -1000)
-              let width = min(8, k - j)
-              for l in 0..<width { u[l] = lg[base + j + l] - m }
-              let e = vectorExp(u)
-              for l in 0..<width {
-                pr[base + j + l] = e[l]
-                s += e[l]
+    let k = actions, padded = (k + 7) / 8 * 8
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * padded) { buffer in
+      let u = buffer.baseAddress!, e = u + padded
+      for j in k..<padded { u[j] = -1000 }  // e^−1000 = 0: the padding adds nothing
+      logits.withUnsafeMutableBufferPointer { lg in
+        probabilities.withUnsafeMutableBufferPointer { pr in
+          logProbabilities.withUnsafeMutableBufferPointer { lp in
+            entropies.withUnsafeMutableBufferPointer { h in
+              for c in 0..<n {
+                let row = z + c * stride, base = c * k
+                var m = -Double.infinity
+                for j in 0..<k {
+                  lg[base + j] = Double(row[j])
+                  m = max(m, lg[base + j])
+                }
+                for j in 0..<k { u[j] = lg[base + j] - m }
+                Self.exponentials(u, e, padded)
+                var sum = 0.0
+                for j in 0..<k { sum += e[j] }
+                let logS = Foundation.log(sum), inverse = 1 / sum
+                var cross = 0.0
+                for j in 0..<k {
+                  let p = e[j] * inverse
+                  pr[base + j] = p
+                  lp[base + j] = u[j] - logS
+                  cross += p * u[j]
+                }
+                h[c] = logS - cross
               }
-              j += 8
             }
-            let logS = Foundation.log(s), inverse = 1 / s
-            var cross = 0.0
-            for j in 0..<k {
-              let u = lg[base + j] - m, p = pr[base + j] * inverse
-              pr[base + j] = p
-              lp[base + j] = u - logS
-              cross += p * u
-            }
-            entropies[c] = logS - cross
           }
         }
       }
+    }
+  }
+
+  /// `e[j] = exp(u[j])` for `j < n`, `n` a multiple of 8, on 8 lanes.
+  @inline(__always)
+  static func exponentials(_ u: UnsafePointer<Double>, _ e: UnsafeMutablePointer<Double>, _ n: Int) {
+    for j in Swift.stride(from: 0, to: n, by: 8) {
+      UnsafeMutableRawPointer(e + j).storeBytes(of: vectorExp(UnsafeRawPointer(u + j).loadUnaligned(as: SIMD8<Double>.self)), as: SIMD8<Double>.self)
     }
   }
 
@@ -136,6 +141,9 @@ final class BatchedNetworkStep: @unchecked Sendable {
   var policyGradient: [Double]
   var softmax: RowSoftmax
   var samples: [LabExperiment.Sample] = []
+  /// `v` of the step in `Double` (`rows × K`), and which contexts are the probe's.
+  let logitGradient: ScratchBuffer
+  var sameAsProbe: [Bool]
 
   /// The buffers for `experiment`, or nil when the per-context step must serve it (a policy
   /// that is not a network, or an expected or natural gradient).
@@ -152,6 +160,8 @@ final class BatchedNetworkStep: @unchecked Sendable {
     policyGradient = [Double](repeating: 0, count: shape.parameterCount)
     softmax = RowSoftmax(rows: rows, actions: shape.outputs)
     samples.reserveCapacity(experiment.batchSize)
+    logitGradient = ScratchBuffer(rows * shape.outputs)
+    sameAsProbe = [Bool](repeating: false, count: rows)
   }
 
   /// The logits of every context at `theta` into ``softmax``.
@@ -184,37 +194,41 @@ extension LabExperiment {
     let rate = learningRate * schedule.factor(step: t, of: steps)
     let contextCount = batchSize / groupSize
     run.world.observe(contextCount, into: &run.contextBatch, &run.rng)
-    run.contextBatch.features.withUnsafeBufferPointer { x in
+    let contexts = run.contextBatch  // one reference for the step (no copy per sample)
+    contexts.features.withUnsafeBufferPointer { x in
       for i in 0..<(contextCount * d) { s.input.base[i] = Float(x[i]) }
     }
+    for c in 0..<contextCount { s.sameAsProbe[c] = contexts.same(c, 0) }
     s.forward(run.theta, rows: contextCount)
     s.samples.removeAll(keepingCapacity: true)
+    var rng = run.rng
+    let world = run.world
     s.softmax.probabilities.withUnsafeBufferPointer { p in
       for c in 0..<contextCount {
         for _ in 0..<groupSize {
-          let action = Self.drawAction(run.rng.nextDouble(), p.baseAddress! + c * k, k)
-          let reward = run.world.reward(run.contextBatch, row: c, action: action, &run.rng)
+          let action = Self.drawAction(rng.nextDouble(), p.baseAddress! + c * k, k)
+          let reward = world.reward(contexts, row: c, action: action, &rng)
           s.samples.append(Sample(context: c, action: action, reward: reward, oldLogProbability: s.softmax.logProbabilities[c * k + action]))
         }
       }
     }
+    run.rng = rng
     assignAdvantages(&s.samples, run)
     var predicted = [Double](repeating: 0, count: k)
     let thetaBefore = run.theta
     var applied = [Double](repeating: 0, count: run.theta.count)
     for epoch in 0..<surrogate.epochs {
       if epoch > 0 { s.forward(run.theta, rows: contextCount) }
-      let out = s.outputGradient.base
-      try sampledLogitGradient(s.samples, s.softmax, run) { i, value in
-        out[i] = Float(value)
-        if i < k * contextCount, run.contextBatch.same(i / k, 0) { predicted[i % k] += rate * value }
-      }
+      let v = s.logitGradient.base, out = s.outputGradient.base
+      try sampledLogitGradient(s.samples, s.softmax, run, into: v)
+      for i in 0..<(contextCount * k) { out[i] = Float(v[i]) }
+      for c in 0..<contextCount where s.sameAsProbe[c] { for j in 0..<k { predicted[j] += rate * v[c * k + j] } }
       s.backward(rows: contextCount)
       run.optimizerState.step(optimizer, theta: &run.theta, gradient: s.policyGradient, rate: rate, applied: &applied)
       if run.adaptiveEntropy != nil, !s.samples.isEmpty { run.adaptiveEntropy!.update(meanEntropy: s.softmax.meanEntropy(s.samples)) }
     }
     run.world.endStep(&run.rng)
-    let probe = run.contextBatch.context(0)
+    let probe = contexts.context(0)
     let before = SoftmaxDistribution<Double>(logits: policy.logits(thetaBefore, probe))
     let meanReward = s.samples.reduce(0.0) { $0 + $1.reward } / Double(s.samples.count)
     return probeValues(before: before, probe: probe, delta: policy.logitChange(at: thetaBefore, step: applied, in: probe),

@@ -1,3 +1,4 @@
+import RealModule
 import SeededRandom
 import VectorMath
 
@@ -16,6 +17,7 @@ public struct ContextBatch: Sendable {
   public private(set) var features: [Double] = []
   /// `[c·K + a]` the mean rewards.
   public private(set) var meanRewards: [Double] = []
+  var scratchBuffer = ScratchBuffer(0)
 
   /// An empty batch for contexts of `featureCount` features and `actionCount` actions.
   public init(featureCount: Int, actionCount: Int) {
@@ -55,6 +57,12 @@ public struct ContextBatch: Sendable {
     return true
   }
 
+  /// A buffer of at least `n` values for a draw's intermediate numbers (reused).
+  mutating func scratch(_ n: Int) -> UnsafeMutablePointer<Double> {
+    if scratchBuffer.count < n { scratchBuffer = ScratchBuffer(n) }
+    return scratchBuffer.base
+  }
+
   /// Mutable access to the flat buffers of an environment's batched draw.
   public mutating func withBuffers<R>(
     _ body: (UnsafeMutableBufferPointer<Int>, UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> R
@@ -90,58 +98,79 @@ extension ContextualBandit.Instance {
       return
     }
     let d = spec.dimension, n = count * d
+    let second = batch.scratch(n)
     batch.withBuffers { states, features, meanRewards in
       for c in 0..<count { states[c] = 0 }
       let f = features.baseAddress!
-      var i = 0
-      while i + 8 <= n {
-        var u1 = SIMD8<Double>(), u2 = SIMD8<Double>()
-        for l in 0..<8 {
-          u1[l] = rng.nextOpenDouble()
-          u2[l] = rng.nextDouble()
-        }
-        let x = (SIMD8<Double>(repeating: -2) * vectorLog(u1)).squareRoot() * vectorCos2Pi(u2)
-        for l in 0..<8 { f[i + l] = x[l] }
-        i += 8
+      // The stream's uniforms first (u₁ of draw i in features[i], u₂ in second[i]), then the
+      // transform on 8 lanes, in place.
+      for i in 0..<n {
+        f[i] = rng.nextOpenDouble()
+        second[i] = rng.nextDouble()
       }
-      while i < n {
-        f[i] = rng.nextGaussian()
-        i += 1
-      }
+      boxMuller(f, second, count: n)
       for c in 0..<count { self.means(f + c * d, into: meanRewards.baseAddress! + c * spec.actions) }
     }
   }
 
-  /// `μ(x, ·)` of one context into `out`.
+  /// `x_i ← √(−2 log u₁ᵢ) · cos(2π u₂ᵢ)` for `u₁` in `x`, `u₂` in `u2`, on 8 lanes.
+  @inline(never)
+  func boxMuller(_ x: UnsafeMutablePointer<Double>, _ u2: UnsafePointer<Double>, count n: Int) {
+    var i = 0
+    while i + 8 <= n {
+      let a = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Double>.self), b = UnsafeRawPointer(u2 + i).loadUnaligned(as: SIMD8<Double>.self)
+      let g = vectorSqrt(SIMD8<Double>(repeating: -2) * vectorLog(a)) * vectorCos2Pi(b)
+      UnsafeMutableRawPointer(x + i).storeBytes(of: g, as: SIMD8<Double>.self)
+      i += 8
+    }
+    while i < n {
+      x[i] = (-2 * Double.log(x[i])).squareRoot() * Double.cos(2 * Double.pi * u2[i])
+      i += 1
+    }
+  }
+
+  /// `μ(x, ·)` of one context into `out`: the same sums, in the same order, as
+  /// ``means(_:)`` (`Σ_i w_{ai} x_i` from `i = 0`, a product then a sum), over the transposed
+  /// weights (rows padded to whole 8-lane vectors) so that 8 actions run on vector lanes.
   func means(_ x: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>) {
-    let d = spec.dimension
+    let d = spec.dimension, k = spec.actions
     switch spec.model {
     case .linear:
-      weights.withUnsafeBufferPointer { w in
-        for a in 0..<spec.actions {
-          var s = 0.0
-          for i in 0..<d { s += w[a * d + i] * x[i] }
-          out[a] = s
-        }
-      }
+      weightsByFeature.withUnsafeBufferPointer { w in Self.product(w.baseAddress!, x, depth: d, width: k, into: out) }
     case .nonlinear:
       let hidden = ContextualBandit.hidden
       withUnsafeTemporaryAllocation(of: Double.self, capacity: hidden) { h in
-        inner.withUnsafeBufferPointer { v in
-          for u in 0..<hidden {
-            var s = 0.0
-            for i in 0..<d { s += v[u * d + i] * x[i] }
-            h[u] = Double.tanh(s)
-          }
-        }
-        weights.withUnsafeBufferPointer { w in
-          for a in 0..<spec.actions {
-            var s = 0.0
-            for u in 0..<hidden { s += w[a * hidden + u] * h[u] }
-            out[a] = s
-          }
-        }
+        innerByFeature.withUnsafeBufferPointer { v in Self.product(v.baseAddress!, x, depth: d, width: hidden, into: h.baseAddress!) }
+        for u in 0..<hidden { h[u] = Double.tanh(h[u]) }
+        weightsByFeature.withUnsafeBufferPointer { w in Self.product(w.baseAddress!, UnsafePointer(h.baseAddress!), depth: hidden, width: k, into: out) }
       }
     }
   }
+
+  /// `out[a] = Σ_{i<depth} m[i·W + a] x[i]` for `a < width`, `W = width` rounded up to 8.
+  @inline(__always)
+  static func product(_ m: UnsafePointer<Double>, _ x: UnsafePointer<Double>, depth: Int, width: Int, into out: UnsafeMutablePointer<Double>) {
+    let padded = paddedWidth(width)
+    var a = 0
+    while a < width {
+      var acc = SIMD8<Double>()
+      for i in 0..<depth { acc = acc + UnsafeRawPointer(m + i * padded + a).loadUnaligned(as: SIMD8<Double>.self) * SIMD8(repeating: x[i]) }
+      for l in 0..<min(8, width - a) { out[a + l] = acc[l] }
+      a += 8
+    }
+  }
+
+  /// `n` rounded up to a multiple of 8.
+  static func paddedWidth(_ n: Int) -> Int { (n + 7) / 8 * 8 }
+}
+
+/// An owned buffer of `Double`s.
+final class ScratchBuffer: @unchecked Sendable {
+  let base: UnsafeMutablePointer<Double>
+  let count: Int
+  init(_ count: Int) {
+    self.count = count
+    base = .allocate(capacity: max(1, count))
+  }
+  deinit { base.deallocate() }
 }

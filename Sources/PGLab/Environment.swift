@@ -178,7 +178,29 @@ public struct ContextualBandit: Environment {
   struct Instance: EnvironmentInstance {
     let spec: ContextualBandit
     let weights: [Double], inner: [Double]
+    /// `weights` and `inner` transposed (`[i·K' + a]`, `[i·H' + u]`, rows padded to 8), for
+    /// the batched draw.
+    let weightsByFeature: [Double], innerByFeature: [Double]
     var fixed: [Context]
+
+    init(spec: ContextualBandit, weights: [Double], inner: [Double], fixed: [Context]) {
+      self.spec = spec
+      self.weights = weights
+      self.inner = inner
+      self.fixed = fixed
+      let columns = spec.model == .linear ? spec.dimension : ContextualBandit.hidden
+      weightsByFeature = Instance.transpose(weights, rows: spec.actions, columns: columns)
+      innerByFeature = Instance.transpose(inner, rows: inner.isEmpty ? 0 : ContextualBandit.hidden, columns: spec.dimension)
+    }
+
+    /// The transpose of a row-major `rows × columns` matrix, its rows padded with zeros to
+    /// a multiple of 8 values.
+    static func transpose(_ m: [Double], rows: Int, columns: Int) -> [Double] {
+      let padded = paddedWidth(rows)
+      var t = [Double](repeating: 0, count: columns * padded)
+      for r in 0..<rows { for c in 0..<columns { t[c * padded + r] = m[r * columns + c] } }
+      return t
+    }
 
     func means(_ x: [Double]) -> [Double] {
       let d = spec.dimension

@@ -54,6 +54,9 @@ public struct LabExperiment: Sendable {
   /// With a `tokenLoss` surrogate: an adaptive entropy coefficient added to the loss's own
   /// (per run, updated after every optimiser step).
   public var adaptiveEntropy: AdaptiveEntropyCoefficient?
+  /// Whether network and linear policies under the sampled estimator take the engine's
+  /// batched step (the default) rather than the per-context reference step.
+  public var batchedNetworkStep = true
 
   /// An experiment; the other settings keep their defaults (sampled REINFORCE, SGD, constant
   /// rate, batches of one).
@@ -142,7 +145,7 @@ public struct LabExperiment: Sendable {
       optimizerState = OptimizerState(experiment.optimizer, count: theta.count)
       value = [Double](repeating: 0, count: experiment.environment.featureCount + 1)
       contextBatch = ContextBatch(featureCount: experiment.environment.featureCount, actionCount: experiment.environment.actionCount)
-      batched = BatchedNetworkStep(experiment)
+      batched = experiment.batchedNetworkStep ? BatchedNetworkStep(experiment) : nil
     }
   }
 
@@ -245,7 +248,7 @@ public struct LabExperiment: Sendable {
       switch estimator {
       case .sampled:
         for c in 0..<contextCount { rows.set(c, current[c]) }
-        try sampledLogitGradient(samples, rows, run) { v[$0] = $1 }
+        try v.withUnsafeMutableBufferPointer { b throws(LossError) in try sampledLogitGradient(samples, rows, run, into: b.baseAddress!) }
       case .expected, .natural:
         let scale = 1 / Double(contexts.count)
         for c in contexts.indices {
@@ -322,7 +325,7 @@ public struct LabExperiment: Sendable {
   }
 
   /// The batch-mean logit gradient `v` of the sampled surrogates, context by context
-  /// (`write(c·K + j, value)` for every entry of every context of `rows`):
+  /// (`v[c·K + j]` for every context of `rows`, overwritten):
   /// - policy gradient: `v_c = (1/B) Σ_{b at c} A_b (e_{a_b} − p_c)`, `1 − p_a` as the sum of
   ///   the other probabilities (stable near `p_a = 1`);
   /// - PPO-clip: the same with weight `r A` (`r = π/π_old`), 0 where the clip is active
@@ -330,10 +333,10 @@ public struct LabExperiment: Sendable {
   /// - a token loss: `v = −∂loss/∂z` of the samples as one-token responses (with the KL
   ///   reference at the run's initial parameters, and the adaptive entropy coefficient).
   func sampledLogitGradient(
-    _ samples: [Sample], _ rows: RowSoftmax, _ run: Run, write: (Int, Double) -> Void
+    _ samples: [Sample], _ rows: RowSoftmax, _ run: Run, into v: UnsafeMutablePointer<Double>
   ) throws(LossError) {
     let k = rows.actions
-    var v = [Double](repeating: 0, count: rows.rows * k)
+    v.update(repeating: 0, count: rows.rows * k)
     if case .tokenLoss(var loss, _) = surrogate {
       if let adaptive = run.adaptiveEntropy { loss.entropyCoefficient += adaptive.coefficient(meanEntropy: rows.meanEntropy(samples)) }
       let n = samples.count
@@ -353,23 +356,26 @@ public struct LabExperiment: Sendable {
       }
     } else {
       let scale = 1 / Double(samples.count)
-      for s in samples {
-        let row = s.context * k
-        var weight = s.advantage
-        if case .ppoClip(_, let low, let high) = surrogate {
-          let ratio = Double.exp(rows.logProbabilities[row + s.action] - s.oldLogProbability)
-          let clipped = (s.advantage > 0 && ratio > 1 + high) || (s.advantage < 0 && ratio < 1 - low)
-          weight = clipped ? 0 : ratio * s.advantage
+      rows.probabilities.withUnsafeBufferPointer { pb in
+        let p = pb.baseAddress!
+        for s in samples {
+          let row = s.context * k
+          var weight = s.advantage
+          if case .ppoClip(_, let low, let high) = surrogate {
+            let ratio = Double.exp(rows.logProbabilities[row + s.action] - s.oldLogProbability)
+            let clipped = (s.advantage > 0 && ratio > 1 + high) || (s.advantage < 0 && ratio < 1 - low)
+            weight = clipped ? 0 : ratio * s.advantage
+          }
+          let w = scale * weight
+          var complement = 0.0
+          for j in 0..<k where j != s.action {
+            v[row + j] -= w * p[row + j]
+            complement += p[row + j]
+          }
+          v[row + s.action] += w * complement
         }
-        var complement = 0.0
-        for j in 0..<k where j != s.action {
-          v[row + j] -= scale * weight * rows.probabilities[row + j]
-          complement += rows.probabilities[row + j]
-        }
-        v[row + s.action] += scale * weight * complement
       }
     }
-    for i in v.indices { write(i, v[i]) }
   }
 
   /// The probes of a step at its first context `x₀` (indexed by `Probe.rawValue`), from the

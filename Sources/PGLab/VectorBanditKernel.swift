@@ -171,7 +171,7 @@ final class VectorBanditKernel: @unchecked Sendable {
           s[0] = s[0].addingProduct(SIMD8(repeating: baselineRate), reward - s[0])
         }
         scale = etaV * advantage
-        closedForm = laneAbs(scale) * (complement * complement + otherSquares).squareRoot()
+        closedForm = laneAbs(scale) * vectorSqrt(complement * complement + otherSquares)
       }
       // The step, its measured norm and zero-sum residual, and −Cov_p(log p, Δz), in one pass:
       // Cov = Σ p (log p + H) Δz − (Σ p Δz)(Σ p (log p + H)).
@@ -213,7 +213,7 @@ final class VectorBanditKernel: @unchecked Sendable {
         bestAfter = best
       }
       softmax(group: g)
-      let norm = normSq.squareRoot()
+      let norm = vectorSqrt(normSq)
       // |‖Δz‖ − closed form| relative to the closed form (absolute when both are 0: A = 0).
       let relative = laneAbs(norm - closedForm) / (closedForm + SIMD8(repeating: Double.leastNormalMagnitude))
       let base = (t * groups + g) * probeCount

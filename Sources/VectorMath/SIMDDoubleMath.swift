@@ -1,3 +1,5 @@
+import KernelIntrinsics
+
 // Double-precision vector functions on 8 lanes for the lab's vectorised runners: accurate to a
 // few units in the last place (tested against the C library), branch-free, with fused
 // multiply-adds. They assume the target CPU option of this package (see Package.swift).
@@ -66,6 +68,10 @@ public func laneSelect(_ mask: SIMD8<Int64>, _ a: SIMD8<Double>, _ b: SIMD8<Doub
 public func laneAbs(_ x: SIMD8<Double>) -> SIMD8<Double> {
   unsafeBitCast(unsafeBitCast(x, to: SIMD8<Int64>.self) & SIMD8(repeating: Int64.max), to: SIMD8<Double>.self)
 }
+
+/// `√x` per lane, correctly rounded (IEEE square root), as one vector instruction.
+@inlinable @inline(__always)
+public func vectorSqrt(_ x: SIMD8<Double>) -> SIMD8<Double> { logitdyn_sqrt8(x) }
 
 /// Natural logarithm on 8 lanes for positive normal `x`, error below 2 ulp.
 ///

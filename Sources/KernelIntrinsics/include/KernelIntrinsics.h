@@ -128,4 +128,30 @@ static inline float logitdyn_tree_min(logitdyn_float16 v) {
   return __builtin_elementwise_min(c.x, c.y);
 }
 
+/// 8 `double` lanes; Swift sees `SIMD8<Double>`.
+typedef double logitdyn_double8 __attribute__((ext_vector_type(8)));
+
+/// `√x` on 8 lanes (one `vsqrtpd`; Swift's `SIMD8<Double>.squareRoot()` is lowered lane by
+/// lane and drags the code around it to scalar instructions).
+static inline logitdyn_double8 logitdyn_sqrt8(logitdyn_double8 x) { return __builtin_elementwise_sqrt(x); }
+
+/// Sets the calling thread's floating-point control to flush subnormal results to zero and
+/// to read subnormal inputs as zero (x86-64 MXCSR bits FTZ 0x8000 and DAZ 0x0040; nothing
+/// elsewhere) and returns the previous control word for ``logitdyn_restore_float_control``.
+/// A subnormal `float` (below 1.2e-38) in a matrix product costs a microcode assist of about
+/// a hundred cycles per operation on these cores.
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+static inline unsigned int logitdyn_flush_subnormals(void) {
+  unsigned int old = _mm_getcsr();
+  _mm_setcsr(old | 0x8040u);
+  return old;
+}
+/// Restores a control word saved by ``logitdyn_flush_subnormals``.
+static inline void logitdyn_restore_float_control(unsigned int saved) { _mm_setcsr(saved); }
+#else
+static inline unsigned int logitdyn_flush_subnormals(void) { return 0; }
+static inline void logitdyn_restore_float_control(unsigned int saved) { (void)saved; }
+#endif
+
 #endif
