@@ -4,7 +4,10 @@
 //
 // Module graph (arrows point one way):
 //
-//   KernelIntrinsics (a C header) ────> LogitKernels
+//   KernelIntrinsics (a C header) ────> VectorMath (SIMD exp/log/cos/tanh, reductions)
+//   VectorMath ─┬─> LogitKernels (the fused row kernel)
+//               └─> DenseNetworks (the batched neural engine: products, layers, optimisers)
+//   DenseNetworks ─> PGLab, RLVR (never SoftmaxCore or PolicyLosses below it)
 //   SeededRandom, SoftmaxCore (math) ─┬─> LogitKernels, TensorIO, OutputFormats
 //                                     ├─> PolicyLosses (the published losses and interventions)
 //                                     ├─> LogitAnalysis (kernels + tensor I/O + outputs + losses)

@@ -8,6 +8,10 @@
 //   swift run -c release mlp-pg-bench
 import PackageDescription
 
+// The target CPU of the benchmarks, as the main package's (`LOGITDYN_TARGET_CPU=haswell` measures
+// the AVX2+FMA code paths on an AVX-512 machine).
+let cpu = Context.environment["LOGITDYN_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 } ?? "native"
+
 let package = Package(
   name: "LogitDynamicsBenchmarks",
   dependencies: [.package(name: "LogitDynamics", path: "..")],
@@ -16,15 +20,15 @@ let package = Package(
     .executableTarget(
       name: "fused-kernel-bench",
       dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")],
-      swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+      swiftSettings: [.unsafeFlags(["-target-cpu", cpu])]),
     .executableTarget(
       name: "bandit-bench",
       dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")],
-      swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+      swiftSettings: [.unsafeFlags(["-target-cpu", cpu])]),
     .executableTarget(
       name: "matmul-bench",
       dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")],
-      swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+      swiftSettings: [.unsafeFlags(["-target-cpu", cpu])]),
     .executableTarget(
       name: "mlp-pg-bench",
       dependencies: ["BenchSupport"]),
@@ -34,7 +38,7 @@ let package = Package(
     .executableTarget(
       name: "rlvr-bench",
       dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")],
-      swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+      swiftSettings: [.unsafeFlags(["-target-cpu", cpu])]),
   ],
   swiftLanguageModes: [.v6]
 )

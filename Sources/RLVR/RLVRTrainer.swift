@@ -129,25 +129,19 @@ public struct RLVRTrainer: Sendable {
       }
       let z = engine.forward(policy, rows: rows)
       engine.logitGradient.withUnsafeMutableBufferPointer { d in
-        for r in 0..<rows { Self.softmaxRow(z.base + r * z.stride, v, into: d.baseAddress! + r * v, scale: scale, minusAt: labels[r]) }
+        for r in 0..<rows {
+          // The cross-entropy gradient of a token: scale · (softmax(z) − e_label).
+          engine.row(z.base + r * z.stride, beta: 1)
+          let out = d.baseAddress! + r * v
+          for j in 0..<v { out[j] = Float(engine.row.probabilities[j]) * scale }
+          out[labels[r]] -= scale
+        }
       }
       engine.backward(policy, into: &g, accumulate: false)
       policy.parameters.withUnsafeMutableBufferPointer { p in g.withUnsafeBufferPointer { adam.step(p.baseAddress!, gradient: $0.baseAddress!) } }
       if step % 100 == 0 { progress(step) }
     }
     return policy
-  }
-
-  /// `out = scale · (softmax(z) − e_label)` in `Float` from a `Double` softmax (the
-  /// cross-entropy gradient of one token).
-  @inline(__always)
-  static func softmaxRow(_ z: UnsafePointer<Float>, _ v: Int, into out: UnsafeMutablePointer<Float>, scale: Float, minusAt label: Int) {
-    var m = -Double.infinity
-    for j in 0..<v { m = max(m, Double(z[j])) }
-    var total = 0.0
-    for j in 0..<v { total += Foundation.exp(Double(z[j]) - m) }
-    for j in 0..<v { out[j] = Float(Foundation.exp(Double(z[j]) - m) / total) * scale }
-    out[label] -= scale
   }
 
   /// Held-out evaluation: `evalSamples` responses to each of the first `evalPrompts`
@@ -288,7 +282,7 @@ public struct RLVRTrainer: Sendable {
     let v = batch.vocabulary, a = batch.active, total = batch.sequences * batch.length
     let beta = 1 / settings.temperature
     var predicted = 0.0, actual = 0.0
-    var before = [Double](repeating: 0, count: v), after = before, delta = before
+    let p0 = engine.row, p1 = engine.otherRow
     var start = 0
     while start < total {
       let rows = min(engine.maxRows, total - start)
@@ -296,45 +290,26 @@ public struct RLVRTrainer: Sendable {
         batch.features.withUnsafeBufferPointer { src in f.baseAddress!.update(from: src.baseAddress! + start * a, count: rows * a) }
       }
       let z = engine.forward(policy, rows: rows)
-      for r in 0..<rows {
-        let row = start + r
-        for j in 0..<v {
-          before[j] = beta * Double(batch.logits[row * v + j])
-          after[j] = beta * Double(z[r, j])
-          delta[j] = after[j] - before[j]
+      batch.logits.withUnsafeBufferPointer { z0 in
+        for r in 0..<rows {
+          let row = start + r
+          let before = z0.baseAddress! + row * v, after = z.base + r * z.stride
+          let logS0 = p0(before, beta: beta), logS1 = p1(after, beta: beta)
+          let h0 = p0.entropy(logPartition: logS0), h1 = p1.entropy(logPartition: logS1)
+          // −Cov_p(log p, Δ) in the centred form of SoftmaxDistribution.entropyChangeFirstOrder,
+          // Δ = β(z₁ − z₀).
+          var mean = 0.0
+          for j in 0..<v { mean += p0.probabilities[j] * beta * (Double(after[j]) - Double(before[j])) }
+          var c = 0.0
+          for j in 0..<v where p0.probabilities[j] > 0 {
+            c += p0.probabilities[j] * (p0.shifted[j] - logS0 + h0) * (beta * (Double(after[j]) - Double(before[j])) - mean)
+          }
+          predicted -= c
+          actual += h1 - h0
         }
-        let (p, h0) = Self.logSoftmax(&before)
-        let (_, h1) = Self.logSoftmax(&after)
-        // −Cov_p(log p, Δ) in the centred form of SoftmaxDistribution.entropyChangeFirstOrder.
-        var mean = 0.0
-        for j in 0..<v { mean += Foundation.exp(p[j]) * delta[j] }
-        var c = 0.0
-        for j in 0..<v {
-          let pj = Foundation.exp(p[j])
-          if pj > 0 { c += pj * (p[j] + h0) * (delta[j] - mean) }
-        }
-        predicted -= c
-        actual += h1 - h0
       }
       start += rows
     }
     return (predicted, actual)
-  }
-
-  /// `x ← log softmax(x)` in place (max-shifted); returns it and the entropy.
-  @inline(__always)
-  static func logSoftmax(_ x: inout [Double]) -> ([Double], Double) {
-    var m = -Double.infinity
-    for y in x { m = max(m, y) }
-    var total = 0.0
-    for y in x { total += Foundation.exp(y - m) }
-    let lse = m + Foundation.log(total)
-    var h = 0.0
-    for j in x.indices {
-      x[j] -= lse
-      let p = Foundation.exp(x[j])
-      if p > 0 { h -= p * x[j] }
-    }
-    return (x, h)
   }
 }

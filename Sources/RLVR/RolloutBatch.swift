@@ -60,8 +60,10 @@ final class PolicyEngine {
   let workspace: NetworkWorkspace
   /// Feature rows of one step of generation, or of a gathered mini-batch.
   var rowFeatures: [Int32]
-  /// `∂loss/∂z` rows, and a row of probabilities.
-  var logitGradient: [Float], probabilities: [Double]
+  /// `∂loss/∂z` rows.
+  var logitGradient: [Float]
+  /// The softmax of one row, and of a second row (the entropy change compares two).
+  let row: RowSoftmax, otherRow: RowSoftmax
 
   init(task: SequenceTask, policy: SequencePolicy, maxRows: Int) {
     self.task = task
@@ -71,7 +73,13 @@ final class PolicyEngine {
     workspace = NetworkWorkspace(policy.shape(active: active), maxRows: maxRows)
     rowFeatures = [Int32](repeating: 0, count: maxRows * active)
     logitGradient = [Float](repeating: 0, count: maxRows * vocabulary)
-    probabilities = [Double](repeating: 0, count: vocabulary)
+    row = RowSoftmax(count: vocabulary)
+    otherRow = RowSoftmax(count: vocabulary)
+  }
+
+  deinit {
+    row.deallocate()
+    otherRow.deallocate()
   }
 
   var maxRows: Int { workspace.maxRows }
@@ -138,7 +146,7 @@ final class PolicyEngine {
               for r in 0..<rows {
                 let s = start + r, row = s * l + t
                 (logits.baseAddress! + row * v).update(from: z.base + r * z.stride, count: v)
-                let (token, lp, h) = Self.sample(z.base + r * z.stride, v, beta: beta, probabilities: &probabilities, &rng)
+                let (token, lp, h) = sample(z.base + r * z.stride, beta: beta, &rng)
                 tokens[row] = token
                 batch.logProbs[row] = lp
                 batch.entropies[row] = h
@@ -154,26 +162,12 @@ final class PolicyEngine {
   }
 
   /// Samples from `softmax(βz)` by inversion (the first `a` with `u < p₀ + … + p_a`, as
-  /// ``Xoshiro256StarStar/nextCategorical(_:)``), computed in `Double`: `log p = βz − βz_max −
-  /// log Σ e^{β(z − z_max)}`; returns the token, its log-probability and the entropy.
+  /// ``Xoshiro256StarStar/nextCategorical(_:)``), computed in `Double` (``RowSoftmax``);
+  /// returns the token, its log-probability and the entropy.
   @inline(__always)
-  static func sample(_ z: UnsafePointer<Float>, _ v: Int, beta: Double, probabilities p: inout [Double], _ rng: inout Xoshiro256StarStar) -> (Int, Double, Double) {
-    var m = -Double.infinity
-    for j in 0..<v { m = max(m, Double(z[j])) }
-    var total = 0.0
-    for j in 0..<v {
-      let e = Foundation.exp(beta * (Double(z[j]) - m))
-      p[j] = e
-      total += e
-    }
-    let logTotal = Foundation.log(total)
-    var h = 0.0
-    for j in 0..<v {
-      let lp = beta * (Double(z[j]) - m) - logTotal
-      p[j] /= total
-      if p[j] > 0 { h -= p[j] * lp }
-    }
-    let token = rng.nextCategorical(p)
-    return (token, beta * (Double(z[token]) - m) - logTotal, h)
+  func sample(_ z: UnsafePointer<Float>, beta: Double, _ rng: inout Xoshiro256StarStar) -> (Int, Double, Double) {
+    let logS = row(z, beta: beta)
+    let token = rng.nextCategorical(UnsafeBufferPointer(start: row.probabilities, count: vocabulary))
+    return (token, row.shifted[token] - logS, row.entropy(logPartition: logS))
   }
 }

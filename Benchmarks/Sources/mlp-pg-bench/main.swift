@@ -27,7 +27,7 @@ guard FileManager.default.isExecutableFile(atPath: binary) else {
 }
 
 /// Median wall seconds of the CLI run over `rounds` (after one warm-up).
-func swiftSeconds() -> (median: Double, all: [Double]) {
+@MainActor func swiftSeconds() -> (median: Double, all: [Double]) {
   let out = NSTemporaryDirectory() + "mlp-pg-bench-\(getpid())"
   defer { try? FileManager.default.removeItem(atPath: out) }
   let command = "\(binary) run --env contextual-bandit --dim 32 --arms 16 --policy mlp --hidden 64 --optimizer adam --batch 256 --runs 1 --steps \(steps) --quiet --out \(out)"
