@@ -413,23 +413,29 @@ public struct PolicyLoss: Sendable, Equatable {
       if complementClamp, batch.vocabulary < 2 { throw LossError("complement_clamp needs at least 2 actions") }
       let v = batch.vocabulary, t = batch.temperature
       var g = [Double](repeating: 0, count: n * v)
+      // The softmax of each position, as the batch computed it from its logits.
+      let p = batch.softmaxProbabilities, logP = batch.softmaxLogProbabilities, h = batch.softmaxEntropies
+      precondition(p.count == n * v && logP.count == n * v && h.count == n, "a token batch with logits but no softmax")
       for i in 0..<n where weights[i] != 0 || grad[i] != 0 {
-        let d = SoftmaxDistribution<Double>(logits: Array(logits[(i * v)..<((i + 1) * v)]), temperature: t)
-        let c = labels[i]
-        // δ_jc − p_j, with 1 − p_c as the sum of the other probabilities (stable near p_c = 1).
-        let complement = d.complementProbability(of: c)
+        let c = labels[i], row = i * v
+        // δ_jc − p_j, with 1 − p_c as the sum of the other probabilities (stable near p_c = 1),
+        // compensated as SoftmaxDistribution.complementProbability(of:).
+        var others = CompensatedSum<Double>()
+        for j in 0..<v where j != c { others.add(p[row + j]) }
+        let complement = others.value
         for j in 0..<v {
-          var value = grad[i] * (j == c ? complement : -d.probabilities[j]) / t
-          if entropyCoefficient != 0, d.probabilities[j] > 0 {
-            value += entropyCoefficient * weights[i] * d.probabilities[j] * (d.logProbabilities[j] + d.entropy) / t
+          var value = grad[i] * (j == c ? complement : -p[row + j]) / t
+          if entropyCoefficient != 0, p[row + j] > 0 {
+            value += entropyCoefficient * weights[i] * p[row + j] * (logP[row + j] + h[i]) / t
           }
-          g[i * v + j] = value
+          g[row + j] = value
         }
         if complementClamp {
           // (1 − p_c) → 1 in the chosen logit's factor.
-          g[i * v + c] += grad[i] * d.probabilities[c] / t
+          g[row + c] += grad[i] * p[row + c] / t
         }
       }
+      _ = logits
       result.gradLogits = g
     } else if complementClamp {
       throw LossError("complement_clamp acts on the logit gradient and needs logits")

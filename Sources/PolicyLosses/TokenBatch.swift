@@ -42,6 +42,9 @@ public struct TokenBatch: Sendable {
   public private(set) var labels: [Int]?
   /// Temperature `T` the logits are divided by.
   public private(set) var temperature = 1.0
+  /// With logits: `softmax(z/T)` of every position, flat `[i·V + j]` (`p`, `log p`), and its
+  /// entropy — computed once here for the loss's gradient (NaN rows at skipped positions).
+  private(set) var softmaxProbabilities: [Double] = [], softmaxLogProbabilities: [Double] = [], softmaxEntropies: [Double] = []
 
   /// A batch from per-token arrays (each of `rows × columns` values).
   public init(rows: Int, columns: Int, logProb: [Double], oldLogProb: [Double], advantages: [Double], mask: [Double]) {
@@ -66,6 +69,7 @@ public struct TokenBatch: Sendable {
     guard temperature > 0, temperature.isFinite else { throw LossError("the temperature must be a finite number > 0, got \(temperature)") }
     var logProb = [Double](repeating: 0, count: rows * columns)
     var entropy = logProb, collision = logProb, factor = logProb
+    var probabilities = [Double](repeating: .nan, count: rows * columns * vocabulary), logProbabilities = probabilities
     for i in 0..<(rows * columns) {
       let label = labels[i]
       let row = Array(logits[(i * vocabulary)..<((i + 1) * vocabulary)])
@@ -86,6 +90,10 @@ public struct TokenBatch: Sendable {
       entropy[i] = d.entropy
       collision[i] = d.collisionProbability
       factor[i] = d.updateNormFactor(action: label)
+      for j in 0..<vocabulary {
+        probabilities[i * vocabulary + j] = d.probabilities[j]
+        logProbabilities[i * vocabulary + j] = d.logProbabilities[j]
+      }
     }
     self.init(rows: rows, columns: columns, logProb: logProb, oldLogProb: oldLogProb, advantages: advantages, mask: mask)
     self.entropy = entropy
@@ -95,6 +103,9 @@ public struct TokenBatch: Sendable {
     self.vocabulary = vocabulary
     self.labels = labels
     self.temperature = temperature
+    softmaxProbabilities = probabilities
+    softmaxLogProbabilities = logProbabilities
+    softmaxEntropies = entropy
   }
 
   /// Number of positions `B·L`.
