@@ -161,16 +161,7 @@ enum OneHotLayer {
     for r in 0..<rows {
       let d = delta.base + r * delta.stride, idx = indices + r * active
       for f in 0..<active {
-        let g = gw + Int(idx[f]) * n
-        var j = 0
-        while j + 16 <= n {
-          UnsafeMutableRawPointer(g + j).storeBytes(of: load16(g + j) + load16(d + j), as: SIMD16<Float>.self)
-          j += 16
-        }
-        while j < n {
-          g[j] += d[j]
-          j += 1
-        }
+        addRow(d, into: gw + Int(idx[f]) * n, count: n)
       }
     }
   }
@@ -182,17 +173,22 @@ enum ColumnSums {
     let n = delta.columns
     if !accumulate { out.update(repeating: 0, count: n) }
     for r in 0..<delta.rows {
-      let d = delta.base + r * delta.stride
-      var j = 0
-      while j + 16 <= n {
-        UnsafeMutableRawPointer(out + j).storeBytes(of: load16(out + j) + load16(d + j), as: SIMD16<Float>.self)
-        j += 16
-      }
-      while j < n {
-        out[j] += d[j]
-        j += 1
-      }
+      addRow(delta.base + r * delta.stride, into: out, count: n)
     }
+  }
+}
+
+/// `out[j] += x[j]` for `j < n`, 16 lanes at a time.
+@inline(__always)
+func addRow(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int) {
+  var j = 0
+  while j + 16 <= n {
+    UnsafeMutableRawPointer(out + j).storeBytes(of: load16(out + j) + load16(x + j), as: SIMD16<Float>.self)
+    j += 16
+  }
+  while j < n {
+    out[j] += x[j]
+    j += 1
   }
 }
 

@@ -13,30 +13,28 @@ protocol NetworkPolicy: Policy {
 }
 
 extension NetworkPolicy {
-  /// Writes `θ` (policy layout) into `out` in the engine's layout, as `Float`.
-  func engineParameters(_ theta: [Double], into out: UnsafeMutablePointer<Float>) {
+  /// Calls `body(policyIndex, engineIndex)` for every parameter: `W_l[i][j]` (out `i`, in
+  /// `j`) sits at `o + i·n_in + j` in the policy and `o + j·n_out + i` in the engine; biases
+  /// at the same index in both.
+  func forEachParameter(_ body: (Int, Int) -> Void) {
     let shape = networkShape, w = shape.widths
-    theta.withUnsafeBufferPointer { t in
-      for l in 0..<shape.layerCount {
-        let o = shape.weightOffset(l), nIn = w[l], nOut = w[l + 1]
-        for i in 0..<nOut { for j in 0..<nIn { out[o + j * nOut + i] = Float(t[o + i * nIn + j]) } }
-        let b = shape.biasOffset(l)
-        for i in 0..<nOut { out[b + i] = Float(t[b + i]) }
+    for l in 0..<shape.layerCount {
+      let o = shape.weightOffset(l), nIn = w[l], nOut = w[l + 1], b = shape.biasOffset(l)
+      for i in 0..<nOut {
+        for j in 0..<nIn { body(o + i * nIn + j, o + j * nOut + i) }
+        body(b + i, b + i)
       }
     }
   }
 
+  /// Writes `θ` (policy layout) into `out` in the engine's layout, as `Float`.
+  func engineParameters(_ theta: [Double], into out: UnsafeMutablePointer<Float>) {
+    theta.withUnsafeBufferPointer { t in forEachParameter { out[$1] = Float(t[$0]) } }
+  }
+
   /// Writes an engine-layout gradient into `g` in the policy's layout, as `Double`.
   func policyGradient(_ engine: UnsafePointer<Float>, into g: inout [Double]) {
-    let shape = networkShape, w = shape.widths
-    g.withUnsafeMutableBufferPointer { out in
-      for l in 0..<shape.layerCount {
-        let o = shape.weightOffset(l), nIn = w[l], nOut = w[l + 1]
-        for i in 0..<nOut { for j in 0..<nIn { out[o + i * nIn + j] = Double(engine[o + j * nOut + i]) } }
-        let b = shape.biasOffset(l)
-        for i in 0..<nOut { out[b + i] = Double(engine[b + i]) }
-      }
-    }
+    g.withUnsafeMutableBufferPointer { out in forEachParameter { out[$0] = Double(engine[$1]) } }
   }
 }
 
