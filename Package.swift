@@ -8,6 +8,7 @@
 //   VectorMath ─┬─> LogitKernels (the fused row kernel)
 //               └─> DenseNetworks (the batched neural engine: products, layers, optimisers)
 //   DenseNetworks ─> PGLab, RLVR (never SoftmaxCore or PolicyLosses below it)
+//   StrictJSON (untrusted JSON and files) ─> TensorIO, Games, Sweeps, LogitDynCLI
 //   SeededRandom, SoftmaxCore (math) ─┬─> LogitKernels, TensorIO, OutputFormats
 //                                     ├─> PolicyLosses (the published losses and interventions)
 //                                     ├─> LogitAnalysis (kernels + tensor I/O + outputs + losses)
@@ -18,7 +19,7 @@
 //   all of them ─> LogitDynamics (umbrella, re-exports) ─> LogitDynCLI ─> logitdyn
 //
 // Benchmarks live in the nested package `Benchmarks/` so their dependencies stay out of
-// the main build and CI.
+// the main build and CI; so do the libFuzzer targets of the file readers in `Fuzz/`.
 import PackageDescription
 
 let strictSwift6: [SwiftSetting] = [
@@ -48,6 +49,13 @@ let package = Package(
     .library(name: "LogitDynamics", targets: ["LogitDynamics"]),
     .library(name: "SoftmaxCore", targets: ["SoftmaxCore"]),
     .library(name: "SeededRandom", targets: ["SeededRandom"]),
+    // The readers of untrusted files, as products for the fuzz targets in `Fuzz/`.
+    .library(name: "StrictJSON", targets: ["StrictJSON"]),
+    .library(name: "TensorIO", targets: ["TensorIO"]),
+    .library(name: "Games", targets: ["Games"]),
+    .library(name: "LogitAnalysis", targets: ["LogitAnalysis"]),
+    .library(name: "PolicyLosses", targets: ["PolicyLosses"]),
+    .library(name: "Sweeps", targets: ["Sweeps"]),
     .executable(name: "logitdyn", targets: ["logitdyn"]),
   ],
   dependencies: [
@@ -67,8 +75,10 @@ let package = Package(
       swiftSettings: strictSwift6),
     // Output formats: ordered JSON, text tables, .npy writing, atomic file writes.
     .target(name: "OutputFormats", swiftSettings: strictSwift6),
+    // A strict, non-recursive JSON parser for untrusted files (numbers kept as written).
+    .target(name: "StrictJSON", swiftSettings: strictSwift6),
     // Memory-mapped tensor files: .npy (v1-3) and .safetensors.
-    .target(name: "TensorIO", swiftSettings: strictSwift6),
+    .target(name: "TensorIO", dependencies: ["StrictJSON"], swiftSettings: strictSwift6),
     // General SIMD helpers: exp2/exp/log/cos on vectors, tanh, dot products, lane reductions.
     .target(name: "VectorMath", dependencies: ["KernelIntrinsics"], swiftSettings: strictSwift6 + kernelFlags),
     // Fused one-pass row kernels over [tokens × vocabulary] logits (SIMD16, multi-core).
@@ -90,10 +100,10 @@ let package = Package(
     // Softmax in games: normal-form games, logit QRE by path following, learning dynamics.
     .target(
       name: "Games",
-      dependencies: ["SoftmaxCore", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["SoftmaxCore", "StrictJSON", "OutputFormats", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
     // Sweeps: TOML sweep files, grid expansion, sharding.
-    .target(name: "Sweeps", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strictSwift6),
+    .target(name: "Sweeps", dependencies: ["StrictJSON", .product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strictSwift6),
     // The run store: SQLite through GRDB, one transaction per finished run.
     .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strictSwift6),
     // Mini-RLVR: sequence tasks with a verifiable reward, an autoregressive MLP policy,
@@ -114,7 +124,7 @@ let package = Package(
     // Clip-Cov / KL-Cov selections, quantiles; and the writers of their outputs.
     .target(
       name: "LogitAnalysis",
-      dependencies: ["LogitKernels", "TensorIO", "SeededRandom", "OutputFormats", "PolicyLosses"],
+      dependencies: ["LogitKernels", "TensorIO", "StrictJSON", "SeededRandom", "OutputFormats", "PolicyLosses"],
       swiftSettings: strictSwift6 + kernelFlags),
     // The policy-gradient lab: environments (bandits, contextual bandits), policies (tabular,
     // linear, MLP), update rules and optimisers, probes, and the runners (a vectorised one for
@@ -133,7 +143,7 @@ let package = Package(
     .target(
       name: "LogitDynCLI",
       dependencies: [
-        "LogitDynamics", "Sweeps", "RunStore",
+        "LogitDynamics", "Sweeps", "RunStore", "StrictJSON", "TensorIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "TOMLKit", package: "TOMLKit"),
       ],
@@ -167,6 +177,10 @@ let package = Package(
       dependencies: ["DenseNetworks", "VectorMath", "SeededRandom", "_AllocationCounter"],
       swiftSettings: strictSwift6 + kernelFlags),
     .testTarget(
+      name: "StrictJSONTests",
+      dependencies: ["StrictJSON"],
+      swiftSettings: strictSwift6),
+    .testTarget(
       name: "TensorIOTests",
       dependencies: ["TensorIO", "OutputFormats"],
       swiftSettings: strictSwift6),
@@ -195,7 +209,7 @@ let package = Package(
       swiftSettings: strictSwift6),
     .testTarget(
       name: "SweepsTests",
-      dependencies: ["Sweeps", "RunStore", .product(name: "GRDB", package: "GRDB.swift")],
+      dependencies: ["Sweeps", "RunStore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "TOMLKit", package: "TOMLKit")],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "RLVRTests",

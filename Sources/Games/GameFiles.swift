@@ -1,4 +1,6 @@
 import Foundation
+import OutputFormats
+import StrictJSON
 
 /// Reading and writing games: the project's JSON (`{"name", "payoffs": {"player1": [[…]],
 /// "player2": [[…]]}, "strategy_labels": {"player1": […], "player2": […]}}`, the schema of the
@@ -6,48 +8,83 @@ import Foundation
 /// both the payoff-list and the outcome-list bodies; two players).
 public enum GameFiles {
   /// Reads a game from `.json` or `.nfg` (by extension).
+  /// The largest game file read (64 MiB: a 1000×1000 game in text is about 20 MB).
+  public static let maximumFileBytes = 64 << 20
+  /// The largest game a file may declare, `m · n` pure profiles (as for random games).
+  public static let maximumProfiles = 1_000_000
+
+  /// Reads a game from `.json` or `.nfg` (by extension). Only regular files are read, at
+  /// most ``maximumFileBytes``.
   public static func read(path: String) throws(GameError) -> NormalFormGame {
-    guard let data = FileManager.default.contents(atPath: path) else { throw GameError("cannot read \(path)") }
-    guard let text = String(data: data, encoding: .utf8) else { throw GameError("\(path) is not UTF-8 text") }
-    if path.hasSuffix(".nfg") { return try parseNFG(text, source: path) }
-    return try parseJSON(data, source: path)
+    let bytes: [UInt8]
+    do { bytes = try UntrustedFile.read(path: path, limit: maximumFileBytes) } catch { throw GameError("\(error)") }
+    if path.hasSuffix(".nfg") {
+      guard let text = String(validating: bytes, as: UTF8.self) else { throw GameError("\(path) is not UTF-8 text") }
+      return try parseNFG(text, source: path)
+    }
+    return try parseJSON(bytes, source: path)
   }
 
-  /// A game from the JSON schema above.
+  /// A game from the JSON schema above, parsed strictly: payoffs are JSON numbers within
+  /// `Double`'s range (`true`, `null`, `"1"` and `1e400` are errors naming the entry).
   public static func parseJSON(_ data: Data, source: String = "game") throws(GameError) -> NormalFormGame {
-    guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-      throw GameError("\(source) is not a JSON object")
-    }
-    guard let payoffs = object["payoffs"] as? [String: Any] else { throw GameError("\(source) has no \"payoffs\" object") }
+    try parseJSON([UInt8](data), source: source)
+  }
+
+  /// A game from the JSON schema above (see ``parseJSON(_:source:)-(Data,_)``).
+  public static func parseJSON(_ bytes: [UInt8], source: String = "game") throws(GameError) -> NormalFormGame {
+    let root: JSONNode
+    do { root = try StrictJSON.parse(bytes, maxDepth: 8) } catch { throw GameError("\(source): not valid JSON: \(error)") }
+    guard root.members != nil else { throw GameError("\(source) is not a JSON object (found \(root.brief))") }
+    guard let payoffs = root["payoffs"], payoffs.members != nil else { throw GameError("\(source) has no \"payoffs\" object") }
     func matrix(_ key: String) throws(GameError) -> [[Double]] {
-      guard let rows = payoffs[key] as? [[Any]] else { throw GameError("\(source): payoffs.\(key) must be a matrix of numbers") }
+      guard let rows = payoffs[key]?.elements else { throw GameError("\(source): payoffs.\(key) must be a matrix of numbers") }
       var out: [[Double]] = []
-      for row in rows {
+      var profiles = 0
+      for (i, row) in rows.enumerated() {
+        guard let entries = row.elements else { throw GameError("\(source): payoffs.\(key)[\(i)] is \(row.brief), not a row of numbers") }
+        profiles += entries.count
+        guard profiles <= maximumProfiles else { throw GameError("\(source): payoffs.\(key) holds more than \(maximumProfiles) payoffs") }
         var r: [Double] = []
-        for v in row {
-          if let n = v as? NSNumber { r.append(n.doubleValue) } else if let s = v as? String, s.lowercased() == "nan" { r.append(.nan) } else {
-            throw GameError("\(source): payoffs.\(key) holds a value that is not a number: \(v)")
+        for (j, v) in entries.enumerated() {
+          guard let x = v.number?.finiteDouble else {
+            throw GameError("\(source): payoffs.\(key)[\(i)][\(j)] is \(v.brief), not a finite number")
           }
+          r.append(x)
         }
         out.append(r)
       }
       return out
     }
     var labels: [[String]]? = nil
-    if let l = object["strategy_labels"] as? [String: Any], let a = l["player1"] as? [String], let b = l["player2"] as? [String] {
-      labels = [a, b]
+    if let l = root["strategy_labels"] {
+      func names(_ k: String) throws(GameError) -> [String] {
+        guard let list = l[k]?.elements else { throw GameError("\(source): strategy_labels.\(k) must be a list of strings") }
+        var out: [String] = []
+        for (i, v) in list.enumerated() {
+          guard let s = v.string else { throw GameError("\(source): strategy_labels.\(k)[\(i)] is \(v.brief), not a string") }
+          out.append(s)
+        }
+        return out
+      }
+      labels = [try names("player1"), try names("player2")]
     }
-    return try NormalFormGame(name: object["name"] as? String ?? "game", payoff1: try matrix("player1"), payoff2: try matrix("player2"), labels: labels)
+    var name = "game"
+    if let n = root["name"] {
+      guard let s = n.string else { throw GameError("\(source): name is \(n.brief), not a string") }
+      name = s
+    }
+    return try NormalFormGame(name: name, payoff1: try matrix("player1"), payoff2: try matrix("player2"), labels: labels)
   }
 
   /// The game as JSON (the schema above).
   public static func json(_ game: NormalFormGame) -> String {
     func row(_ r: [Double]) -> String { "[" + r.map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) : "\($0)" }.joined(separator: ", ") + "]" }
     func matrix(_ m: [[Double]]) -> String { "[" + m.map(row).joined(separator: ", ") + "]" }
-    func names(_ l: [String]) -> String { "[" + l.map { "\"\($0.replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ", ") + "]" }
+    func names(_ l: [String]) -> String { "[" + l.map(JSONValue.quote).joined(separator: ", ") + "]" }
     return """
       {
-        "name": "\(game.name)",
+        "name": \(JSONValue.quote(game.name)),
         "payoffs": {"player1": \(matrix(game.payoff1)), "player2": \(matrix(game.payoff2))},
         "strategy_labels": {"player1": \(names(game.labels[0])), "player2": \(names(game.labels[1]))}
       }
@@ -141,6 +178,11 @@ public enum GameFiles {
     }
     guard counts.count == 2 else { throw GameError("\(source): expected 2 strategy counts, got \(counts.count)") }
     let (m, n) = (counts[0], counts[1])
+    // Checked before anything is allocated: a 57-byte file may declare 10⁸ strategies.
+    let (profiles, overflow) = m.multipliedReportingOverflow(by: n)
+    guard !overflow, profiles <= maximumProfiles else {
+      throw GameError("\(source): the game declares \(m)×\(n) strategies; at most \(maximumProfiles) pure profiles (m·n) are supported")
+    }
     // An optional comment string.
     if let s = t.first, s.hasPrefix("\"") { _ = try next() }
     var a = [[Double]](repeating: [Double](repeating: 0, count: n), count: m), b = a

@@ -64,6 +64,15 @@ public struct LogitQRESolver: Sendable {
   public var maximumPoints = 100_000
   /// At a bifurcation.
   public var bifurcationPolicy = BifurcationPolicy.continueOnBranch
+  /// Wall-clock budget of one call (`trace`, `solve`, `limitEquilibrium`, `fitLambda`), in
+  /// seconds; nil for none. A trace that runs out of it throws a ``GameError`` naming the λ
+  /// it reached; ``limitEquilibrium(regretTolerance:lambdaMax:)`` instead returns the last
+  /// point it reached, marked approximate.
+  public var timeBudget: Double? = nil
+
+  /// The largest game the tracer accepts: `m + n` unknowns, each Newton step a dense
+  /// `(m + n + 1)²` factorisation (`(m+n)³/3` flops), thousands of steps per branch.
+  public static let maximumStrategies = 400
 
   /// A solver for `game`.
   public init(_ game: NormalFormGame) { self.game = game }
@@ -219,6 +228,10 @@ public struct LogitQRESolver: Sendable {
     guard lambdaMax >= 0, lambdaMax.isFinite else { throw GameError("λ must be a finite number ≥ 0, got \(lambdaMax)") }
     for l in requested where !(l >= 0 && l.isFinite) { throw GameError("λ must be a finite number ≥ 0, got \(l)") }
     guard requested.allSatisfy({ $0 <= lambdaMax }) else { throw GameError("requested λ beyond the end of the trace (\(lambdaMax))") }
+    guard m + n <= Self.maximumStrategies else {
+      throw GameError("the game is \(m)×\(n): the logit tracer handles at most \(Self.maximumStrategies) strategies in all (m + n), a dense Newton system of that size per step")
+    }
+    let deadline = startDeadline()
     let size = m + n
     var w = [Double](repeating: -Double.log(Double(m)), count: m) + [Double](repeating: -Double.log(Double(n)), count: n)
     var lambda = 0.0
@@ -232,6 +245,9 @@ public struct LogitQRESolver: Sendable {
     while lambda < lambdaMax {
       guard points.count < maximumPoints else {
         throw GameError("the trace stopped after \(maximumPoints) points at λ = \(lambda) without reaching \(lambdaMax)")
+      }
+      if let deadline, ContinuousClock.now > deadline {
+        throw GameError("time budget of \(timeBudget!) s spent: the trace reached λ = \(lambda) of \(lambdaMax) after \(points.count) points", reached: point(w, lambda))
       }
       let p = w + [lambda]
       let predicted = zip(p, t).map { $0 + h * $1 }
@@ -328,18 +344,40 @@ public struct LogitQRESolver: Sendable {
   /// support when the indifference equations there have a solution that is an equilibrium.
   public func limitEquilibrium(regretTolerance: Double = 1e-9, lambdaMax: Double = 1e6) throws(GameError) -> (x: [Double], y: [Double], lambda: Double, exact: Bool) {
     let scale = max(game.payoffRange, 1e-300)
+    // A player with one strategy: the other's best responses are the equilibria; the mix
+    // that is uniform over them is one (exact, no trace needed).
+    if m == 1 || n == 1 {
+      let x0 = [Double](repeating: 1 / Double(m), count: m), y0 = [Double](repeating: 1 / Double(n), count: n)
+      let (b1, b2) = game.bestResponses(x0, y0)
+      var x = [Double](repeating: 0, count: m), y = [Double](repeating: 0, count: n)
+      if m == 1 { x[0] = 1; for j in b2 { y[j] = 1 / Double(b2.count) } } else { y[0] = 1; for i in b1 { x[i] = 1 / Double(b1.count) } }
+      return (x, y, .infinity, true)
+    }
+    // Traces to λ = 10, 40, 160, …; the budget covers all of them.
+    var solver = self
+    let deadline = startDeadline()
     var target = 10.0
     var last: QREPoint
-    repeat {
-      let branch = try trace(to: target)
-      last = branch.end
-      if game.gaps(last.x, last.y).maxRegret <= regretTolerance * scale { break }
+    var branch: QREBranch
+    do { branch = try solver.trace(to: target) } catch { if let r = error.reached { return (r.x, r.y, r.lambda, false) }; throw error }
+    last = branch.end
+    while game.gaps(last.x, last.y).maxRegret > regretTolerance * scale && target * 4 <= lambdaMax {
       target *= 4
-    } while target <= lambdaMax
+      if let deadline { solver.timeBudget = max(0, ContinuousClock.now.duration(to: deadline).seconds) }
+      do { branch = try solver.trace(to: target) } catch {
+        if let r = error.reached { last = r.lambda > last.lambda ? r : last; break }
+        throw error
+      }
+      last = branch.end
+    }
     if let exact = supportEquilibrium(near: last), game.gaps(exact.0, exact.1).nashConv <= 1e-12 * scale {
       return (exact.0, exact.1, last.lambda, true)
     }
     return (last.x, last.y, last.lambda, false)
+  }
+
+  func startDeadline() -> ContinuousClock.Instant? {
+    timeBudget.map { ContinuousClock.now.advanced(by: .milliseconds(Int64(min($0, 1e9) * 1000))) }
   }
 
   /// The equilibrium with the supports of `p` (probabilities above 1e-6): each player's mix

@@ -4,8 +4,18 @@ import SoftmaxCore
 /// An error in a game description or a solver request, with the message shown to the user.
 public struct GameError: Error, CustomStringConvertible, Sendable, Equatable {
   public let description: String
+  /// For a trace that ran out of its time budget: the last point it reached.
+  public let reached: QREPoint?
   /// An error with this message.
-  public init(_ description: String) { self.description = description }
+  public init(_ description: String, reached: QREPoint? = nil) {
+    self.description = description
+    self.reached = reached
+  }
+}
+
+extension Duration {
+  /// The duration in seconds.
+  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
 
 /// A two-player normal-form game: player 1 (rows, `m` strategies) and player 2 (columns, `n`

@@ -106,14 +106,14 @@ public struct LogitBatch: Sendable {
       for i in 0..<rows {
         let v = raw[i]
         if !mask[i] {
-          ids[i] = v.isFinite && v == v.rounded() && v >= 0 && v < Double(vocabulary) ? Int(v) : -1
+          ids[i] = v >= 0 && v < Double(vocabulary) && v == v.rounded() ? Int(v) : -1
           continue
         }
         guard v.isFinite, v == v.rounded() else {
           throw BatchInputError("token at \(Self.position(i, length: l, batched: logits.shape.count == 3)) is \(v), not an integer id")
         }
         guard v >= 0, v < Double(vocabulary) else {
-          throw BatchInputError("token at \(Self.position(i, length: l, batched: logits.shape.count == 3)) is \(Int(v)), outside the vocabulary 0..<\(vocabulary)")
+          throw BatchInputError("token at \(Self.position(i, length: l, batched: logits.shape.count == 3)) is \(Int64(exactly: v).map(String.init) ?? "\(v)"), outside the vocabulary 0..<\(vocabulary)")
         }
         ids[i] = Int(v)
       }

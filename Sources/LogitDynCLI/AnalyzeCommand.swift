@@ -113,16 +113,8 @@ struct AnalyzeCommand: ParsableCommand {
     let policyLoss = try loss.map { try LossCommand.makeLoss(name: $0, parameters: try LossCommand.parameters(settings)) }
     if loss == nil, !settings.isEmpty { throw CLIError("--set applies to a --loss") }
 
-    if let out {
-      var isDir: ObjCBool = false
-      if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
-        guard isDir.boolValue else { throw CLIError("--out '\(out)' exists and is not a directory") }
-      } else {
-        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
-          throw CLIError("cannot create --out directory '\(out)'")
-        }
-      }
-    }
+    // Checked now, created only when the results are ready to be written.
+    var outputDirectory = try out.map { try OutputDirectory($0) }
 
     let progress = ProgressLine(enabled: !quiet, label: "analyze", unit: "rows", bytesPerUnit: batch.vocabulary * batch.logits.dtype.byteSize)
     let analysis: BatchAnalysis
@@ -151,10 +143,12 @@ struct AnalyzeCommand: ParsableCommand {
 
     if let out {
       do {
+        try outputDirectory!.create()
         try analysis.writeTokens(to: out + "/tokens.\(format.rawValue)", format: format)
         try AtomicFileWriter.write(Data((analysis.summaryJSON.rendered() + "\n").utf8), to: out + "/summary.json")
         if let lossDocument { try AtomicFileWriter.write(Data((lossDocument.rendered() + "\n").utf8), to: out + "/loss.json") }
       } catch {
+        outputDirectory?.removeIfCreated()
         throw CLIError("\(error)")
       }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 import Sweeps
 import TOMLKit
 
@@ -31,15 +32,10 @@ import TOMLKit
 enum ConfigFile {
   /// The command line of `path` for a subcommand.
   static func arguments(path: String) throws -> [String] {
-    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-      throw CLIError("cannot read the config file \(path)")
-    }
+    let text: String
+    do { text = try UntrustedFile.text(path: path, limit: SweepConfig.maximumFileBytes) } catch { throw CLIError("cannot read the config file \(error)") }
     let table: TOMLTable
-    do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-      throw CLIError("\(path):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
-    } catch {
-      throw CLIError("\(path) is not valid TOML")
-    }
+    do { table = try TOMLText.parse(text, path: path) } catch { throw CLIError("\(error)") }
     // A sweep-style file ([run] or [game] table, [loss]): read with the sweep schema (errors name
     // the line and the field); one run only.
     if table["run"]?.table != nil || table["game"]?.table != nil {

@@ -12,6 +12,11 @@ struct GameCommand: ParsableCommand {
       GAME is a library name (\(GameLibrary.names.joined(separator: ", "))), random-MxN or \
       random-MxN-seedS (independent N(0,1) payoffs), or a file: .json (the project's schema: \
       {"payoffs": {"player1": [[…]], "player2": [[…]]}}) or Gambit's .nfg.
+
+      Limits: a game file of at most \(GameFiles.maximumFileBytes >> 20) MiB declaring at most \
+      \(GameFiles.maximumProfiles) pure profiles m·n; the logit tracer (qre, trace, nash, fit) \
+      takes games of m + n ≤ \(LogitQRESolver.maximumStrategies) strategies and stops after \
+      --time-limit seconds; learn plans at most --max-memory.
       """,
     subcommands: [GameQRE.self, GameTrace.self, GameNash.self, GameLearn.self, GameFit.self, GameShow.self])
 }
@@ -19,11 +24,22 @@ struct GameCommand: ParsableCommand {
 /// The game argument.
 struct GameArgument: ParsableArguments {
   @Argument(help: ArgumentHelp("A library name, random-MxN[-seedS], or a .json/.nfg file.", valueName: "game")) var game: String
+  @Option(
+    name: .customLong("time-limit"), parsing: .unconditional,
+    help: ArgumentHelp("Wall-clock budget of the logit tracer, in seconds (qre, trace, nash, fit). qre, trace and fit stop with an error naming the λ reached; nash returns the point it reached, marked approximate, with its NashConv.", valueName: "seconds"))
+  var timeLimit: Double = Limits.defaultGameSeconds
+
+  /// A logit-QRE solver for `game` with the time budget.
+  func solver(_ game: NormalFormGame) throws -> LogitQRESolver {
+    guard timeLimit > 0, timeLimit.isFinite else { throw CLIError("--time-limit must be a positive number of seconds, got \(timeLimit)") }
+    var s = LogitQRESolver(game)
+    s.timeBudget = timeLimit
+    return s
+  }
 
   func load() throws -> NormalFormGame {
     do {
       if game.hasSuffix(".json") || game.hasSuffix(".nfg") {
-        guard FileManager.default.fileExists(atPath: game) else { throw CLIError("no such file: \(game)") }
         return try GameFiles.read(path: game)
       }
       if game.hasPrefix("random-") {
@@ -63,7 +79,7 @@ struct GameQRE: ParsableCommand {
     }
     let points: [QREPoint], events: [BranchEvent]
     do {
-      let branch = try LogitQRESolver(g).trace(to: lambdas.max() ?? 0, requested: lambdas)
+      let branch = try game.solver(g).trace(to: lambdas.max() ?? 0, requested: lambdas)
       points = branch.requested
       events = branch.events
     } catch { throw CLIError("\(error)") }
@@ -100,7 +116,7 @@ struct GameTrace: ParsableCommand {
   func run() throws {
     let g = try game.load()
     guard to >= 0, to.isFinite else { throw CLIError("--to must be a finite number ≥ 0, got \(to)") }
-    var solver = LogitQRESolver(g)
+    var solver = try game.solver(g)
     if let s = switchBranch {
       guard s == 1 || s == -1 else { throw CLIError("--switch-branch must be 1 or -1, got \(formatNumber(s))") }
       solver.bifurcationPolicy = .switchBranch(sign: s)
@@ -140,11 +156,12 @@ struct GameNash: ParsableCommand {
   func run() throws {
     let g = try game.load()
     let limit: (x: [Double], y: [Double], lambda: Double, exact: Bool)
-    do { limit = try LogitQRESolver(g).limitEquilibrium() } catch { throw CLIError("\(error)") }
+    do { limit = try game.solver(g).limitEquilibrium() } catch { throw CLIError("\(error)") }
     let gaps = g.gaps(limit.x, limit.y)
     if json {
       print(JSONValue.object([("game", .string(g.name)), ("player1", .array(limit.x.map { .number($0) })), ("player2", .array(limit.y.map { .number($0) })),
                               ("lambda_reached", .number(limit.lambda)), ("exact_on_support", .bool(limit.exact)),
+                              ("method", .string(limit.exact ? "logit branch, solved exactly on its support" : "logit branch (approximate)")),
                               ("nash_conv", .number(gaps.nashConv)), ("values", .array([.number(gaps.value1), .number(gaps.value2)]))]).rendered())
       return
     }
@@ -153,7 +170,7 @@ struct GameNash: ParsableCommand {
       player 1   \(profileText(limit.x))
       player 2   \(profileText(limit.y))
       values     \(formatNumber(gaps.value1, digits: 6)), \(formatNumber(gaps.value2, digits: 6)); NashConv \(formatNumber(gaps.nashConv, digits: 3))\(limit.exact ? " (exact on its support)" : "")
-      """)
+      """ + (limit.exact ? "" : "\napproximate: the last point of the logit branch reached (not solved exactly on a support); its NashConv \(formatNumber(gaps.nashConv, digits: 3)) bounds how far from an equilibrium it is"))
   }
 }
 
@@ -170,10 +187,14 @@ struct GameLearn: ParsableCommand {
   @Option(name: .customLong("reference-lambda"), parsing: .unconditional, help: "λ of the QRE to measure the distance to (default: the rule's own).")
   var referenceLambda: Double?
   @Option(help: ArgumentHelp("Output directory for series.csv.", valueName: "dir")) var out: String?
+  @OptionGroup var memory: MemoryLimitOption
 
   /// Runs the learning; returns the series CSV, a summary, and the printed text.
   func execute(stop: () -> Bool = { false }) throws -> (series: String, summary: JSONValue, text: String) {
     let g = try game.load()
+    guard steps >= 1 else { throw CLIError("--steps must be at least 1, got \(steps)") }
+    // The series is kept as text: about 25 bytes per number, 2(m + n) + 15 numbers per step.
+    try memory.check(Double(steps) * 25 * Double(2 * (g.shape.0 + g.shape.1) + 15), "\(steps) steps of a \(g.shape.0)×\(g.shape.1) game")
     guard let r = LearningRule(name: rule, tau: tau, lambda: lambda) else {
       throw CLIError("unknown rule '\(rule)' (available: \(LearningRule.names.joined(separator: ", ")))")
     }
@@ -211,10 +232,14 @@ struct GameLearn: ParsableCommand {
   func run() throws {
     let (text, _, printed) = try execute()
     if let out {
+      var directory = try OutputDirectory(out)
       do {
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try directory.create()
         try AtomicFileWriter.write(Data(text.utf8), to: out + "/series.csv")
-      } catch { throw CLIError("cannot write \(out)/series.csv: \(error)") }
+      } catch {
+        directory.removeIfCreated()
+        throw CLIError("cannot write \(out)/series.csv: \(error)")
+      }
     }
     print(printed + (out.map { "\nwrote      \($0)/series.csv" } ?? ""))
   }
@@ -237,7 +262,7 @@ struct GameFit: ParsableCommand {
       }
     }
     do {
-      let fit = try LogitQRESolver(g).fitLambda(counts1: try parse(counts1, "--counts1"), counts2: try parse(counts2, "--counts2"), lambdaMax: maxLambda)
+      let fit = try game.solver(g).fitLambda(counts1: try parse(counts1, "--counts1"), counts2: try parse(counts2, "--counts2"), lambdaMax: maxLambda)
       print("""
         \(g.name): maximum-likelihood λ = \(formatNumber(fit.lambda, digits: 8)) (log-likelihood \(formatNumber(fit.logLikelihood, digits: 8)))
         QRE there  \(profileText(fit.point.x)), \(profileText(fit.point.y))

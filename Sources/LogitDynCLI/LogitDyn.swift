@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StrictJSON
 
 /// The `logitdyn` command: the root of every subcommand.
 public struct LogitDyn: ParsableCommand {
@@ -33,9 +34,12 @@ public struct LogitDyn: ParsableCommand {
         // --help, --version and clean exits: let ArgumentParser print them.
         exit(withError: error)
       }
-      let message = LogitDyn.message(for: error)
-        .split(separator: "\n", omittingEmptySubsequences: true)
+      // One line: the first line of a multi-line message (ArgumentParser appends usage), and
+      // any control character left in it (an echoed value) escaped.
+      let firstLine = LogitDyn.message(for: error)
+        .split(whereSeparator: \.isNewline)
         .first.map(String.init) ?? "\(error)"
+      let message = JSONNode.printable(firstLine, limit: 2000)
       FileHandle.standardError.write(Data("logitdyn: error: \(message)\n".utf8))
       Foundation.exit(code.rawValue)
     }

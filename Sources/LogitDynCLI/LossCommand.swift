@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LogitDynamics
 import OutputFormats
+import StrictJSON
 
 /// `logitdyn loss`: replays a logged batch through any policy loss and intervention.
 struct LossCommand: ParsableCommand {
@@ -45,6 +46,7 @@ struct LossCommand: ParsableCommand {
   var settings: [String] = []
   @Flag(help: "Print the full result as JSON.") var json = false
   @Option(help: ArgumentHelp("Write the JSON result to this file.", valueName: "file")) var out: String?
+  @OptionGroup var memory: MemoryLimitOption
   @Option(help: ArgumentHelp("A TOML file of options (keys are option names; a [loss] table holds name and --set parameters); the command line's own options win.", valueName: "file.toml"))
   var config: String?
 
@@ -155,7 +157,10 @@ struct LossCommand: ParsableCommand {
     let policyLoss = try Self.makeLoss(name: loss, parameters: p)
     let temperature = Double(p["temperature"] ?? "1") ?? .nan
     guard temperature > 0, temperature.isFinite else { throw CLIError("temperature must be a finite number > 0, got '\(p["temperature"]!)'") }
-    let tokens = try BatchFile.load(batch, temperature: temperature)
+    let tokens: TokenBatch
+    do { tokens = try LossBatchFile.load(batch, temperature: temperature, maxMemory: try memory.bytes()) } catch let error as BatchInputError {
+      throw CLIError("\(error)")
+    }
     let result: LossResult
     do { result = try policyLoss.evaluate(tokens) } catch { throw CLIError("\(error)") }
     let document = Self.document(result, tokens)
@@ -210,80 +215,3 @@ struct LossCommand: ParsableCommand {
   }
 }
 
-/// Reads a logged batch from JSON or safetensors.
-enum BatchFile {
-  /// Flattens a nested JSON array of numbers (or "nan"/"inf"/"-inf") row-major, with its shape.
-  static func flatten(_ x: Any, name: String) throws -> (values: [Double], shape: [Int]) {
-    if let array = x as? [Any] {
-      var values: [Double] = [], inner: [Int]? = nil
-      for element in array {
-        let (v, s) = try flatten(element, name: name)
-        if let inner, inner != s { throw CLIError("\(name) is ragged: rows of shapes \(inner) and \(s)") }
-        inner = s
-        values += v
-      }
-      return (values, [array.count] + (inner ?? []))
-    }
-    if let n = x as? NSNumber { return ([n.doubleValue], []) }
-    switch x as? String {
-    case "nan", "NaN": return ([.nan], [])
-    case "inf", "Infinity": return ([.infinity], [])
-    case "-inf", "-Infinity": return ([-.infinity], [])
-    default: throw CLIError("\(name) holds a value that is not a number: \(x)")
-    }
-  }
-
-  static func load(_ path: String, temperature: Double) throws -> TokenBatch {
-    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("no such file: \(path)") }
-    var arrays: [String: (values: [Double], shape: [Int])] = [:]
-    if path.hasSuffix(".safetensors") || path.hasSuffix(".npy") {
-      let tensors: [Tensor]
-      do { tensors = try TensorFiles.open(path: path) } catch { throw CLIError("\(error)") }
-      for t in tensors { arrays[t.name] = (t.doubles(), t.shape) }
-    } else {
-      guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
-      let object: Any
-      do { object = try JSONSerialization.jsonObject(with: data) } catch {
-        throw CLIError("\(path) is not valid JSON: \(error.localizedDescription)")
-      }
-      guard var dict = object as? [String: Any] else { throw CLIError("\(path) must hold a JSON object of named arrays") }
-      if let inputs = dict["inputs"] as? [String: Any] { dict = inputs }
-      for (key, value) in dict where value is [Any] { arrays[key] = try flatten(value, name: key) }
-    }
-    func require(_ name: String) throws -> (values: [Double], shape: [Int]) {
-      guard let a = arrays[name] else {
-        throw CLIError("the batch has no '\(name)' (found: \(arrays.keys.sorted().joined(separator: ", ")))")
-      }
-      return a
-    }
-    let mask = try require("response_mask")
-    guard mask.shape.count == 2 else { throw CLIError("response_mask must be [B][L], got shape \(mask.shape)") }
-    let rows = mask.shape[0], columns = mask.shape[1]
-    func check(_ name: String, _ a: (values: [Double], shape: [Int])) throws -> [Double] {
-      guard a.shape == [rows, columns] else { throw CLIError("\(name) has shape \(a.shape), but response_mask is [\(rows), \(columns)]") }
-      return a.values
-    }
-    let old = try check("old_log_prob", try require("old_log_prob"))
-    let advantages = try check("advantages", try require("advantages"))
-    var batch: TokenBatch
-    if let logits = arrays["logits"] {
-      guard logits.shape.count == 3, logits.shape[0] == rows, logits.shape[1] == columns else {
-        throw CLIError("logits must be [B][L][V] with B = \(rows), L = \(columns); got shape \(logits.shape)")
-      }
-      let labels = try check("labels", try require("labels"))
-      guard labels.allSatisfy({ $0 == $0.rounded() && abs($0) < 1e15 }) else { throw CLIError("labels must be whole numbers") }
-      do {
-        batch = try TokenBatch(rows: rows, columns: columns, logits: logits.values, vocabulary: logits.shape[2],
-                               labels: labels.map { Int($0) }, temperature: temperature,
-                               oldLogProb: old, advantages: advantages, mask: mask.values)
-      } catch { throw CLIError("\(error)") }
-    } else {
-      batch = TokenBatch(rows: rows, columns: columns, logProb: try check("log_prob", try require("log_prob")),
-                         oldLogProb: old, advantages: advantages, mask: mask.values)
-      if let e = arrays["entropy"] { batch.entropy = try check("entropy", e) }
-      if let c = arrays["sum_pi_squared"] { batch.sumPiSquared = try check("sum_pi_squared", c) }
-    }
-    if let r = arrays["ref_log_prob"] { batch.refLogProb = try check("ref_log_prob", r) }
-    return batch
-  }
-}

@@ -72,6 +72,7 @@ struct RunCommand: ParsableCommand {
   @Flag(name: .customLong("no-quantiles"), help: "Report means and maxima only (no per-step sort over runs).") var noQuantiles = false
   @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var out: String?
   @Flag(name: .shortAndLong, help: "No progress display.") var quiet = false
+  @OptionGroup var memory: MemoryLimitOption
   @Option(help: ArgumentHelp("A TOML file of options (keys are option names; a [loss] table holds name and --set parameters); the command line's own options win.", valueName: "file.toml"))
   var config: String?
 
@@ -132,6 +133,30 @@ struct RunCommand: ParsableCommand {
     }
     do { try environment.validate() } catch { throw CLIError("\(error)") }
 
+    // What the run will allocate, checked before anything is built (sizes near Int.max give
+    // a large estimate, not an overflow).
+    let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+    if runs < 1 { throw CLIError("--runs must be at least 1, got \(runs)") }
+    if steps < 1 { throw CLIError("--steps must be at least 1, got \(steps)") }
+    if batchSize < 1 { throw CLIError("--batch must be at least 1, got \(batchSize)") }
+    if groupSize < 1 { throw CLIError("--group must be at least 1, got \(groupSize)") }
+    let widths: [Int] = policy == "mlp" ? try parseList(hidden, option: "--hidden").map { w -> Int in
+      guard w >= 1, w == w.rounded(), w < 1e6 else { throw CLIError("--hidden widths must be whole numbers ≥ 1 and < 10⁶, got \(formatNumber(w))") }
+      return Int(w)
+    } : []
+    let features = banditSpec == nil ? dim : 1
+    let parameters: Double
+    switch policy {
+    case "tabular": parameters = Double(environment.stateCount ?? 1) * Double(arms)
+    case "linear": parameters = LabResources.networkParameters(features: features, hidden: [], actions: arms)
+    default: parameters = LabResources.networkParameters(features: features, hidden: widths, actions: arms)
+    }
+    let estimate = policy == "tabular" && banditSpec != nil
+      ? max(LabResources.banditBytes(runs: runs, arms: arms),
+            LabResources.generalBytes(runs: runs, parameters: parameters, features: 1, actions: arms, hidden: [], fixedContexts: nil, batch: batchSize, threads: workers))
+      : LabResources.generalBytes(runs: runs, parameters: parameters, features: features, actions: arms, hidden: widths, fixedContexts: contexts, batch: batchSize, threads: workers)
+    try memory.check(estimate, "\(runs) runs of a \(policy) policy with \(formatNumber(parameters)) parameters, K = \(arms)\(banditSpec == nil ? ", d = \(dim)" : ""), B = \(batchSize)")
+
     // The vectorised runner when it applies.
     if let banditSpec, policy == "tabular", loss == nil, let simple = UpdateRule(name: rule, baselineRate: baselineRate),
       batchSize == 1, groupSize == 1, opt == .sgd, lrSchedule == LearningRateSchedule(), baseline == nil || baseline == (simple == .reinforce ? "none" : "running-mean") || !simple.isSampled
@@ -151,10 +176,6 @@ struct RunCommand: ParsableCommand {
     case "linear": pol = LinearPolicy(features: environment.featureCount, actions: arms)
     default:
       guard let act = MLPPolicy.Activation(rawValue: activation) else { throw CLIError("unknown activation '\(activation)' (available: tanh, relu)") }
-      let widths = try parseList(hidden, option: "--hidden").map { w -> Int in
-        guard w >= 1, w == w.rounded(), w < 1e6 else { throw CLIError("--hidden widths must be whole numbers ≥ 1, got \(formatNumber(w))") }
-        return Int(w)
-      }
       pol = MLPPolicy(features: environment.featureCount, hidden: widths, actions: arms, activation: act)
     }
     var e = LabExperiment(environment: environment, policy: pol, learningRate: learningRate, runs: runs, steps: steps, seed: seed)
@@ -198,17 +219,26 @@ struct RunCommand: ParsableCommand {
 
   func run() throws {
     let plan = try plan()
-    var series: FileHandle? = nil
+    // The series goes to a temporary file in --out, renamed to series.csv when the run is
+    // complete (series.interrupted.csv after Ctrl-C); a failed run leaves nothing behind.
+    var series: AtomicFileWriter? = nil
+    var outputDirectory = try out.map { try OutputDirectory($0) }
     if let out {
-      do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
-        throw CLIError("cannot create --out directory '\(out)'")
+      do {
+        try outputDirectory!.create()
+        series = try AtomicFileWriter(path: out + "/series.csv")
+        try series!.write(StepAggregate.csvHeader + "\n")
+      } catch {
+        outputDirectory?.removeIfCreated()
+        throw CLIError("\(error)")
       }
-      let path = out + "/series.csv"
-      guard FileManager.default.createFile(atPath: path, contents: Data((StepAggregate.csvHeader + "\n").utf8)),
-        let handle = FileHandle(forWritingAtPath: path)
-      else { throw CLIError("cannot write '\(path)'") }
-      handle.seekToEndOfFile()
-      series = handle
+    }
+    var finished = false
+    defer {
+      if !finished {
+        series?.abandon()
+        outputDirectory?.removeIfCreated()
+      }
     }
     Interrupt.install()
     defer { Interrupt.restore() }
@@ -218,6 +248,7 @@ struct RunCommand: ParsableCommand {
     var first: StepAggregate?, last: StepAggregate?
     var pending = ""
     var lastFlush = Date()
+    var writeError: (any Error)? = nil
     do {
       // Ctrl-C is honoured between chunks of steps; every step already computed is written.
       try plan.run(threads ?? ProcessInfo.processInfo.activeProcessorCount, { Interrupt.requested }) { agg in
@@ -226,7 +257,7 @@ struct RunCommand: ParsableCommand {
         pending += agg.csvRow + "\n"
         if Date().timeIntervalSince(lastFlush) > 0.2 || agg.step == steps - 1 || Interrupt.requested {
           // Whole lines only: a Ctrl-C never leaves a half-written line.
-          series?.write(Data(pending.utf8))
+          do { try series?.write(pending) } catch { writeError = error; return false }
           pending = ""
           lastFlush = Date()
         }
@@ -236,12 +267,18 @@ struct RunCommand: ParsableCommand {
     } catch {
       throw CLIError("\(error)")
     }
-    if !pending.isEmpty { series?.write(Data(pending.utf8)) }
-    try? series?.close()
+    if let writeError { throw CLIError("\(writeError)") }
     progress.finish()
     let elapsed = Date().timeIntervalSince(start)
     guard let first, let last else { return }
     let completed = last.step + 1
+    let seriesName = completed < steps ? "series.interrupted.csv" : "series.csv"
+    if let out {
+      do {
+        if !pending.isEmpty { try series!.write(pending) }
+        try series!.commit(to: out + "/" + seriesName)
+      } catch { throw CLIError("\(error)") }
+    }
     func metric(_ a: StepAggregate, _ p: Probe) -> JSONValue { .number(a.mean[p.rawValue]) }
     let summary: JSONValue = .object([
       ("env", .string(env)), ("arms", .integer(arms)), ("policy", .string(policy)), ("rule", .string(rule)),
@@ -249,7 +286,7 @@ struct RunCommand: ParsableCommand {
       ("optimizer", .string(optimizer)), ("schedule", .string(schedule)),
       ("lr", .number(learningRate)), ("runs", .integer(runs)), ("steps", .integer(steps)),
       ("steps_completed", .integer(completed)), ("interrupted", .bool(completed < steps)),
-      ("seed", .integer(Int(truncatingIfNeeded: seed))),
+      ("seed", .integer(Int(truncatingIfNeeded: seed))), ("series_file", .string(seriesName)),
       ("entropy_first", metric(first, .entropy)), ("entropy_last", metric(last, .entropy)),
       ("reward_last", metric(last, .reward)), ("regret_last", metric(last, .regret)),
       ("update_norm_first", metric(first, .updateNorm)), ("update_norm_last", metric(last, .updateNorm)),
@@ -261,13 +298,14 @@ struct RunCommand: ParsableCommand {
         throw CLIError("\(error)")
       }
     }
+    finished = true
     print("""
       \(env), K = \(arms), \(plan.description), η = \(formatNumber(learningRate)), \(runs) runs × \(completed) steps\(completed < steps ? " (interrupted)" : "")
       entropy      \(formatNumber(first.mean[Probe.entropy.rawValue], digits: 4)) → \(formatNumber(last.mean[Probe.entropy.rawValue], digits: 4)) nats (mean over runs)
       reward       last step mean \(formatNumber(last.mean[Probe.reward.rawValue], digits: 4)), regret \(formatNumber(last.mean[Probe.regret.rawValue], digits: 4))
       ‖Δz‖         \(formatNumber(first.mean[Probe.updateNorm.rawValue], digits: 4)) → \(formatNumber(last.mean[Probe.updateNorm.rawValue], digits: 4))\(plan.vectorised || policy == "tabular" && optimizer == "sgd" ? "" : "\nJ Jᵀ effect  ‖Δz‖ / logit-space step \(formatNumber(last.mean[Probe.jacobianRatio.rawValue], digits: 4)), cosine \(formatNumber(last.mean[Probe.jacobianCosine.rawValue], digits: 4)) (last step)")
       speed        \(formatNumber(Double(runs * completed) / elapsed / 1e6, digits: 3)) M run-steps/s
-      """ + (out.map { "\nwrote        \($0)/series.csv, \($0)/summary.json" } ?? ""))
+      """ + (out.map { "\nwrote        \($0)/\(seriesName), \($0)/summary.json" } ?? ""))
     // Interrupted by Ctrl-C: the files are complete up to the last step; exit as SIGINT would.
     if completed < steps { throw ExitCode(130) }
   }

@@ -29,6 +29,9 @@ struct SweepCommand: ParsableCommand {
       Each run's identity is a hash of its resolved configuration, so re-running a sweep skips \
       the runs already in the store, and shards (--shard I/N, e.g. one per task of a Slurm job \
       array; see examples/slurm-sweep.sh) can be merged.
+
+      Limits: a sweep file of at most \(SweepConfig.maximumFileBytes >> 20) MiB and a grid of at \
+      most \(SweepConfig.maximumGridPoints) points.
       """,
     subcommands: [SweepPlan.self, SweepRun.self, SweepMerge.self])
 }

@@ -50,14 +50,18 @@ public struct AtomicFileWriter {
   }
 
   /// Flushes, closes and renames the temporary file over the destination.
-  public mutating func commit() throws {
+  public mutating func commit() throws { try commit(to: path) }
+
+  /// Flushes, closes and renames the temporary file to `destination` (in the same directory),
+  /// e.g. `series.interrupted.csv` for a run stopped by Ctrl-C.
+  public mutating func commit(to destination: String) throws {
     try flush()
     try handle.synchronize()
     try handle.close()
-    guard rename(temporaryPath, path) == 0 else {
+    guard rename(temporaryPath, destination) == 0 else {
       let reason = String(cString: strerror(errno))
       unlink(temporaryPath)
-      throw OutputError("cannot move the finished file to '\(path)': \(reason)")
+      throw OutputError("cannot move the finished file to '\(destination)': \(reason)")
     }
     committed = true
   }

@@ -138,4 +138,33 @@ public struct TokenBatch: Sendable {
     try check("entropy", entropy)
     try check("sum_pi_squared", sumPiSquared)
   }
+
+  /// Checks that logged quantities lie in their ranges (valid tokens only): log π ≤ 0 for
+  /// `log_prob`, `old_log_prob`, `ref_log_prob`; H ≥ 0; Σπ² ∈ (0, 1]; each within
+  /// ``rangeSlack``. Batches read from files are checked this way (a log-prob of +5 is a
+  /// wrong column, not a number to compute a loss from); ``validate()`` does not require it,
+  /// since verl's losses are defined, and tested, on arbitrary finite inputs.
+  public func validateRanges() throws(LossError) {
+    try validate()
+    let n = count
+    // The ranges the quantities have: log π ≤ 0, H ≥ 0, Σπ² ∈ (0, 1]; the slack covers the
+    // rounding of bf16/fp16 models (a log-prob of +3e-7 is rounding, +5 is a wrong column).
+    func range(_ name: String, _ values: [Double]?, _ valid: (Double) -> Bool, _ rule: String) throws(LossError) {
+      guard let values else { return }
+      for i in 0..<n where mask[i] != 0 && !valid(values[i]) {
+        throw LossError("\(name) at row \(i / columns), position \(i % columns) is \(values[i]); \(rule)")
+      }
+    }
+    let slack = Self.rangeSlack
+    try range("log_prob", logProb, { $0 <= slack }, "log-probabilities are ≤ 0")
+    try range("old_log_prob", oldLogProb, { $0 <= slack }, "log-probabilities are ≤ 0")
+    try range("ref_log_prob", refLogProb, { $0 <= slack }, "log-probabilities are ≤ 0")
+    try range("entropy", entropy, { $0 >= -slack }, "entropies are ≥ 0")
+    try range("sum_pi_squared", sumPiSquared, { $0 > 0 && $0 <= 1 + slack }, "Σπ² lies in (0, 1]")
+  }
+
+  /// How far outside its range a logged log-probability, entropy or Σπ² may lie before it
+  /// is an error rather than rounding: 10⁻⁴ (bf16 rounds log π ≈ 0 to ±4·10⁻³ only when
+  /// |log π| ≥ 1; near 0 its spacing is far finer).
+  public static let rangeSlack = 1e-4
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 import TOMLKit
 
 /// A bad sweep file or store, with the message shown to the user (file, line and field where
@@ -159,21 +160,15 @@ public struct SweepConfig: Sendable {
 
   /// Reads and checks `path`.
   public init(path: String) throws(SweepError) {
-    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-      throw SweepError("cannot read the sweep file \(path)")
-    }
+    let text: String
+    do { text = try UntrustedFile.text(path: path, limit: Self.maximumFileBytes) } catch { throw SweepError("\(error)") }
     try self.init(text: text, path: path)
   }
 
   /// Parses and checks TOML text (`path` for messages).
   public init(text: String, path: String) throws(SweepError) {
     self.path = path
-    let table: TOMLTable
-    do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-      throw SweepError("\(path):\(error.source.begin.line): \(error.description)")
-    } catch {
-      throw SweepError("\(path): not valid TOML")
-    }
+    let table = try TOMLText.parse(text, path: path)
     let lines = text.components(separatedBy: "\n")
     /// The line of `key` in table `section` (1-based), for messages.
     func line(_ key: String, in section: String?) -> Int {
@@ -254,11 +249,27 @@ public struct SweepConfig: Sendable {
         sweep.append((key, options))
       }
     }
+    // The grid's size, checked before it is expanded: 100 values in each of 4 fields is
+    // 10⁸ runs, which no machine should be asked to list.
+    var points = 1
+    for (key, options) in sweep {
+      let (p, overflow) = points.multipliedReportingOverflow(by: options.count)
+      guard !overflow, p <= Self.maximumGridPoints else {
+        throw SweepError("\(path):\(line(key, in: "sweep")): the grid has more than \(Self.maximumGridPoints) points (\(sweep.map { "\($0.1.count)" }.joined(separator: " × "))); split it into several files")
+      }
+      points = p
+    }
     self.kind = kind
     self.run = run
     self.loss = loss
     self.sweep = sweep
   }
+
+  /// The largest grid a sweep file may describe: 10⁶ points.
+  public static let maximumGridPoints = 1_000_000
+
+  /// The largest sweep file read: 16 MiB.
+  public static let maximumFileBytes = 16 << 20
 
   /// The runs of the grid, the first swept field varying slowest.
   public func expand() -> [RunSpec] {

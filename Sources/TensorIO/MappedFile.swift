@@ -24,7 +24,9 @@ public final class MappedFile: @unchecked Sendable {
   ///   or cannot be mapped.
   public init(path: String) throws(TensorFileError) {
     self.path = path
-    let fd = open(path, O_RDONLY)
+    // O_NONBLOCK: opening a FIFO or a device must not wait for a writer; the descriptor is
+    // checked to be a regular file before anything is read.
+    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     guard fd >= 0 else {
       throw TensorFileError(path, "cannot open: \(String(cString: strerror(errno)))")
     }

@@ -1,3 +1,6 @@
+import Foundation
+import StrictJSON
+
 /// Reader of numpy's `.npy` format (versions 1.0, 2.0 and 3.0; see numpy's
 /// `numpy/lib/format.py`): magic `\x93NUMPY`, version bytes, a little-endian header length
 /// (2 bytes in 1.0, 4 in 2.0/3.0), then a Python dict literal
@@ -6,7 +9,10 @@
 /// Supported `descr`: `<f8 <f4 <f2 <i8 <i4 <i2 |i1 |u1 <u2 |b1` (`=` for native order), and
 /// bfloat16 stored as 2-byte void `|V2` (what `ml_dtypes` arrays save as) or, with
 /// `twoByteIntegersAreBFloat16`, as `<u2`/`<i2`. Big-endian and structured dtypes are
-/// refused with a message. The header is checked against the file size before any data is
+/// refused with a message. The header follows numpy's `format.py` (`_read_array_header`):
+/// at most 10,000 bytes; latin-1 (UTF-8 in 3.0); "a dict with exactly the keys `descr`,
+/// `fortran_order` and `shape`", where "`shape` is a tuple of ints" and "`fortran_order` a
+/// bool". The literal is parsed without recursion by ``NPYHeaderDict``. The header is checked against the file size before any data is
 /// touched: a truncated file, or a header whose shape does not match the bytes present, is
 /// an error.
 public enum NPYReader {
@@ -47,6 +53,9 @@ public enum NPYReader {
     var dataOffset: Int
   }
 
+  /// The largest header numpy reads without `allow_pickle` (`format.py`'s `max_header_size`).
+  public static let maxHeaderBytes = 10_000
+
   static func parseHeader(file: MappedFile) throws(TensorFileError) -> Header {
     let path = file.path
     guard file.size >= 10 else { throw TensorFileError(path, "too short to be a .npy file (\(file.size) bytes)") }
@@ -68,36 +77,40 @@ public enum NPYReader {
     default:
       throw TensorFileError(path, "unsupported .npy format version \(major).\(head[7])")
     }
+    guard head[7] == 0 else { throw TensorFileError(path, "unsupported .npy format version \(major).\(head[7])") }
+    guard headerLength <= maxHeaderBytes else {
+      throw TensorFileError(path, "header length \(headerLength) exceeds numpy's limit of \(maxHeaderBytes) bytes")
+    }
     guard lengthFieldEnd + headerLength <= file.size else {
       throw TensorFileError(path, "truncated: header of \(headerLength) bytes runs past the end of the file")
     }
-    let raw = file.bytes(lengthFieldEnd..<(lengthFieldEnd + headerLength))
-    let text = major == 3 ? String(decoding: raw, as: UTF8.self) : String(raw.map { Character(Unicode.Scalar($0)) })
-    var parser = PyLiteralParser(text: text)
-    guard case .dict(let dict)? = try? parser.parse() else {
-      throw TensorFileError(path, "malformed .npy header: \(text.prefix(120))")
+    let raw = Array(file.bytes(lengthFieldEnd..<(lengthFieldEnd + headerLength)))
+    // Versions 1.0 and 2.0 are latin-1, 3.0 is UTF-8 (format.py's `_header_encoding`).
+    let text: String
+    if major == 3 {
+      guard let t = String(validating: raw, as: UTF8.self) else { throw TensorFileError(path, "the version 3.0 header is not valid UTF-8") }
+      text = t
+    } else {
+      text = String(String.UnicodeScalarView(raw.map { Unicode.Scalar($0) }))
     }
-    guard case .string(let descr)? = dict["descr"] else {
-      if case .list? = dict["descr"] { throw TensorFileError(path, "structured dtypes are not supported") }
-      throw TensorFileError(path, "the .npy header has no 'descr'")
+    let dict: NPYHeaderDict
+    do {
+      dict = try NPYHeaderDict(parsing: text, allowLongSuffix: major < 3)
+    } catch {
+      throw TensorFileError(path, "malformed .npy header (\(error.message)): \(JSONNode.printable(text.trimmingCharacters(in: .whitespacesAndNewlines), limit: 100))")
     }
-    guard case .bool(let fortran)? = dict["fortran_order"] else {
-      throw TensorFileError(path, "the .npy header has no 'fortran_order'")
-    }
-    guard case .tuple(let dims)? = dict["shape"] else { throw TensorFileError(path, "the .npy header has no 'shape'") }
-    var shape: [Int] = []
-    for d in dims {
-      guard case .int(let v) = d else { throw TensorFileError(path, "non-integer dimension in 'shape'") }
-      shape.append(v)
-    }
-    return Header(descr: descr, fortranOrder: fortran, shape: shape, dataOffset: lengthFieldEnd + headerLength)
+    return Header(descr: dict.descr, fortranOrder: dict.fortranOrder, shape: dict.shape, dataOffset: lengthFieldEnd + headerLength)
   }
 
   static func dtype(descr: String, path: String, bf16: Bool) throws(TensorFileError) -> DType {
-    guard let order = descr.first else { throw TensorFileError(path, "empty dtype descr") }
-    let code = String(descr.dropFirst())
-    if order == ">" && !["i1", "u1", "b1"].contains(code) {
-      throw TensorFileError(path, "big-endian dtype '\(descr)' is not supported; save little-endian (astype('<f4'))")
+    // numpy's byte orders: `<` little, `>` and `!` big, `=` native, `|` not applicable; a
+    // descr without one is native. This reader runs on little-endian machines only.
+    guard let first = descr.first else { throw TensorFileError(path, "empty dtype descr") }
+    let hasOrder = "<>|=!".contains(first)
+    let code = hasOrder ? String(descr.dropFirst()) : descr
+    let bigEndian = first == ">" || first == "!"
+    if bigEndian && !["i1", "u1", "b1", "V2"].contains(code) {
+      throw TensorFileError(path, "big-endian dtype '\(JSONNode.printable(descr, limit: 20))' is not supported; save little-endian (astype('<f4'))")
     }
     switch code {
     case "f8": return .float64
@@ -112,101 +125,8 @@ public enum NPYReader {
     case "b1": return .bool
     case "V2": return .bfloat16
     default:
-      throw TensorFileError(path, "unsupported dtype '\(descr)' (supported: <f4 <f8 <f2, bf16 as |V2 or <u2 with --bf16, <i8 <i4 <i2 |i1 |u1 |b1)")
+      throw TensorFileError(path, "unsupported dtype '\(JSONNode.printable(descr, limit: 20))' (supported: <f4 <f8 <f2, bf16 as |V2 or <u2 with --bf16, <i8 <i4 <i2 |i1 |u1 |b1)")
     }
   }
 }
 
-/// The Python literal subset that `.npy` headers use: dicts, tuples, lists, strings,
-/// integers and booleans.
-struct PyLiteralParser {
-  indirect enum Value {
-    case dict([String: Value])
-    case tuple([Value])
-    case list([Value])
-    case string(String)
-    case int(Int)
-    case bool(Bool)
-    case none
-  }
-
-  struct Failure: Error {}
-
-  let chars: [Character]
-  var i = 0
-
-  init(text: String) { chars = Array(text) }
-
-  mutating func parse() throws(Failure) -> Value {
-    let v = try value()
-    skipSpace()
-    guard i == chars.count else { throw Failure() }
-    return v
-  }
-
-  mutating func skipSpace() {
-    while i < chars.count, chars[i].isWhitespace { i += 1 }
-  }
-
-  mutating func value() throws(Failure) -> Value {
-    skipSpace()
-    guard i < chars.count else { throw Failure() }
-    switch chars[i] {
-    case "{":
-      i += 1
-      var d: [String: Value] = [:]
-      while true {
-        skipSpace()
-        guard i < chars.count else { throw Failure() }
-        if chars[i] == "}" { i += 1; return .dict(d) }
-        guard case .string(let key) = try value() else { throw Failure() }
-        skipSpace()
-        guard i < chars.count, chars[i] == ":" else { throw Failure() }
-        i += 1
-        d[key] = try value()
-        skipSpace()
-        if i < chars.count, chars[i] == "," { i += 1 }
-      }
-    case "(", "[":
-      let close: Character = chars[i] == "(" ? ")" : "]"
-      let isTuple = chars[i] == "("
-      i += 1
-      var items: [Value] = []
-      while true {
-        skipSpace()
-        guard i < chars.count else { throw Failure() }
-        if chars[i] == close { i += 1; return isTuple ? .tuple(items) : .list(items) }
-        items.append(try value())
-        skipSpace()
-        if i < chars.count, chars[i] == "," { i += 1 }
-      }
-    case "'", "\"":
-      let quote = chars[i]
-      i += 1
-      var s = ""
-      while i < chars.count, chars[i] != quote {
-        s.append(chars[i])
-        i += 1
-      }
-      guard i < chars.count else { throw Failure() }
-      i += 1
-      return .string(s)
-    default:
-      var word = ""
-      while i < chars.count, chars[i].isLetter || chars[i].isNumber || chars[i] == "-" || chars[i] == "_" {
-        word.append(chars[i])
-        i += 1
-      }
-      switch word {
-      case "True": return .bool(true)
-      case "False": return .bool(false)
-      case "None": return .none
-      default:
-        // Python 2 headers may write long integers as `3L`.
-        let digits = word.hasSuffix("L") ? String(word.dropLast()) : word
-        guard let v = Int(digits) else { throw Failure() }
-        return .int(v)
-      }
-    }
-  }
-}

@@ -112,6 +112,20 @@ import Testing
     #expect(abs(fit.lambda - 1.7) < 1e-6, "fitted λ \(fit.lambda)")
   }
 
+  /// Found by `Fuzz/fuzz-json-game` and `fuzz-nfg`: a name or label holding a newline, a
+  /// backslash or a NUL was written into the JSON unescaped, and the file did not read back.
+  @Test func jsonOfAGameEscapesNamesAndLabels() throws {
+    let game = try NormalFormGame(name: "ran\ndom \"2x2\" \\ game", payoff1: [[1, -0.25], [0, 3e-7]], payoff2: [[0, 1], [1, 0]],
+                                  labels: [["a\u{0}b", "tab\there"], ["\u{7F}", "ünï"]])
+    let text = GameFiles.json(game)
+    let back = try GameFiles.parseJSON(Data(text.utf8))
+    #expect(back.name == game.name && back.labels == game.labels, "\(text)")
+    #expect(back.payoff1 == game.payoff1 && back.payoff2 == game.payoff2)
+    let nfg = try GameFiles.parseNFG("NFG 1 R \"x\" { \"P1\" \"P2\" }\n{ { \"Opera\" \"Foot\u{0}ball\" } { \"a\\\\\" \"b\" } }\n\"\"\n{ { \"o\" 2, 1 } { \"p\" 0, 0 } }\n1 2 2 1\n")
+    let again = try GameFiles.parseJSON(Data(GameFiles.json(nfg).utf8))
+    #expect(again.labels == nfg.labels && again.payoff1 == nfg.payoff1)
+  }
+
   @Test func gambitNFGFiles() throws {
     // Payoff-list body, player 1's strategy varying fastest: the prisoner's dilemma.
     let payoffs = """

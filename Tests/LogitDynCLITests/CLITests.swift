@@ -110,7 +110,7 @@ import Testing
     (["run", "--arms", "1"], "at least 2 arms"),
     (["run", "--env", "maze"], "unknown environment 'maze'"),
     (["run", "--lr", "-0.1"], "learning rate must be a finite number > 0"),
-    (["run", "--runs", "0"], "number of runs must be at least 1"),
+    (["run", "--runs", "0"], "--runs must be at least 1, got 0"),
     (["run", "--env", "contextual-bandit", "--policy", "tabular"], "a tabular policy needs discrete states"),
     (["run", "--rule", "ppo", "--epochs", "0"], "PPO needs at least 1 epoch"),
     (["run", "--rule", "grpo", "--group", "1"], "group size ≥ 2"),
@@ -205,7 +205,9 @@ import Testing
       return
     }
     #expect(process.terminationStatus == 130)
-    let text = try String(contentsOfFile: dir + "/b/series.csv", encoding: .utf8)
+    // The series of an interrupted run is kept under its own name, never as series.csv.
+    #expect(!FileManager.default.fileExists(atPath: dir + "/b/series.csv"))
+    let text = try String(contentsOfFile: dir + "/b/series.interrupted.csv", encoding: .utf8)
     #expect(text.hasSuffix("\n"))
     let rows = text.split(separator: "\n")
     let width = rows[0].split(separator: ",", omittingEmptySubsequences: false).count
@@ -214,6 +216,7 @@ import Testing
     let summary = try Self.json(try String(contentsOfFile: dir + "/b/summary.json", encoding: .utf8))
     #expect(summary["interrupted"] as? Bool == true)
     #expect(summary["steps_completed"] as? Int == rows.count - 1)
+    #expect(summary["series_file"] as? String == "series.interrupted.csv")
   }
 
   /// A network policy on a contextual bandit through the general runner: the J Jᵀ columns

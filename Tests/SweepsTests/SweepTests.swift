@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RunStore
 import Sweeps
+import TOMLKit
 import Testing
 
 @Suite struct SweepConfigTests {
@@ -105,5 +106,56 @@ import Testing
     try DatabaseQueue(path: other).write { db in try db.execute(sql: "CREATE TABLE t (x INTEGER)") }
     #expect(throws: StoreError.self) { try RunStore(path: other) }
     #expect(throws: StoreError.self) { try RunStore(path: Self.temporary("missing"), create: false) }
+  }
+}
+
+/// The check in front of TOMLKit: the inputs on which toml++ would abort are errors with a
+/// place, and valid TOML that looks like them still parses.
+@Suite struct TOMLTextTests {
+  @Test(arguments: [
+    ("[,]", 1, 2), ("[=]", 1, 2), ("[.]", 1, 2), ("[{", 1, 2), ("[[.]]", 1, 3), ("  [ ,]", 1, 5),
+    ("a = [}", 1, 6), ("a = [1,}", 1, 8), ("a = {b = [}", 1, 11), ("a = [\n}", 2, 1), ("a = [ # c\n  }", 2, 3),
+    ("a = [ 1, [ }, ]", 1, 12), ("x = \"[\"\n[run]\na = [[}]]", 3, 7), ("[\rrms = 4", 1, 2), ("[[\r]]", 1, 3), ("\u{FEFF}[\n[\t\tr", 1, 2), ("m =1655-01-01 1\t1-", 1, 4), ("[run]\nd = [2000-12-31 1]", 2, 6),
+  ])
+  func abortingInputsAreProblems(text: String, line: Int, column: Int) throws {
+    let p = try #require(TOMLText.precheck(text))
+    #expect(p.line == line && p.column == column, "\(p)")
+    #expect(throws: SweepError.self) { try TOMLText.parse(text, path: "f.toml") }
+  }
+
+  @Test func validTOMLThatLooksLikeThemParses() throws {
+    let text = """
+      # a comment with [,] and a = [}
+      title = "[=] and [}"
+      literal = '[{'
+      multi = \"\"\"
+      [.]
+      a = [1,}
+      \"\"\"
+      [run]
+      arms = [
+        1, # one
+        2, # two, and a trailing comma
+      ]
+      nested = [[1, 2], [3], []]
+      table = { a = [1, 2], b = { c = "}" } }
+      [[series]]
+      "quoted key" = 1
+      ['lit'.x]
+      y = [ ]
+      when = 1979-05-27 07:32:00Z
+      day = 1979-05-27 # a date, then a comment
+      """
+    #expect(TOMLText.precheck(text) == nil)
+    let table = try TOMLText.parse(text, path: "f.toml")
+    #expect(table["title"]?.string == "[=] and [}")
+    #expect(table["run"]?.table?["arms"]?.array?.count == 2)
+    #expect(table["run"]?.table?["table"]?.table?["b"]?.table?["c"]?.string == "}")
+  }
+
+  @Test func tomlkitErrorsKeepTheirPlace() throws {
+    #expect(throws: SweepError("f.toml:1:4: Error while parsing key: expected bare key starting character or string delimiter, saw ']'")) {
+      try TOMLText.parse("[a.]", path: "f.toml")
+    }
   }
 }
