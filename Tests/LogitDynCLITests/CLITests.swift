@@ -24,16 +24,55 @@ import Testing
     var stderr: String
   }
 
+  /// Whether this test process (and so the `logitdyn` built with it) runs under
+  /// AddressSanitizer (`swift test --sanitize=address`): its runtime's entry point is linked in.
+  /// Swift has no compile-time condition for this.
+  static let addressSanitized = dlsym(nil, "__asan_init") != nil
+  /// Whether AddressSanitizer or ThreadSanitizer is linked in (time limits scale up).
+  static let sanitized = addressSanitized || dlsym(nil, "__tsan_init") != nil
+
+  /// The environment for a child `logitdyn`: ours, plus (in an AddressSanitizer build) the
+  /// LeakSanitizer suppressions of `Fuzz/lsan.supp`, so that TOMLKit's known leaks do not add
+  /// lines to a child's standard error while every other leak still does.
+  static var childEnvironment: [String: String] {
+    var environment = ProcessInfo.processInfo.environment
+    if addressSanitized && environment["LSAN_OPTIONS"] == nil {
+      let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      environment["LSAN_OPTIONS"] = "suppressions=" + root.appendingPathComponent("Fuzz/lsan.supp").path
+    }
+    return environment
+  }
+
+  /// Reads a pipe to its end on its own thread, so that a child filling one pipe while we
+  /// wait on the other cannot deadlock; `wait()` returns what was read.
+  final class PipeDrain: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+    init(_ pipe: Pipe) {
+      let handle = pipe.fileHandleForReading
+      Thread.detachNewThread { [self] in
+        self.data = handle.readDataToEndOfFile()
+        self.done.signal()
+      }
+    }
+    func wait() -> Data {
+      done.wait()
+      return data
+    }
+  }
+
   static func run(_ arguments: [String]) throws -> Result {
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
+    process.environment = childEnvironment
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    let errDrain = PipeDrain(err)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    let errData = errDrain.wait()
     process.waitUntilExit()
     return Result(
       status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),

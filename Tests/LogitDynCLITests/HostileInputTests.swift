@@ -14,6 +14,9 @@ import Testing
     var seconds: Double
   }
 
+  /// How much slower a sanitizer build runs: CPU limits and time bounds scale by it.
+  static let slowdown = CLITests.sanitized ? 4.0 : 1.0
+
   static let root: String = {
     let d = NSTemporaryDirectory() + "logitdyn-hostile-\(getpid())"
     try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
@@ -40,17 +43,21 @@ import Testing
 
   /// Runs `logitdyn arguments` in `cwd` under the resource limits.
   static func run(_ arguments: [String], cwd: String, cpuSeconds: Int = 2, watchdog: Double = 20) throws -> Outcome {
+    let watchdog = watchdog * slowdown
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", "ulimit -v 4194304; ulimit -t \(cpuSeconds); exec \"$0\" \"$@\"", CLITests.binary.path] + arguments
+    // AddressSanitizer reserves terabytes of shadow address space, so an ASan build runs
+    // without `ulimit -v`; the memory bound is checked by the plain test run.
+    let limits = (CLITests.addressSanitized ? "" : "ulimit -v 4194304; ") + "ulimit -t \(Int(Double(cpuSeconds) * slowdown))"
+    process.arguments = ["-c", limits + "; exec \"$0\" \"$@\"", CLITests.binary.path] + arguments
     process.currentDirectoryURL = URL(fileURLWithPath: cwd)
+    process.environment = CLITests.childEnvironment
     let err = Pipe()
     process.standardOutput = FileHandle.nullDevice
     process.standardError = err
     let start = Date()
     try process.run()
-    let reader = Thread { _ = err.fileHandleForReading.readDataToEndOfFile() }
-    _ = reader
+    let drain = CLITests.PipeDrain(err)
     let deadline = start.addingTimeInterval(watchdog)
     while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
     if process.isRunning {
@@ -59,7 +66,7 @@ import Testing
       return Outcome(status: -1, stderr: "(hung: killed after \(watchdog) s)", seconds: watchdog)
     }
     let seconds = Date().timeIntervalSince(start)
-    let data = err.fileHandleForReading.readDataToEndOfFile()
+    let data = drain.wait()
     return Outcome(status: process.terminationStatus, stderr: String(decoding: data, as: UTF8.self), seconds: seconds)
   }
 
@@ -173,15 +180,15 @@ import Testing
     let wide = Self.input("wide.json", "{\"payoffs\": {\"player1\": [[\(row.joined(separator: ","))]], \"player2\": [[\(row.joined(separator: ","))]]}}")
     let cwd = Self.workdir("nash-wide")
     let o = try Self.run(["game", "nash", wide, "--json"], cwd: cwd)
-    #expect(o.status == 0 && o.seconds < 2, "\(o.stderr) \(o.seconds) s")
+    #expect(o.status == 0 && o.seconds < 2 * Self.slowdown, "\(o.stderr) \(o.seconds) s")
     // A random 30×30 game: within the time budget, exact or marked approximate.
     let r = try Self.run(["game", "nash", "random-30x30-seed3", "--time-limit", "0.5"], cwd: cwd, cpuSeconds: 3)
-    #expect(r.status == 0 && r.seconds < 2.5, "\(r.stderr) \(r.seconds) s")
+    #expect(r.status == 0 && r.seconds < 2.5 * Self.slowdown, "\(r.stderr) \(r.seconds) s")
     // A 200×200 QRE at λ = 50: exact answer or an error naming the λ reached, within the budget.
     let q = try Self.run(["game", "qre", "random-200x200", "--lambda", "50", "--time-limit", "0.5"], cwd: cwd, cpuSeconds: 5)
     // The budget is checked between arc-length steps; one step of a 400-unknown system is a
     // few dense factorisations (slow in a debug build).
-    #expect(q.seconds < 5, "\(q.seconds) s")
+    #expect(q.seconds < 5 * Self.slowdown, "\(q.seconds) s")
     if q.status != 0 { #expect(q.stderr.contains("time budget of 0.5 s spent: the trace reached λ = ")) }
     try Self.expectClean("qre-too-big", ["game", "qre", "random-300x300", "--lambda", "5"], "at most 400 strategies")
   }
