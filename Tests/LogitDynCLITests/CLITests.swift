@@ -31,14 +31,15 @@ import Testing
   /// Whether AddressSanitizer or ThreadSanitizer is linked in (time limits scale up).
   static let sanitized = addressSanitized || dlsym(nil, "__tsan_init") != nil
 
-  /// The environment for a child `logitdyn`: ours, plus (in an AddressSanitizer build) the
-  /// LeakSanitizer suppressions of `Fuzz/lsan.supp`, so that TOMLKit's known leaks do not add
-  /// lines to a child's standard error while every other leak still does.
+  /// The environment for a child `logitdyn`: ours, plus (in an AddressSanitizer build) leak
+  /// checking with the suppressions of `Fuzz/lsan.supp`: TOMLKit's known leaks add nothing to
+  /// a child's standard error, every other leak does (and fails the one-line checks). This
+  /// holds whatever `LSAN_OPTIONS` the test process itself runs with.
   static var childEnvironment: [String: String] {
     var environment = ProcessInfo.processInfo.environment
-    if addressSanitized && environment["LSAN_OPTIONS"] == nil {
+    if addressSanitized {
       let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-      environment["LSAN_OPTIONS"] = "suppressions=" + root.appendingPathComponent("Fuzz/lsan.supp").path
+      environment["LSAN_OPTIONS"] = "detect_leaks=1:print_suppressions=0:suppressions=" + root.appendingPathComponent("Fuzz/lsan.supp").path
     }
     return environment
   }
