@@ -33,14 +33,17 @@ let strictSwift6: [SwiftSetting] = [
 // x86-64-v3 level, a name the Clang importer refuses), or
 // `LOGITDYN_TARGET_CPU=<cpu>` to name one.
 let environment = Context.environment
+// `LOGITDYN_EXP2=polynomial` keeps the degree-5 polynomial `exp2` on AVX2 machines instead
+// of the 8-entry table (to time one against the other on the same machine).
+let exp2Flags: [String] = environment["LOGITDYN_EXP2"] == "polynomial" ? ["-Xcc", "-DLOGITDYN_EXP2_POLYNOMIAL"] : []
 let kernelFlags: [SwiftSetting] = {
   if let cpu = environment["LOGITDYN_TARGET_CPU"], !cpu.isEmpty {
-    return [.unsafeFlags(["-target-cpu", cpu])]
+    return [.unsafeFlags(["-target-cpu", cpu] + exp2Flags)]
   }
   if environment["LOGITDYN_PORTABLE"] == "1" {
-    return [.unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux]))]
+    return [.unsafeFlags(["-target-cpu", "haswell"] + exp2Flags, .when(platforms: [.linux]))]
   }
-  return [.unsafeFlags(["-target-cpu", "native"])]
+  return [.unsafeFlags(["-target-cpu", "native"] + exp2Flags)]
 }()
 
 let package = Package(
@@ -168,7 +171,7 @@ let package = Package(
       swiftSettings: strictSwift6 + kernelFlags),
     .testTarget(
       name: "VectorMathTests",
-      dependencies: ["VectorMath", "SeededRandom"],
+      dependencies: ["VectorMath", "KernelIntrinsics", "SeededRandom"],
       swiftSettings: strictSwift6 + kernelFlags),
     // Counts the calling thread's heap allocations (tests that a training step allocates nothing).
     .target(name: "_AllocationCounter", path: "Tests/_AllocationCounter"),

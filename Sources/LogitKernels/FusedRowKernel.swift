@@ -1,4 +1,5 @@
 import Foundation
+import KernelIntrinsics
 import VectorMath
 
 /// Whether the one-pass kernel also accumulates `Σ e^{2u} u` (for `Σ p² log p`): a type, so
@@ -58,6 +59,15 @@ public enum WithoutSecondMoment: MomentMode {
 /// 89–92% of the read bound instead of 83% for the previous scheme, which took the next
 /// chunk's maximum inside this chunk's loop and read the chunk again from L1).
 ///
+/// Operations per 8 lanes (one AVX register; an AVX-512 register holds 16) in the loop of a
+/// chunk without the clamp or `Σ p² log p`: 1 load, 2 for the extremes (`vmaxps`, `vminps`),
+/// 1 multiply-add for `y`, the `exp2` (AVX-512: 7 with one `vpermt2ps`; AVX2+FMA: 10 with one
+/// `vpermps`; portable polynomial: 13), 3 for the sums (`s` add, `t` and `q` multiply-adds):
+/// 13, 16 and 19 besides the load; the clamp adds 1, `Σ p² log p` 2. On AVX2 machines (16
+/// registers) the loop keeps one set of sums and one pair of extremes (two on AVX-512) and
+/// takes each value to the sums before loading the next, which kept most of the spills to
+/// the stack out of the loop.
+///
 /// Then, with `R` the common reference, `lse = R + log1p(s − 1)`, `H = log s − t/s`,
 /// `C = q/s²`, `Σ p² log p = (w − q log s)/s²`, `log p_c = ln2 · c z_c − R − log s`.
 /// When the maximum dominates (`s < 2`, i.e. `p_max > 1/2`, a unique maximum), the chunk
@@ -67,7 +77,8 @@ public enum WithoutSecondMoment: MomentMode {
 /// cancellation).
 ///
 /// Accuracy (f32 input): about 1e-7 relative per value (Float accumulation over at most
-/// 32 terms per lane in blocks of ``accumulationBlock``, 2 blocks per chunk, `Double` across chunks; `exp2` within 2e-7); tested to
+/// 32 terms per lane in blocks of ``accumulationBlock`` (half of it on AVX2), `Double` across
+/// chunks; `exp2` within 2e-7, 1.5e-7 on AVX2); tested to
 /// 1e-6 against a float64 two-pass reference on rows up to 262144 with extreme logits.
 ///
 /// `Σ p² log p` (the `secondMoment`) costs about 5% of the throughput; without it that field
@@ -345,22 +356,42 @@ public enum FusedRowKernel {
       // Blocks of ``accumulationBlock`` values summed apart, then folded into the chunk's
       // sums: at most 32 terms per Float accumulator and lane, then one per block.
       var block = OnePassSums()
-      let end = Swift.min(whole, i + accumulationBlock)
-      while i < end {
-        let a = x.vector(at: i)
-        let b = x.vector(at: i + 16)
-        let cc = x.vector(at: i + 32)
-        let d = x.vector(at: i + 48)
-        x.prefetch64(at: i + prefetchDistance)
-        m0 = vmax(m0, vmax(a, b))
-        m1 = vmax(m1, vmax(cc, d))
-        l0 = vmin(l0, vmin(a, b))
-        l1 = vmin(l1, vmin(cc, d))
-        block.add0(a, cv, offset, mode, clamp)
-        block.add1(b, cv, offset, mode, clamp)
-        block.add0(cc, cv, offset, mode, clamp)
-        block.add1(d, cv, offset, mode, clamp)
-        i += 64
+      if LOGITDYN_HAS_AVX512 != 0 {
+        // 32 vector registers: two sets of sums and two of extremes.
+        let end = Swift.min(whole, i + accumulationBlock)
+        while i < end {
+          let a = x.vector(at: i)
+          let b = x.vector(at: i + 16)
+          let cc = x.vector(at: i + 32)
+          let d = x.vector(at: i + 48)
+          x.prefetch64(at: i + prefetchDistance)
+          m0 = vmax(m0, vmax(a, b))
+          m1 = vmax(m1, vmax(cc, d))
+          l0 = vmin(l0, vmin(a, b))
+          l1 = vmin(l1, vmin(cc, d))
+          block.add0(a, cv, offset, mode, clamp)
+          block.add1(b, cv, offset, mode, clamp)
+          block.add0(cc, cv, offset, mode, clamp)
+          block.add1(d, cv, offset, mode, clamp)
+          i += 64
+        }
+      } else {
+        // 16 vector registers of 8 lanes (AVX2): a 16-lane vector takes two, and the two sets
+        // above (24 registers with the extremes, 28 with the second moment, before the four
+        // values and the constants) spill to the stack on every step. One set of sums, one
+        // pair of extremes, each value taken to the sums before the next is loaded; blocks of
+        // half the length (the same 32 terms per lane).
+        let end = Swift.min(whole, i + accumulationBlock / 2)
+        while i < end {
+          x.prefetch64(at: i + prefetchDistance)
+          for k in 0..<4 {
+            let a = x.vector(at: i + 16 * k)
+            m0 = vmax(m0, a)
+            l0 = vmin(l0, a)
+            block.add0(a, cv, offset, mode, clamp)
+          }
+          i += 64
+        }
       }
       sums.fold(block, mode)
     }

@@ -86,14 +86,16 @@ if anchors, FileManager.default.fileExists(atPath: sharedBench + "/fused_ref.c")
   if FileManager.default.isExecutableFile(atPath: out) { cBinary = out }
 }
 
-// Our own C ceiling (hand-written AVX-512, row maxima handed over): what this machine allows.
-var ceilingBinary: String? = nil
-let ceilingSource = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  .appendingPathComponent("../../anchors/poly_exp_ceiling.c").standardized.path
-if anchors, FileManager.default.fileExists(atPath: ceilingSource) {
-  let out = NSTemporaryDirectory() + "poly_exp_ceiling_\(getpid())"
-  _ = shell("gcc -O3 -march=native -fopenmp \(ceilingSource) -lm -o \(out)")
-  if FileManager.default.isExecutableFile(atPath: out) { ceilingBinary = out }
+// Our own C ceilings (hand-written AVX-512 and AVX2+FMA, row maxima handed over): what this
+// machine allows. Each prints a "skipped" line where its instructions are missing.
+var ceilingBinaries: [String] = []
+for name in ["poly_exp_ceiling", "poly_exp_ceiling_avx2"] where anchors {
+  let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../anchors/\(name).c").standardized.path
+  guard FileManager.default.fileExists(atPath: source) else { continue }
+  let out = NSTemporaryDirectory() + "\(name)_\(getpid())"
+  _ = shell("gcc -O3 -march=native -fopenmp \(source) -lm -o \(out)")
+  if FileManager.default.isExecutableFile(atPath: out) { ceilingBinaries.append(out) }
 }
 
 print("shared/bench: \(sharedBench)")
@@ -173,7 +175,7 @@ for (rows, vocab) in shapes {
   } else {
     print("  anchor fused_ref.c: not compiled (gcc with OpenMP missing?)")
   }
-  if let c = ceilingBinary {
+  for c in ceilingBinaries {
     for threads in [1, 2] {
       for line in jsonLines(shell("OMP_NUM_THREADS=\(threads) \(c) \(rows) \(vocab)")) {
         guard let impl = line["impl"] as? String else { continue }
