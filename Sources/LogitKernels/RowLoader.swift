@@ -71,7 +71,11 @@ public struct Float16RowLoader: RowLoader {
   public func advanced(by offset: Int) -> Self { Self(base + offset) }
   @inlinable @inline(__always)
   public func vector(at i: Int) -> SIMD16<Float> {
-    #if arch(x86_64) || arch(arm64)
+    #if arch(x86_64)
+    // `vcvtph2ps` where F16C exists (``logitdyn_load_half16``); Swift's conversion of a
+    // `SIMD16<Float16>` was a library call per vector.
+    return logitdyn_load_half16(UnsafeRawPointer(base + i))
+    #elseif arch(arm64)
     let h = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<Float16>.self)
     return SIMD16<Float>(h)
     #else

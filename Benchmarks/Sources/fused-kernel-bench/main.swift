@@ -1,4 +1,4 @@
-// Times the fused row kernel on [4096 × 32000] and [1024 × 151936] logits (f32 and bf16), on
+// Times the fused row kernel on [4096 × 32000] and [1024 × 151936] logits (f32, bf16, f16), on
 // 1 and 2 threads, next to the memory-read bound measured in the same run and the anchors of
 // ../shared/bench (numpy/torch/JAX via token_stats.py, and fused_ref.c compiled with gcc).
 // Prints a table and one JSON line per measurement. Usage:
@@ -111,6 +111,9 @@ for (rows, vocab) in shapes {
   let bf = hugeBuffer(UInt16.self, count: n)
   defer { bf.deallocate() }
   for i in 0..<n { bf[i] = UInt16(z[i].bitPattern >> 16) }
+  let hf = hugeBuffer(UInt16.self, count: n)
+  defer { hf.deallocate() }
+  for i in 0..<n { hf[i] = Float16(z[i]).bitPattern }
   let chosen = (0..<rows).map { _ in rng.nextInt(below: vocab) }
   var ours: [String: Double] = [:]
   var bound: [Int: Double] = [:]
@@ -118,6 +121,7 @@ for (rows, vocab) in shapes {
     ("f32", RowSource(base: UnsafeRawPointer(z.baseAddress!), element: .float32, rows: rows, vocabulary: vocab), false),
     ("f32+m2", RowSource(base: UnsafeRawPointer(z.baseAddress!), element: .float32, rows: rows, vocabulary: vocab), true),
     ("bf16", RowSource(base: UnsafeRawPointer(bf.baseAddress!), element: .bfloat16, rows: rows, vocabulary: vocab), false),
+    ("f16", RowSource(base: UnsafeRawPointer(hf.baseAddress!), element: .float16, rows: rows, vocabulary: vocab), false),
   ]
   // The machines are shared and their memory bandwidth drifts by tens of percent within a
   // minute: the bound and the kernels are measured in interleaved rounds (bound, kernels,
