@@ -17,6 +17,8 @@
 //   PGLab, PolicyLosses, Games, Reports ─> Experiments (the papers' claims with verdicts)
 //   Sweeps (TOML sweep files), RunStore (SQLite) ─> LogitDynCLI
 //   all of them ─> LogitDynamics (umbrella, re-exports) ─> LogitDynCLI ─> logitdyn
+//   LogitKernels, LogitAnalysis, PolicyLosses, Games ─> LogitDynC (the C ABI, include/logitdyn.h)
+//     ─> the Python package in python/ (ctypes)
 //
 // Benchmarks live in the nested package `Benchmarks/` so their dependencies stay out of
 // the main build and CI; so do the libFuzzer targets of the file readers in `Fuzz/`.
@@ -60,6 +62,8 @@ let package = Package(
     .library(name: "PolicyLosses", targets: ["PolicyLosses"]),
     .library(name: "Sweeps", targets: ["Sweeps"]),
     .executable(name: "logitdyn", targets: ["logitdyn"]),
+    // The C ABI (`include/logitdyn.h`) as a shared library, for the Python package in `python/`.
+    .library(name: "LogitDynC", type: .dynamic, targets: ["LogitDynC"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -127,7 +131,7 @@ let package = Package(
     // Clip-Cov / KL-Cov selections, quantiles; and the writers of their outputs.
     .target(
       name: "LogitAnalysis",
-      dependencies: ["LogitKernels", "TensorIO", "StrictJSON", "SeededRandom", "OutputFormats", "PolicyLosses"],
+      dependencies: ["LogitKernels", "TensorIO", "StrictJSON", "SeededRandom", "OutputFormats", "PolicyLosses", "SoftmaxCore"],
       swiftSettings: strictSwift6 + kernelFlags),
     // The policy-gradient lab: environments (bandits, contextual bandits), policies (tabular,
     // linear, MLP), update rules and optimisers, probes, and the runners (a vectorised one for
@@ -151,6 +155,16 @@ let package = Package(
         .product(name: "TOMLKit", package: "TOMLKit"),
       ],
       swiftSettings: strictSwift6),
+    // The C ABI over the kernels, losses, selections, update reports and QRE traces
+    // (`include/logitdyn.h`): plain C types, status codes and a message buffer; nothing thrown
+    // or trapped crosses it. `$ORIGIN` in its run path finds the Swift runtime copied beside it.
+    .target(
+      name: "LogitDynC",
+      dependencies: ["LogitKernels", "VectorMath", "LogitAnalysis", "PolicyLosses", "SoftmaxCore", "Games", "OutputFormats",
+                     .product(name: "RealModule", package: "swift-numerics")],
+      // The kernels' target CPU: the fused kernel is specialised (inlined) into this module.
+      swiftSettings: strictSwift6 + kernelFlags,
+      linkerSettings: [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", "$ORIGIN"], .when(platforms: [.linux]))]),
     .executableTarget(name: "logitdyn", dependencies: ["LogitDynCLI"], swiftSettings: strictSwift6),
 
     // Shared test support: tolerances, random inputs, a wide-precision reference.

@@ -60,27 +60,7 @@ struct UpdateCommand: ParsableCommand {
     }
   }
 
-  static func json(_ r: SampledUpdateReport<Double>) -> JSONValue {
-    let p = r.policy
-    return .object([
-      ("action", .integer(r.action)),
-      ("advantage", .number(r.advantage)),
-      ("lr", .number(r.learningRate)),
-      ("temperature", .number(1 / p.inverseTemperature)),
-      ("probabilities", .numbers(p.probabilities)),
-      ("log_probabilities", .numbers(p.logProbabilities)),
-      ("entropy", .number(p.entropy)),
-      ("collision", .number(p.collisionProbability)),
-      ("chosen_probability", .number(p.probabilities[r.action])),
-      ("chosen_action_factor", .number(p.complementProbability(of: r.action))),
-      ("delta_z", .numbers(r.deltaZ)),
-      ("update_norm", .number(r.updateNorm)),
-      ("update_norm_closed_form", .number(r.updateNormClosedForm)),
-      ("zero_sum_residual", .number(r.zeroSumResidual)),
-      ("dH_predicted", .number(r.entropyChangePredicted)),
-      ("dH_actual", .number(r.entropyChangeActual)),
-    ])
-  }
+  static func json(_ r: SampledUpdateReport<Double>) -> JSONValue { r.document }
 
   static func summary(_ r: SampledUpdateReport<Double>) -> String {
     let p = r.policy

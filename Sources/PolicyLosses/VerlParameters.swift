@@ -1,0 +1,123 @@
+/// The published losses by name, with verl's parameter names and defaults
+/// (`actor_rollout_ref.actor.*` / `algorithm.*`): what `logitdyn loss --set`, the lab's
+/// `--loss`, `rlvr` and the C/Python bindings accept.
+///
+/// Losses: `vanilla` (= `ppo`; ε 0.2, dual-clip c 3, log-ratio clamp ±20), `dapo` (ε 0.2/0.28,
+/// c 10), `reinforce` (seq-mean-token-sum), `clip_cov` (ratio 2e-4, bounds (1, 5)), `kl_cov`
+/// (ratio 2e-4, coefficient 0.1), `steer` (dapo + linear STEER weights).
+public enum VerlParameters {
+  public static let knownKeys: Set<String> = [
+    "clip_ratio", "clip_ratio_low", "clip_ratio_high", "clip_ratio_c", "log_ratio_clamp", "loss_agg_mode", "dp_size",
+    "batch_num_tokens", "global_batch_size", "loss_scale_factor", "clip_cov_ratio", "clip_cov_lb", "clip_cov_ub", "seed",
+    "torch_manual_seed", "kl_cov_ratio", "ppo_kl_coef", "entropy_coeff", "kl_loss_type", "kl_loss_coef", "entropy_top_ratio",
+    "entropy_top_renormalize", "steer", "steer_w_min", "steer_w_max", "normalized_step", "complement_clamp", "temperature",
+  ]
+
+  /// `key=value` pairs, checked against ``knownKeys`` (the last value of a key wins).
+  public static func parse(_ settings: [String]) throws(LossError) -> [String: String] {
+    var result: [String: String] = [:]
+    for item in settings {
+      guard let eq = item.firstIndex(of: "="), eq != item.startIndex else { throw LossError("--set expects key=value, got '\(item)'") }
+      let key = trimmed(item[..<eq])
+      let value = trimmed(item[item.index(after: eq)...])
+      guard Self.knownKeys.contains(key) else {
+        throw LossError("unknown parameter '\(key)' (known: \(Self.knownKeys.sorted().joined(separator: ", ")))")
+      }
+      result[key] = value
+    }
+    return result
+  }
+
+  /// The loss `name` (vanilla, ppo, dapo, reinforce, clip_cov, kl_cov, steer) with the
+  /// parameters `p` (verl's names and defaults), validated.
+  public static func makeLoss(name: String, parameters p: [String: String]) throws(LossError) -> PolicyLoss {
+    func number(_ key: String, _ fallback: Double) throws(LossError) -> Double {
+      guard let text = p[key] else { return fallback }
+      guard let v = Double(text), v.isFinite else { throw LossError("\(key) must be a finite number, got '\(text)'") }
+      return v
+    }
+    func flag(_ key: String, _ fallback: Bool) throws(LossError) -> Bool {
+      guard let text = p[key] else { return fallback }
+      switch text.lowercased() {
+      case "true", "1", "yes": return true
+      case "false", "0", "no": return false
+      default: throw LossError("\(key) must be true or false, got '\(text)'")
+      }
+    }
+    let isDAPO = name == "dapo" || name == "steer"
+    let clip = try number("clip_ratio", 0.2)
+    let low = try number("clip_ratio_low", clip)
+    let high = try number("clip_ratio_high", p["clip_ratio"] == nil && isDAPO ? 0.28 : clip)
+    let c = try number("clip_ratio_c", isDAPO ? 10 : 3)
+    let clamp = try number("log_ratio_clamp", 20)
+    let surrogate: SurrogateLoss
+    var defaultMode = Aggregation.Mode.tokenMean
+    switch name {
+    case "vanilla", "ppo", "dapo", "steer":
+      surrogate = .vanilla(clipLow: low, clipHigh: high, dualClip: c == 0 ? nil : c, logRatioClamp: clamp == 0 ? nil : clamp)
+    case "reinforce":
+      surrogate = .reinforce
+      defaultMode = .seqMeanTokenSum
+    case "clip_cov":
+      let draw: ClipCovDraw
+      if let s = p["torch_manual_seed"] {
+        guard let seed = UInt64(s) else { throw LossError("torch_manual_seed must be a whole number ≥ 0, got '\(s)'") }
+        draw = .torch(seed)
+      } else {
+        guard let seed = UInt64(p["seed"] ?? "0") else { throw LossError("seed must be a whole number ≥ 0, got '\(p["seed"]!)'") }
+        draw = .seeded(seed)
+      }
+      surrogate = .clipCov(clipLow: low, clipHigh: high, ratio: try number("clip_cov_ratio", 0.0002),
+                           lowerBound: try number("clip_cov_lb", 1), upperBound: try number("clip_cov_ub", 5), draw: draw)
+    case "kl_cov":
+      surrogate = .klCov(ratio: try number("kl_cov_ratio", 0.0002), coefficient: try number("ppo_kl_coef", 0.1))
+    default:
+      throw LossError("unknown loss '\(name)' (available: vanilla, ppo, dapo, reinforce, clip_cov, kl_cov, steer)")
+    }
+    let modeName = p["loss_agg_mode"] ?? defaultMode.rawValue
+    guard let mode = Aggregation.Mode(rawValue: modeName) else {
+      throw LossError("unknown loss_agg_mode '\(modeName)' (available: \(Aggregation.Mode.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    var aggregation = Aggregation(mode)
+    if let d = p["dp_size"] {
+      guard let v = Int(d) else { throw LossError("dp_size must be a whole number, got '\(d)'") }
+      aggregation.dataParallelSize = v
+    }
+    if p["batch_num_tokens"] != nil { aggregation.batchNumTokens = try number("batch_num_tokens", 0) }
+    if p["global_batch_size"] != nil { aggregation.globalBatchSize = try number("global_batch_size", 0) }
+    if p["loss_scale_factor"] != nil { aggregation.lossScaleFactor = try number("loss_scale_factor", 0) }
+    var loss = PolicyLoss(surrogate, aggregation: aggregation)
+    loss.entropyCoefficient = try number("entropy_coeff", 0)
+    if let kind = p["kl_loss_type"] {
+      guard let estimator = KLEstimator(name: kind) else {
+        throw LossError("unknown kl_loss_type '\(kind)' (available: kl, k1, abs, mse, k2, low_var_kl, k3, k1+, k3+)")
+      }
+      loss.klPenalty = KLPenalty(estimator, coefficient: try number("kl_loss_coef", 0.001))
+    } else if p["kl_loss_coef"] != nil {
+      loss.klPenalty = KLPenalty(KLEstimator(.k3), coefficient: try number("kl_loss_coef", 0.001))
+    }
+    if p["entropy_top_ratio"] != nil { loss.topEntropyRatio = try number("entropy_top_ratio", 0.2) }
+    loss.topEntropyRenormalize = try flag("entropy_top_renormalize", true)
+    if name == "steer" || p["steer"] != nil {
+      let shapeName = p["steer"] ?? "linear"
+      guard let shape = SteerWeighting.Shape(rawValue: shapeName) else { throw LossError("steer must be linear or exponential, got '\(shapeName)'") }
+      loss.steer = SteerWeighting(shape, minimum: try number("steer_w_min", 0.8), maximum: p["steer_w_max"] == nil ? nil : try number("steer_w_max", 1.2))
+    }
+    loss.normalizedStep = try flag("normalized_step", false)
+    loss.complementClamp = try flag("complement_clamp", false)
+    try loss.validate()
+    return loss
+  }
+
+  /// `text` without leading and trailing spaces and tabs.
+  static func trimmed(_ text: Substring) -> String {
+    String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+  }
+
+  /// The sampling temperature `τ` of `p["temperature"]` (default 1; finite, > 0).
+  public static func temperature(_ p: [String: String]) throws(LossError) -> Double {
+    guard let text = p["temperature"] else { return 1 }
+    guard let t = Double(text), t > 0, t.isFinite else { throw LossError("temperature must be a finite number > 0, got '\(text)'") }
+    return t
+  }
+}
