@@ -39,6 +39,23 @@ public enum GameLibrary {
     }
   }
 
+  /// The game a name gives: a library name (``game(named:)``) or `random-MxN[-seedS]`
+  /// (``random(rows:columns:seed:)``, seed 0 when omitted).
+  public static func game(spec name: String) throws(GameError) -> NormalFormGame {
+    guard name.hasPrefix("random-") else { return try game(named: name) }
+    let parts = name.dropFirst(7).split(separator: "-")
+    let dims = parts.first?.split(separator: "x").compactMap { Int($0) } ?? []
+    guard dims.count == 2 else { throw GameError("a random game is named random-MxN or random-MxN-seedS, got '\(name)'") }
+    var seed: UInt64 = 0
+    if parts.count > 1 {
+      guard parts.count == 2, parts[1].hasPrefix("seed"), let s = UInt64(parts[1].dropFirst(4)) else {
+        throw GameError("bad seed in '\(name)' (random-MxN-seedS)")
+      }
+      seed = s
+    }
+    return try random(rows: dims[0], columns: dims[1], seed: seed)
+  }
+
   /// A random `m × n` game with independent `N(0, 1)` payoffs for both players, drawn from
   /// `Xoshiro256StarStar(seed:)`.
   public static func random(rows m: Int, columns n: Int, seed: UInt64) throws(GameError) -> NormalFormGame {

@@ -23,19 +23,7 @@ public func ld_qre_trace(
     guard jsonOut != nil else { throw ABIError("json_out is NULL") }
     let game: NormalFormGame
     if let name = string(name) {
-      if name.hasPrefix("random-") {
-        let parts = name.dropFirst(7).split(separator: "-")
-        let dims = parts.first?.split(separator: "x").compactMap { Int($0) } ?? []
-        guard dims.count == 2 else { throw ABIError("a random game is named random-MxN or random-MxN-seedS, got '\(name)'") }
-        var seed: UInt64 = 0
-        if parts.count > 1 {
-          guard parts[1].hasPrefix("seed"), let s = UInt64(parts[1].dropFirst(4)) else { throw ABIError("bad seed in '\(name)'") }
-          seed = s
-        }
-        game = try GameLibrary.random(rows: dims[0], columns: dims[1], seed: seed)
-      } else {
-        game = try GameLibrary.game(named: name)
-      }
+      game = try GameLibrary.game(spec: name)
     } else {
       let (m, n, count) = try checkedShape(rows, cols, "the payoff matrices")
       guard m <= LogitQRESolver.maximumStrategies, n <= LogitQRESolver.maximumStrategies else {

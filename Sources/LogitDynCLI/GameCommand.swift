@@ -38,24 +38,15 @@ struct GameArgument: ParsableArguments {
   }
 
   func load() throws -> NormalFormGame {
-    do {
-      if game.hasSuffix(".json") || game.hasSuffix(".nfg") {
-        return try GameFiles.read(path: game)
-      }
-      if game.hasPrefix("random-") {
-        let parts = game.dropFirst(7).split(separator: "-")
-        let dims = parts.first?.split(separator: "x").compactMap { Int($0) } ?? []
-        guard dims.count == 2 else { throw CLIError("a random game is named random-MxN or random-MxN-seedS, got '\(game)'") }
-        var seed: UInt64 = 0
-        if parts.count > 1 {
-          guard parts[1].hasPrefix("seed"), let s = UInt64(parts[1].dropFirst(4)) else { throw CLIError("bad seed in '\(game)'") }
-          seed = s
-        }
-        return try GameLibrary.random(rows: dims[0], columns: dims[1], seed: seed)
-      }
-      return try GameLibrary.game(named: game)
-    } catch let error as GameError {
-      throw CLIError("\(error)")
+    let result: Result<NormalFormGame, GameError>
+    if game.hasSuffix(".json") || game.hasSuffix(".nfg") {
+      result = Result { () throws(GameError) in try GameFiles.read(path: game) }
+    } else {
+      result = Result { () throws(GameError) in try GameLibrary.game(spec: game) }
+    }
+    switch result {
+    case .success(let g): return g
+    case .failure(let error): throw CLIError(error.description)
     }
   }
 }
