@@ -191,7 +191,13 @@ import TensorIO
   static let hasNumpy = run("import numpy").0 == 0
   static let hasSafetensors = run("import numpy, safetensors").0 == 0
 
+  /// A missing tool skips its test with a note; with `CI=true` it is a failure (.ci/run
+  /// installs what the tests need).
   @Test func numpyAvailabilityIsReported() {
+    if ProcessInfo.processInfo.environment["CI"] == "true" {
+      #expect(Self.hasNumpy, "CI=true: python3 with numpy is missing")
+      #expect(Self.hasSafetensors, "CI=true: the safetensors Python package is missing (pip install safetensors)")
+    }
     if !Self.hasNumpy { print("note: python3 with numpy not found: the np.save interoperability test is skipped") }
     if !Self.hasSafetensors { print("note: the safetensors Python package is not installed (pip install safetensors): its interoperability test is skipped") }
   }
