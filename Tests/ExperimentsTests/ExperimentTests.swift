@@ -39,6 +39,16 @@ import Testing
     let paperConstant = Seed000.lipschitz { $0 / 4 }  // claims a constant smaller than the tight β/2
     #expect(try paperConstant.run(Self.context).verdict == .fails)
     #expect(try Seed002.normFormula().run(Self.context).verdict == .holds)
+    // The paper's literal form is the right formula: it holds too (to its digits away from p_c → 1).
+    let literal = Seed002.normFormula { d, c, a, eta in
+      var collision = 0.0
+      for p in d.probabilities { collision += p * p }
+      return eta * abs(a) * (1 - 2 * d.probabilities[c] + collision).squareRoot()
+    }
+    #expect(try literal.run(Self.context).verdict == .holds)
+    // A zero-sum check that demanded the network's sum be of the order of its norm fails.
+    #expect(try Seed002.zeroSum(breakRatio: 10).run(Self.context).verdict == .fails)
+    #expect(try Seed002.zeroSum().run(Self.context).verdict == .holds)
   }
 
   @Test func selectionByPrefix() throws {
