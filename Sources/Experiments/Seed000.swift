@@ -34,9 +34,14 @@ public enum Seed000 {
     return .judge(worst < 1e-9, "largest |central difference of lse − softmax| over random logits: \(fmt(worst)).", evidence: [("max error", worst)])
   }
 
-  /// Lipschitz `β/2` and co-coercivity `2/β` (tight), on random pairs; `lipschitzConstant` is
-  /// injectable so a test can claim a wrong (too small) constant and see the verdict fail.
-  public static func lipschitz(lipschitzConstant: @escaping @Sendable (Double) -> Double = { $0 / 2 }) -> Experiment {
+  /// Lipschitz `β/2` and co-coercivity `2/β` (tight), on random pairs: `‖σ(a) − σ(b)‖ ≤ L‖a − b‖`
+  /// and `⟨σ(a) − σ(b), a − b⟩ ≥ c‖σ(a) − σ(b)‖²`. Both constants are injectable, so a test can
+  /// claim a wrong one (too small an `L` breaks the bound, too large a `c` too; 1% too large an
+  /// `L` or too small a `c` breaks the tightness check) and see the verdict fail.
+  public static func lipschitz(
+    lipschitzConstant: @escaping @Sendable (Double) -> Double = { $0 / 2 },
+    cocoercivityConstant: @escaping @Sendable (Double) -> Double = { 2 / $0 }
+  ) -> Experiment {
     Experiment(
       name: "000-lipschitz-cocoercive",
       source: source + ", Propositions 3–4 (tight constants: REFERENCE.md)",
@@ -54,16 +59,19 @@ public enum Seed000 {
         let nds = euclideanNorm(ds), ndz = euclideanNorm(dz)
         let ratio = nds / ndz / lipschitzConstant(beta)
         worstL = max(worstL, ratio)
-        if nds > 1e-9 { worstC = min(worstC, zip(ds, dz).reduce(0) { $0 + $1.0 * $1.1 } / (nds * nds) * beta) }
+        if nds > 1e-9 { worstC = min(worstC, zip(ds, dz).reduce(0) { $0 + $1.0 * $1.1 } / (nds * nds) / cocoercivityConstant(beta)) }
         if trial % 25 == 0 { xs.append(ndz * beta); ys.append(nds) }
       }
       // Tightness: equal logits of two actions, a tiny antisymmetric step.
       let d = 1e-7
-      let tight = euclideanNorm(zip(softmax([d, -d]), softmax([0.0, 0.0])).map { $0 - $1 }) / euclideanNorm([d, -d])
+      let step = zip(softmax([d, -d]), softmax([0.0, 0.0])).map { $0 - $1 }
+      let tight = euclideanNorm(step) / euclideanNorm([d, -d])
+      let tightC = (step[0] * 2 * d) / (euclideanNorm(step) * euclideanNorm(step))  // ⟨Δσ, Δz⟩/‖Δσ‖² = 2sd/2s² with Δz = (d, −d), Δσ = (s, −s)
       return .judge(
-        worstL <= 1 + 1e-12 && worstC >= 2 - 1e-9 && abs(tight - lipschitzConstant(1)) < 1e-6,
-        "largest ‖Δσ‖/(L‖Δz‖) with L = β/2: \(fmt(worstL, 6)); smallest ⟨Δσ, Δz⟩β/‖Δσ‖²: \(fmt(worstC, 6)) (≥ 2); at equal logits the ratio reaches \(fmt(tight, 6)) = 1/2 (β = 1): the constants are tight.",
-        evidence: [("max Lipschitz ratio", worstL), ("min co-coercivity ratio", worstC), ("ratio at equal logits", tight)],
+        worstL <= 1 + 1e-12 && worstC >= 1 - 1e-9 && abs(tight - lipschitzConstant(1)) < 1e-6 && abs(tightC - cocoercivityConstant(1)) < 1e-6,
+        "largest ‖Δσ‖/(L‖Δz‖): \(fmt(worstL, 6)) (≤ 1 with L = \(fmt(lipschitzConstant(1), 4))·β); smallest ⟨Δσ, Δz⟩/(c‖Δσ‖²): \(fmt(worstC, 6)) (≥ 1 with c = \(fmt(cocoercivityConstant(1), 4))/β); at equal logits (β = 1) the ratios reach \(fmt(tight, 6)) and \(fmt(tightC, 6)): the constants are tight.",
+        evidence: [("max Lipschitz ratio", worstL), ("min co-coercivity ratio", worstC), ("Lipschitz ratio at equal logits", tight),
+                   ("co-coercivity ratio at equal logits", tightC)],
         figures: [Figure("‖σ(a) − σ(b)‖ against β‖a − b‖", x: "β‖a − b‖", y: "‖σ(a) − σ(b)‖", logX: true, logY: true,
                          series: [PlotSeries("random pairs", x: xs, y: ys, markers: true),
                                   PlotSeries("β/2 bound", x: [1e-4, 100], y: [0.5e-4, 50]),

@@ -38,6 +38,11 @@ import Testing
     #expect(try wrongNorm.run(Self.context).verdict == .fails)
     let paperConstant = Seed000.lipschitz { $0 / 4 }  // claims a constant smaller than the tight β/2
     #expect(try paperConstant.run(Self.context).verdict == .fails)
+    // The constants are tight: 1% looser or 1% tighter, either one, fails.
+    #expect(try Seed000.lipschitz(lipschitzConstant: { 1.01 * $0 / 2 }).run(Self.context).verdict == .fails)
+    #expect(try Seed000.lipschitz(cocoercivityConstant: { 1.01 * 2 / $0 }).run(Self.context).verdict == .fails)
+    #expect(try Seed000.lipschitz(cocoercivityConstant: { 0.99 * 2 / $0 }).run(Self.context).verdict == .fails)
+    #expect(try Seed000.lipschitz().run(Self.context).verdict == .holds)
     #expect(try Seed002.normFormula().run(Self.context).verdict == .holds)
     // The paper's literal form is the right formula: it holds too (to its digits away from p_c → 1).
     let literal = Seed002.normFormula { d, c, a, eta in
