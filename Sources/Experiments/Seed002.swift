@@ -70,9 +70,12 @@ public enum Seed002 {
     let earlyC = LabSeries.window(collision, from: 0, to: 0.05), lateC = LabSeries.window(collision, from: 0.9, to: 1)
     let r = Stats.correlation(collision, norm)
     let closedFormGap = s.map { $0.maxAbs[Probe.normRelativeError.rawValue] }.max() ?? .nan
+    // Judged on the trend and the correlation only: the lab's norm probe and its closed form
+    // are the same sum of squares (the gap is reported, not judged; 002-norm-formula checks the
+    // formula on independently computed updates).
     return .judge(
-      lateNorm < 0.5 * earlyNorm && lateC > earlyC && r < -0.5 && closedFormGap <= 1e-12,
-      "mean ‖Δz‖ \(fmt(earlyNorm, 4)) → \(fmt(lateNorm, 4)) as C(p) \(fmt(earlyC, 3)) → \(fmt(lateC, 3)); correlation of C(p) and ‖Δz‖ over steps \(fmt(r, 3)); every update equals its closed form to \(fmt(closedFormGap)).",
+      lateNorm < 0.5 * earlyNorm && lateC > earlyC && r < -0.5,
+      "mean ‖Δz‖ \(fmt(earlyNorm, 4)) → \(fmt(lateNorm, 4)) as C(p) \(fmt(earlyC, 3)) → \(fmt(lateC, 3)); correlation of C(p) and ‖Δz‖ over steps \(fmt(r, 3)) (judged: the trend and the correlation; the probe's gap to the closed form, \(fmt(closedFormGap)), compares identical sums and is not).",
       evidence: [("‖Δz‖ early", earlyNorm), ("‖Δz‖ late", lateNorm), ("C early", earlyC), ("C late", lateC), ("corr(C, ‖Δz‖)", r), ("max norm error", closedFormGap)],
       figures: [
         Figure("p_c and C(p) per step (mean, 10–90% of runs)", x: "step", y: "probability", logX: true,
