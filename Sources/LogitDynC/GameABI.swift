@@ -1,6 +1,6 @@
 import Games
 import OutputFormats
-import RealModule
+import SoftmaxCore
 
 /// `ld_qre_trace`: the principal branch of logit quantal-response equilibria
 /// `x = softmax(λAy)`, `y = softmax(λBᵀx)` of an `m × n` game, traced from `λ = 0` to
@@ -65,15 +65,9 @@ public func ld_qre_trace(
 
 /// `max(max_i |x_i − softmax(λAy)_i|, max_j |y_j − softmax(λBᵀx)_j|)` at a branch point.
 func qreResidual(_ game: NormalFormGame, _ p: QREPoint) -> Double {
-  func softmax(_ u: [Double]) -> [Double] {
-    let top = u.max() ?? 0
-    let e = u.map { Double.exp(p.lambda * ($0 - top)) }
-    let s = e.reduce(0, +)
-    return e.map { $0 / s }
-  }
   let (m, n) = game.shape
-  let u1 = (0..<m).map { i in (0..<n).reduce(0.0) { $0 + game.payoff1[i][$1] * p.y[$1] } }
-  let u2 = (0..<n).map { j in (0..<m).reduce(0.0) { $0 + game.payoff2[$1][j] * p.x[$1] } }
+  let u1 = (0..<m).map { i in p.lambda * (0..<n).reduce(0.0) { $0 + game.payoff1[i][$1] * p.y[$1] } }
+  let u2 = (0..<n).map { j in p.lambda * (0..<m).reduce(0.0) { $0 + game.payoff2[$1][j] * p.x[$1] } }
   let bx = softmax(u1), by = softmax(u2)
   return max(zip(p.x, bx).map { abs($0 - $1) }.max() ?? 0, zip(p.y, by).map { abs($0 - $1) }.max() ?? 0)
 }

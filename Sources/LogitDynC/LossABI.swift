@@ -118,9 +118,8 @@ public func ld_cov_select(
       let mb = Array(full.mask[range])
       var entry: [(String, JSONValue)] = [("rows", .array([.integer(lo), .integer(hi)]))]
       if mb.contains(where: { $0 != 0 }) {
-        var chunk = TokenBatch(rows: hi - lo, columns: l, logProb: Array(full.logProb[range]), oldLogProb: Array(full.oldLogProb[range]),
+        let chunk = TokenBatch(rows: hi - lo, columns: l, logProb: Array(full.logProb[range]), oldLogProb: Array(full.oldLogProb[range]),
                                advantages: Array(full.advantages[range]), mask: mb)
-        chunk.refLogProb = nil
         parameters["seed"] = String(seed &+ j)
         let result = try VerlParameters.makeLoss(name: name, parameters: parameters).evaluate(chunk)
         for i in range { marks[i] = result.selectedMask[i - range.lowerBound] }

@@ -52,10 +52,6 @@ def _default_threads():
         return max(1, os.cpu_count() or 1)
 
 
-def _pointer(a):
-    return None if a is None else a.__array_interface__["data"][0]
-
-
 def _address(a):
     """The address of a NumPy array's first element (a C-contiguous, writable one through
     the buffer protocol, the quickest way ctypes has; any other through ``ctypes.data``)."""
@@ -64,7 +60,13 @@ def _address(a):
     return a.ctypes.data
 
 
-_FAST_CODES = {np.dtype(np.float32).num: 0, np.dtype(np.float16).num: 1, np.dtype(np.float64).num: 3}
+def _pointer(a):
+    """``_address(a)``, or NULL for None (an optional array)."""
+    return None if a is None else _address(a)
+
+
+# The general view's dtype codes, keyed by dtype number for the fast path's lookup.
+_FAST_CODES = {dt.num: code for dt, code in _arrays.NUMPY_CODES.items()}
 _INT64 = np.dtype(np.int64)
 _token_stats = _native.lib.ld_token_stats
 
@@ -124,8 +126,7 @@ def token_stats(logits, tokens=None, temperature=1.0, *, threads=None, allow_non
     buffer = _native.error_buffer()
     status = _token_stats(pointer, code, rows, vocab, row_stride, col_stride, token_pointer, 1, float(temperature),
                           _THREADS if threads is None else int(threads), (1 if allow_nonfinite else 0) | (0 if second_moment else 2),
-                          _address(out),
-                          buffer, 2048)
+                          _address(out), buffer, _native.ERROR_CAPACITY)
     if status:
         _native.check(status, buffer)
     names = _STAT_NAMES[(token_pointer is not None) + 2 * (not second_moment)]

@@ -3,7 +3,7 @@
 import numpy as np
 
 FLOAT32, FLOAT16, BFLOAT16, FLOAT64 = 0, 1, 2, 3
-_NUMPY_CODES = {np.dtype(np.float32): FLOAT32, np.dtype(np.float16): FLOAT16, np.dtype(np.float64): FLOAT64}
+NUMPY_CODES = {np.dtype(np.float32): FLOAT32, np.dtype(np.float16): FLOAT16, np.dtype(np.float64): FLOAT64}
 _NAMES = {FLOAT32: "float32", FLOAT16: "float16", BFLOAT16: "bfloat16", FLOAT64: "float64"}
 
 
@@ -67,12 +67,12 @@ def logits_view(x, dtype=None):
         lead, rows, vocab, rs, cs = _rows(tuple(x.shape), tuple(x.stride()), "logits")
         return LogitView(x.data_ptr(), code, rows, vocab, rs, cs, lead, x)
     a = x if isinstance(x, np.ndarray) else np.asarray(x)
-    if a.dtype.byteorder not in ("=", "|") and a.dtype.byteorder != ("<" if np.little_endian else ">"):
+    if not a.dtype.isnative:
         raise ValueError(f"logits in non-native byte order ({a.dtype}) are not supported; use .astype(a.dtype.newbyteorder('='))")
     if a.dtype.name == "bfloat16":
         code = BFLOAT16
-    elif a.dtype in _NUMPY_CODES:
-        code = _NUMPY_CODES[a.dtype]
+    elif a.dtype in NUMPY_CODES:
+        code = NUMPY_CODES[a.dtype]
     elif a.dtype in (np.dtype(np.uint16), np.dtype(np.int16)) and dtype is not None and _code_of_name(dtype) in (BFLOAT16, FLOAT16):
         code = _code_of_name(dtype)
     else:
