@@ -238,7 +238,7 @@ let package = Package(
       swiftSettings: strictSwift6),
     .testTarget(
       name: "LogitDynCLITests",
-      dependencies: ["LogitDynCLI", "logitdyn", "RunStore"],
+      dependencies: ["LogitDynCLI", "logitdyn", "RunStore", "Experiments"],
       swiftSettings: strictSwift6),
   ],
   swiftLanguageModes: [.v6]

@@ -34,15 +34,19 @@ public struct ExperimentResult: Sendable {
 
 /// How an experiment runs.
 public struct ExperimentContext: Sendable {
-  /// Smaller configurations (the whole registry in under a minute).
+  /// Smaller configurations (the whole registry in a few minutes).
   public var quick: Bool
+  /// The smallest configuration that still exercises every code path of an experiment, for the
+  /// test suite's debug build (only the experiments that are slow even when `quick` read it).
+  public var smoke: Bool
   /// Worker threads.
   public var threads: Int
   /// Base seed.
   public var seed: UInt64
 
-  public init(quick: Bool = false, threads: Int = 1, seed: UInt64 = 1) {
-    self.quick = quick
+  public init(quick: Bool = false, smoke: Bool = false, threads: Int = 1, seed: UInt64 = 1) {
+    self.quick = quick || smoke
+    self.smoke = smoke
     self.threads = threads
     self.seed = seed
   }
@@ -51,8 +55,44 @@ public struct ExperimentContext: Sendable {
   public func size<T>(quick q: T, full f: T) -> T { quick ? q : f }
 }
 
-/// A named, checkable claim of a source paper: the claim in words, and the code that measures
-/// it and decides.
+/// A number an experiment's claim or judgement rests on (the paper's constant, the sign of a
+/// claimed effect, a formula's exponent), with a wrong value that must turn the verdict to
+/// `fails`: the experiment's self-test (`Experiment.wrongVariants`).
+public struct ClaimConstant: Sendable, Equatable {
+  /// Identifier, read by the experiment through ``ClaimConstants``.
+  public let name: String
+  /// The value the claim states.
+  public let value: Double
+  /// What the constant is, in words (shown in the report).
+  public let meaning: String
+  /// A value that makes the claim false.
+  public let wrong: Double
+
+  public init(_ name: String, _ value: Double, wrong: Double, _ meaning: String) {
+    self.name = name
+    self.value = value
+    self.wrong = wrong
+    self.meaning = meaning
+  }
+}
+
+/// The constants an experiment runs with, by name.
+public struct ClaimConstants: Sendable {
+  let values: [String: Double]
+
+  init(_ constants: [ClaimConstant]) {
+    values = Dictionary(constants.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+  }
+
+  /// The value of a declared constant (reading an undeclared one is a programming error).
+  public subscript(_ name: String) -> Double {
+    guard let v = values[name] else { preconditionFailure("experiment reads the undeclared constant '\(name)'") }
+    return v
+  }
+}
+
+/// A named, checkable claim of a source paper: the claim in words, the constants it rests on,
+/// what in our setup differs from the paper's, and the code that measures it and decides.
 public struct Experiment: Sendable {
   /// Identifier (`002-norm-formula`), used by `--only`.
   public let name: String
@@ -60,14 +100,41 @@ public struct Experiment: Sendable {
   public let source: String
   /// The claim, in one or two sentences.
   public let claim: String
-  /// Measures and decides.
-  public let run: @Sendable (ExperimentContext) throws -> ExperimentResult
+  /// What in our setup differs from the paper's (model, scale, ratios), in one or two sentences.
+  public let setup: String
+  /// The constants of the claim and its judgement, with their current values.
+  public private(set) var constants: [ClaimConstant]
+  let body: @Sendable (ExperimentContext, ClaimConstants) throws -> ExperimentResult
 
-  public init(name: String, source: String, claim: String, run: @escaping @Sendable (ExperimentContext) throws -> ExperimentResult) {
+  public init(name: String, source: String, claim: String, setup: String, constants: [ClaimConstant],
+              run: @escaping @Sendable (ExperimentContext, ClaimConstants) throws -> ExperimentResult) {
+    precondition(!constants.isEmpty, "\(name): an experiment declares at least one constant with a wrong value")
     self.name = name
     self.source = source
     self.claim = claim
-    self.run = run
+    self.setup = setup
+    self.constants = constants
+    self.body = run
+  }
+
+  /// Measures and decides with the current constants.
+  public func run(_ context: ExperimentContext) throws -> ExperimentResult { try body(context, ClaimConstants(constants)) }
+
+  /// The same experiment with one constant set to `value`.
+  public func setting(_ constant: String, to value: Double) throws(ExperimentError) -> Experiment {
+    guard let i = constants.firstIndex(where: { $0.name == constant }) else {
+      throw ExperimentError("\(name) has no constant '\(constant)' (constants: \(constants.map(\.name).joined(separator: ", ")))")
+    }
+    guard value.isFinite else { throw ExperimentError("\(name): constant '\(constant)' must be finite, got \(value)") }
+    var copy = self
+    let c = constants[i]
+    copy.constants[i] = ClaimConstant(c.name, value, wrong: c.wrong, c.meaning)
+    return copy
+  }
+
+  /// One variant per constant, with that constant set to its wrong value: each must `fail`.
+  public var wrongVariants: [(constant: ClaimConstant, experiment: Experiment)] {
+    constants.map { c in (c, try! setting(c.name, to: c.wrong)) }
   }
 }
 
@@ -90,29 +157,4 @@ public enum ExperimentRegistry {
 public struct ExperimentError: Error, CustomStringConvertible, Sendable {
   public let description: String
   public init(_ description: String) { self.description = description }
-}
-
-/// Small statistics helpers for verdicts.
-public enum Stats {
-  public static func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
-
-  /// Pearson correlation.
-  public static func correlation(_ a: [Double], _ b: [Double]) -> Double {
-    let ma = mean(a), mb = mean(b)
-    var sab = 0.0, saa = 0.0, sbb = 0.0
-    for (x, y) in zip(a, b) {
-      sab += (x - ma) * (y - mb)
-      saa += (x - ma) * (x - ma)
-      sbb += (y - mb) * (y - mb)
-    }
-    return sab / (saa * sbb).squareRoot()
-  }
-
-  /// Mean and standard error.
-  public static func meanAndStandardError(_ v: [Double]) -> (Double, Double) {
-    let m = mean(v)
-    guard v.count > 1 else { return (m, .nan) }
-    let variance = v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)
-    return (m, (variance / Double(v.count)).squareRoot())
-  }
 }

@@ -34,6 +34,23 @@ enum LabSeries {
     return Stats.mean(Array(v[a..<min(b, v.count)]))
   }
 
+  /// The seeds of `count` independent repetitions of an experiment: `base + 1000·(i + 1)`.
+  static func seeds(_ count: Int, base: UInt64) -> [UInt64] { (0..<count).map { base &+ 1000 &* UInt64($0 + 1) } }
+
+  /// The mean over repetitions of equally long series, step by step.
+  static func meanSeries(_ runs: [[Double]]) -> [Double] {
+    guard let n = runs.map(\.count).min(), !runs.isEmpty else { return [] }
+    return (0..<n).map { i in Stats.mean(runs.map { $0[i] }) }
+  }
+
+  /// `Σ|v_t − v_{t−1}| / (n − 1)` over the fraction `[from, to)` of a series: how much it moves
+  /// from step to step.
+  static func meanAbsoluteChange(_ v: [Double], from: Double, to: Double) -> Double {
+    let a = Int(Double(v.count) * from), b = min(v.count, max(a + 2, Int(Double(v.count) * to)))
+    let w = Array(v[a..<b])
+    return Stats.mean(zip(w, w.dropFirst()).map { abs($1 - $0) })
+  }
+
   /// Thins a long series to at most `count` points (for plots).
   static func thin(_ s: PlotSeries, to count: Int = 400) -> PlotSeries {
     guard s.x.count > count else { return s }

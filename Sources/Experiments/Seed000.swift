@@ -10,20 +10,22 @@ import SoftmaxCore
 public enum Seed000 {
   static let source = "seed 000 (Gao & Pavel, On the Properties of the Softmax Function)"
 
-  public static var experiments: [Experiment] { [gradientOfLSE, lipschitz(), qreConvergence, plainPGCycles, pitchfork] }
+  public static var experiments: [Experiment] { [gradientOfLSE, lipschitz, qreConvergence, plainPGCycles, pitchfork] }
 
   static let gradientOfLSE = Experiment(
     name: "000-softmax-is-gradient",
     source: source + ", Proposition 1",
-    claim: "Softmax is the gradient of log-sum-exp: ∇ lse(z) = softmax(z)."
-  ) { context in
+    claim: "Softmax is the gradient of log-sum-exp: ∇ lse(z) = softmax(z).",
+    setup: "Random logits (K = 2 … 21); the gradient by central differences of log-sum-exp.",
+    constants: [ClaimConstant("temperature", 1, wrong: 2, "T in ∇ lse(z) = softmax(z/T)")]
+  ) { context, k in
     var rng = Xoshiro256StarStar(seed: context.seed &+ 7)
     var worst = 0.0
     for i in 0..<context.size(quick: 300, full: 3000) {
-      let k = 2 + i % 20
-      let z = (0..<k).map { _ in 3 * rng.nextGaussian() }
-      let p = softmax(z)
-      for j in 0..<k {
+      let size = 2 + i % 20
+      let z = (0..<size).map { _ in 3 * rng.nextGaussian() }
+      let p = softmax(z, temperature: k["temperature"])
+      for j in 0..<size {
         var a = z, b = z
         let h = 1e-5
         a[j] += h
@@ -35,17 +37,19 @@ public enum Seed000 {
   }
 
   /// Lipschitz `β/2` and co-coercivity `2/β` (tight), on random pairs: `‖σ(a) − σ(b)‖ ≤ L‖a − b‖`
-  /// and `⟨σ(a) − σ(b), a − b⟩ ≥ c‖σ(a) − σ(b)‖²`. Both constants are injectable, so a test can
-  /// claim a wrong one (too small an `L` breaks the bound, too large a `c` too; 1% too large an
-  /// `L` or too small a `c` breaks the tightness check) and see the verdict fail.
-  public static func lipschitz(
-    lipschitzConstant: @escaping @Sendable (Double) -> Double = { $0 / 2 },
-    cocoercivityConstant: @escaping @Sendable (Double) -> Double = { 2 / $0 }
-  ) -> Experiment {
+  /// and `⟨σ(a) − σ(b), a − b⟩ ≥ c‖σ(a) − σ(b)‖²`, with `L = f_L·β` and `c = f_c/β` constants
+  /// (too small an `L` breaks the bound, too large a `c` too; a looser `L` or smaller `c`, such
+  /// as the paper's `β` and `1/β`, breaks the tightness check).
+  public static var lipschitz: Experiment {
     Experiment(
       name: "000-lipschitz-cocoercive",
       source: source + ", Propositions 3–4 (tight constants: REFERENCE.md)",
-      claim: "softmax(β·) is Lipschitz with constant β/2 and co-coercive with constant 2/β (tighter than the paper's β and 1/β), and no smaller constant works.") { context in
+      claim: "softmax(β·) is Lipschitz with constant β/2 and co-coercive with constant 2/β (tighter than the paper's β and 1/β), and no smaller constant works.",
+      setup: "Random logit pairs (K = 2 … 9, β ∈ {0.5, 1, 3}, near and far pairs) and the two-action equal-logit limit.",
+      constants: [ClaimConstant("Lipschitz factor", 0.5, wrong: 1, "f_L in L = f_L·β (1 is the paper's constant, valid but not tight)"),
+                  ClaimConstant("co-coercivity factor", 2, wrong: 1, "f_c in c = f_c/β (1 is the paper's constant, valid but not tight)")]) { context, k in
+      let lipschitzConstant = { (beta: Double) in k["Lipschitz factor"] * beta }
+      let cocoercivityConstant = { (beta: Double) in k["co-coercivity factor"] / beta }
       var rng = Xoshiro256StarStar(seed: context.seed &+ 11)
       var worstL = 0.0, worstC = Double.infinity
       var xs: [Double] = [], ys: [Double] = []
@@ -82,20 +86,23 @@ public enum Seed000 {
   static let qreConvergence = Experiment(
     name: "000-entropy-pg-to-qre",
     source: source + ", §5 (softmax best response = entropy-regularised best response)",
-    claim: "Entropy-regularised softmax policy gradient (weight τ) converges to the logit QRE at λ = 1/τ in zero-sum games (matching pennies, rock-paper-scissors)."
-  ) { context in
+    claim: "Entropy-regularised softmax policy gradient (weight τ) converges to the logit QRE at λ = 1/τ in zero-sum games (matching pennies, rock-paper-scissors).",
+    setup: "Simultaneous exact-gradient play (no sampling) in three small zero-sum games, τ = 0.5, η = 0.1, from asymmetric logits.",
+    constants: [ClaimConstant("λτ", 1, wrong: 2, "the product λτ of the QRE the dynamics reach")]
+  ) { context, k in
     var distances: [Double] = [], curves: [PlotSeries] = []
     for name in ["matching-pennies", "rock-paper-scissors", "biased-rock-paper-scissors"] {
       var run = GameLearning(game: try GameLibrary.game(named: name), rule: .entropyRegularized(tau: 0.5), learningRate: 0.1, steps: context.size(quick: 4000, full: 8000))
       let (m, n) = run.game.shape
       run.initialLogits = ((0..<m).map { Double($0) * 0.7 }, (0..<n).map { -Double($0) * 0.4 })
+      run.referenceLambda = k["λτ"] / 0.5
       var d: [Double] = []
       try run.run { d.append($0.distanceToQRE); return true }
       distances.append(d.last!)
       curves.append(LabSeries.thin(PlotSeries(name, x: d.indices.map { Double($0 + 1) }, y: d.map { max($0, 1e-16) })))
     }
     return .judge(
-      distances.allSatisfy { $0 < 1e-8 }, "final distance max|p − p*| to the QRE at λ = 2 (τ = 0.5): " + distances.map { fmt($0, 3) }.joined(separator: ", ") + ".",
+      distances.allSatisfy { $0 < 1e-8 }, "final distance max|p − p*| to the QRE at λ = \(fmt(k["λτ"] / 0.5)) (τ = 0.5): " + distances.map { fmt($0, 3) }.joined(separator: ", ") + ".",
       evidence: [("max final distance", distances.max()!)],
       figures: [Figure("Distance to the QRE (λ = 1/τ = 2) per step", x: "step", y: "max |p − p*|", logX: true, logY: true, series: curves)])
   }
@@ -103,8 +110,10 @@ public enum Seed000 {
   static let plainPGCycles = Experiment(
     name: "000-plain-pg-cycles",
     source: source + ", §5 (learning in games)",
-    claim: "Without entropy regularisation, simultaneous softmax policy gradient does not converge in the last iterate in matching pennies (it circles the equilibrium), while its time average and extragradient do."
-  ) { context in
+    claim: "Without entropy regularisation, simultaneous softmax policy gradient does not converge in the last iterate in matching pennies (it circles the equilibrium), while its time average and extragradient do.",
+    setup: "Exact-gradient simultaneous play in matching pennies, η = 0.05, from logits (0.6, 0) against (0, 0).",
+    constants: [ClaimConstant("entropy weight", 0, wrong: 0.5, "τ of the 'plain' policy gradient (0: none; with τ > 0 the last iterate converges)")]
+  ) { context, k in
     let steps = context.size(quick: 10_000, full: 40_000)
     let game = try GameLibrary.game(named: "matching-pennies")
     func run(_ rule: LearningRule) throws -> [GameStep] {
@@ -115,7 +124,8 @@ public enum Seed000 {
       try r.run { out.append($0); return true }
       return out
     }
-    let pg = try run(.policyGradient), eg = try run(.extragradient)
+    let tau = k["entropy weight"]
+    let pg = try run(tau == 0 ? .policyGradient : .entropyRegularized(tau: tau)), eg = try run(.extragradient)
     let start = pg[0].distanceToQRE
     let lateMin = pg.suffix(steps / 10).map(\.distanceToQRE).min()!
     let averageDistance = (pg.last!.averageX + pg.last!.averageY).map { abs($0 - 0.5) }.max()!
@@ -133,22 +143,35 @@ public enum Seed000 {
   static let pitchfork = Experiment(
     name: "000-qre-branch",
     source: source + "; McKelvey & Palfrey (1995), Turocy (2005)",
-    claim: "The logit QRE form a branch from uniform play (λ = 0) to a Nash equilibrium; in the symmetric battle of the sexes it meets a pitchfork near λ ≈ 1.3722 where two asymmetric branches leave toward the pure equilibria."
-  ) { _ in
+    claim: "The logit QRE form a branch from uniform play (λ = 0) to a Nash equilibrium; in the symmetric battle of the sexes it meets a pitchfork near λ ≈ 1.3722 where two asymmetric branches leave toward the pure equilibria.",
+    setup: "The symmetric battle of the sexes (payoffs 3/2/0) traced by our path follower to λ = 200; the seed states the QRE correspondence in general.",
+    constants: [ClaimConstant("bifurcation λ", 1.372184, wrong: 1.5, "λ of the pitchfork of the symmetric battle of the sexes")]
+  ) { _, k in
     let game = try GameLibrary.game(named: "battle-of-the-sexes")
     var solver = LogitQRESolver(game)
-    let stay = try solver.trace(to: 10)
+    let stay = try solver.trace(to: 200)
     solver.bifurcationPolicy = .switchBranch(sign: 1)
-    let plus = try solver.trace(to: 10)
+    let plus = try solver.trace(to: 200)
     solver.bifurcationPolicy = .switchBranch(sign: -1)
-    let minus = try solver.trace(to: 10)
+    let minus = try solver.trace(to: 200)
     let lambda = stay.events.first?.lambda ?? .nan
-    let residual = (stay.points + plus.points + minus.points).map { p in game.gaps(p.x, p.y, lambda: max(p.lambda, 1e-9)).qreGap ?? 0 }.max()!
+    // Every traced point solves the QRE equations at its λ (relative entropy of each player's
+    // mix to its logit response, divided by λ).
+    let residual = (stay.points + plus.points + minus.points).map { p in game.gaps(p.x, p.y, lambda: max(p.lambda, 1e-9)).qreGap ?? .infinity }.max()!
+    // The branches end at Nash equilibria: the principal branch's limit (made exact on its
+    // support), and the ends of all three at λ = 200 are ε-equilibria with ε → 0.
+    let limit = try LogitQRESolver(game).limitEquilibrium(lambdaMax: 2000)
+    let limitGap = game.gaps(limit.x, limit.y).nashConv / game.payoffRange
+    let endGaps = [stay, plus, minus].map { game.gaps($0.end.x, $0.end.y).nashConv / game.payoffRange }
+    // The two switched branches reach the two different pure equilibria.
+    let pure = [plus, minus].map { b in b.end.x.max()! > 0.99 && b.end.y.max()! > 0.99 }
+    let distinct = abs(plus.end.x[0] - minus.end.x[0]) > 0.98
     func curve(_ name: String, _ b: QREBranch) -> PlotSeries { PlotSeries(name, x: b.points.map(\.lambda), y: b.points.map { $0.x[0] }) }
     return .judge(
-      abs(lambda - 1.372184) < 1e-5 && stay.events.first?.kind == .bifurcation,
-      "the tracer reports a bifurcation at λ = \(fmt(lambda, 8)); the branches through it end at \(plus.end.x.map { fmt($0, 3) }) / \(minus.end.x.map { fmt($0, 3) }) (switching) and \(stay.end.x.map { fmt($0, 3) }) (staying); largest entropy-regularised gap on the traced points \(fmt(residual, 2)).",
-      evidence: [("bifurcation λ", lambda), ("max QRE gap on the branches", residual)],
+      abs(lambda - k["bifurcation λ"]) < 1e-5 && stay.events.first?.kind == .bifurcation && residual <= 1e-9 && limitGap <= 1e-12 && endGaps.max()! <= 1e-2 && pure.allSatisfy { $0 } && distinct,
+      "the tracer reports a bifurcation at λ = \(fmt(lambda, 8)) (claimed \(fmt(k["bifurcation λ"], 8))); largest QRE residual on the traced points \(fmt(residual, 2)); at λ = 200 the branches end at x = \(plus.end.x.map { fmt($0, 3) }) / \(minus.end.x.map { fmt($0, 3) }) (switching) and \(stay.end.x.map { fmt($0, 3) }) (staying), NashConv/range \(endGaps.map { fmt($0, 2) }.joined(separator: ", ")); the principal branch's limit \(limit.x.map { fmt($0, 4) }) is a Nash equilibrium to \(fmt(limitGap, 2)).",
+      evidence: [("bifurcation λ", lambda), ("max QRE residual on the branches", residual), ("NashConv of the limit", limitGap),
+                 ("max NashConv at λ = 200", endGaps.max()!)],
       figures: [Figure("Battle of the sexes: player 1's P(Opera) along the logit branches", x: "λ", y: "x_Opera",
                        series: [curve("symmetric branch", stay), curve("branch +φ", plus), curve("branch −φ", minus)])])
   }

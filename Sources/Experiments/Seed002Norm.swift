@@ -32,15 +32,24 @@ extension Seed002 {
 
   /// `‖Δz‖ = η|A|√(1 − 2p_c + C(p))`, the measured norm from central differences of the score;
   /// `closedForm` is injectable so that a test can hand it a wrong formula and see `fails`.
+  /// A `closedForm` given replaces the library's (and the `collision weight` constant).
   public static func normFormula(
-    closedForm: @escaping @Sendable (SoftmaxDistribution<Double>, Int, Double, Double) -> Double = { d, c, a, eta in
-      d.updateNormClosedForm(action: c, advantage: a, learningRate: eta)
-    }
+    closedForm: (@Sendable (SoftmaxDistribution<Double>, Int, Double, Double) -> Double)? = nil
   ) -> Experiment {
     Experiment(
       name: "002-norm-formula", source: source + ", §2",
-      claim: "A sampled update Δz = ηA ∇_z log π(c) = ηA(e_c − p) has norm exactly η|A|√(1 − 2p_c + C(p)), C(p) = Σ p²."
-    ) { context in
+      claim: "A sampled update Δz = ηA ∇_z log π(c) = ηA(e_c − p) has norm exactly η|A|√(1 − 2p_c + C(p)), C(p) = Σ p².",
+      setup: "Random logits (K = 2 … 300, scales 0.1 … 1e4) instead of a trained policy; the update is measured by central differences of log π(c), not by the formula.",
+      constants: [ClaimConstant("collision weight", 1, wrong: 0, "weight w of the other actions' term in η|A|√((1 − p_c)² + w Σ_{o≠c} p_o²); 0 forgets C(p)")]
+    ) { context, constants in
+      let weight = constants["collision weight"]
+      let closedForm = closedForm ?? { d, c, a, eta in
+        if weight == 1 { return d.updateNormClosedForm(action: c, advantage: a, learningRate: eta) }
+        var others = 0.0
+        for (j, p) in d.probabilities.enumerated() where j != c { others += p * p }
+        let q = 1 - d.probabilities[c]
+        return eta * abs(a) * (q * q + weight * others).squareRoot()
+      }
       var rng = Xoshiro256StarStar(seed: context.seed &+ 2)
       var worst = 0.0, judged = 0, unresolved = 0
       var xs: [Double] = [], ys: [Double] = []
@@ -140,12 +149,15 @@ extension Seed002 {
   /// `Σ_j Δz_j = 0` for free logits, measured on central-difference updates; the same for a
   /// linear policy (its logit change is `ηA(‖x‖² + 1)(e_c − p)`), and measurably non-zero for a
   /// tanh network, whose logit change goes through `J = ∂z/∂θ` (seed 002, §4). `breakRatio`,
-  /// injectable, is the median `|ΣΔz|/‖Δz‖` a network must reach for the break to count.
-  public static func zeroSum(breakRatio: Double = 1e-3) -> Experiment {
+  /// a constant, is the median `|ΣΔz|/‖Δz‖` a network must reach for the break to count.
+  public static var zeroSum: Experiment {
     Experiment(
       name: "002-zero-sum", source: source + ", §2 and §4",
-      claim: "The logit update of a sampled action sums to zero, Σ_j Δz_j = 0, for free logits (and so for a linear policy); through a network's Jacobian the sum is no longer zero."
-    ) { context in
+      claim: "The logit update of a sampled action sums to zero, Σ_j Δz_j = 0, for free logits (and so for a linear policy); through a network's Jacobian the sum is no longer zero.",
+      setup: "Random logits, a random linear policy and a random 8 → 16 → K tanh network, one REINFORCE step each; the seed reasons about LLM logits.",
+      constants: [ClaimConstant("break ratio", 1e-3, wrong: 10, "median |ΣΔz|/‖Δz‖ a network's step must reach for the break to count (10 would claim the sum dwarfs the step)")]
+    ) { context, constants in
+      let breakRatio = constants["break ratio"]
       var rng = Xoshiro256StarStar(seed: context.seed &+ 3)
       var free = 0.0
       for i in 0..<context.size(quick: 300, full: 6000) {

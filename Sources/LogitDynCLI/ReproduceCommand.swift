@@ -27,14 +27,29 @@ struct ReproduceCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Also write the series as a TensorBoard event file in this directory.", valueName: "dir")) var tensorboard: String?
   @Option(help: "Worker threads (default: all cores).") var threads: Int?
   @Option(help: "Base seed.") var seed: UInt64 = 1
+  @Option(name: .customLong("set"), help: ArgumentHelp("Run with a claim's constant changed, e.g. --set 'skewed row=0.245' (see --list for the constants); applies to every selected experiment that has it.", valueName: "name=value"))
+  var settings: [String] = []
   @Flag(help: "List the experiments and exit.") var list = false
   @Flag(name: .shortAndLong, help: "No progress display.") var quiet = false
 
   func run() throws {
-    let experiments: [Experiment]
+    var experiments: [Experiment]
     do { experiments = try ExperimentRegistry.select(only) } catch { throw CLIError("\(error)") }
+    for setting in settings {
+      guard let eq = setting.lastIndex(of: "="), let value = Double(setting[setting.index(after: eq)...].trimmingCharacters(in: .whitespaces)), value.isFinite else {
+        throw CLIError("--set expects name=value with a finite number, got '\(setting)'")
+      }
+      let name = setting[..<eq].trimmingCharacters(in: .whitespaces)
+      guard experiments.contains(where: { $0.constants.contains { $0.name == name } }) else {
+        throw CLIError("--set: no selected experiment has a constant '\(name)' (see logitdyn reproduce --list)")
+      }
+      experiments = try experiments.map { e in e.constants.contains { $0.name == name } ? try e.setting(name, to: value) : e }
+    }
     if list {
-      for e in experiments { print("\(e.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(e.claim)") }
+      for e in experiments {
+        print("\(e.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(e.claim)")
+        for c in e.constants { print("    \(c.name) = \(c.value) (\(c.meaning); wrong: \(c.wrong))") }
+      }
       return
     }
     if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
@@ -56,7 +71,8 @@ struct ReproduceCommand: ParsableCommand {
       }
       let seconds = Date().timeIntervalSince(t)
       sections.append(ReportSection(name: e.name, source: e.source, claim: e.claim, verdict: result.verdict.rawValue, summary: result.summary,
-                                    evidence: result.evidence, figures: result.figures, notes: result.notes, seconds: seconds))
+                                    evidence: result.evidence, figures: result.figures, notes: result.notes, seconds: seconds,
+                                    setup: e.setup, constants: e.constants.map { ($0.name, $0.value, $0.meaning) }))
       table.append([e.name, result.verdict.rawValue, String(format: "%.1f", seconds), Self.shorten(result.summary, 90)])
     }
     progress.finish()
@@ -66,6 +82,8 @@ struct ReproduceCommand: ParsableCommand {
       try AtomicFileWriter.write(Data(HTMLReport.render(title: "LogitDynamics: the source papers' claims, checked", subtitle: subtitle, sections: sections).utf8),
                                  to: out + "/index.html")
       try AtomicFileWriter.write(Data((Self.resultsJSON(sections, mode: mode).rendered() + "\n").utf8), to: out + "/results.json")
+      try AtomicFileWriter.write(Data(Self.markdownTable(sections, mode: mode, threads: context.threads, seconds: Date().timeIntervalSince(start)).utf8),
+                                 to: out + "/verdicts.md")
       for s in sections { try AtomicFileWriter.write(Data(Self.csv(s).utf8), to: out + "/series/\(s.name).csv") }
       if let tensorboard {
         try FileManager.default.createDirectory(atPath: tensorboard, withIntermediateDirectories: true)
@@ -93,12 +111,25 @@ struct ReproduceCommand: ParsableCommand {
 
   static func shorten(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
 
+  /// The verdict table in Markdown (for the README): date, mode, cores, and one row per experiment.
+  static func markdownTable(_ sections: [ReportSection], mode: String, threads: Int, seconds: Double) -> String {
+    let date = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
+    var md = "`logitdyn reproduce` (\(mode) mode), \(date), \(ProcessInfo.processInfo.activeProcessorCount) cores (\(threads) threads), \(String(format: "%.0f", seconds)) s; LogitDynamics \(LogitDynVersion.string).\n\n"
+    md += "| experiment | verdict | seconds | result |\n|---|---|---:|---|\n"
+    for s in sections {
+      let summary = s.summary.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+      md += "| `\(s.name)` | **\(s.verdict)** | \(String(format: "%.1f", s.seconds)) | \(summary) |\n"
+    }
+    return md
+  }
+
   static func resultsJSON(_ sections: [ReportSection], mode: String) -> JSONValue {
     .object([
       ("mode", .string(mode)), ("version", .string(LogitDynVersion.string)),
       ("experiments", .array(sections.map { s in
         .object([("name", .string(s.name)), ("source", .string(s.source)), ("claim", .string(s.claim)), ("verdict", .string(s.verdict)),
-                 ("summary", .string(s.summary)), ("seconds", .number(s.seconds)),
+                 ("summary", .string(s.summary)), ("seconds", .number(s.seconds)), ("setup", .string(s.setup)),
+                 ("constants", .object(s.constants.map { ($0.0, .number($0.1)) })),
                  ("evidence", .object(s.evidence.map { ($0.0, .number($0.1)) })), ("notes", .array(s.notes.map { .string($0) }))])
       })),
     ])

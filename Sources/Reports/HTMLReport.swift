@@ -11,9 +11,13 @@ public struct ReportSection: Sendable {
   public var notes: [String]
   /// Seconds the experiment took.
   public var seconds: Double
+  /// What in our setup differs from the paper's.
+  public var setup: String
+  /// The constants the verdict rests on: name, value, meaning.
+  public var constants: [(String, Double, String)]
 
   public init(name: String, source: String, claim: String, verdict: String, summary: String, evidence: [(String, Double)],
-              figures: [Figure], notes: [String], seconds: Double) {
+              figures: [Figure], notes: [String], seconds: Double, setup: String = "", constants: [(String, Double, String)] = []) {
     self.name = name
     self.source = source
     self.claim = claim
@@ -23,6 +27,8 @@ public struct ReportSection: Sendable {
     self.figures = figures
     self.notes = notes
     self.seconds = seconds
+    self.setup = setup
+    self.constants = constants
   }
 }
 
@@ -69,6 +75,10 @@ public enum HTMLReport {
         <p>\(e(s.summary))</p>
 
         """
+      if !s.setup.isEmpty { html += "<p class=\"setup\"><b>Our setup against the paper's:</b> \(e(s.setup))</p>\n" }
+      if !s.constants.isEmpty {
+        html += "<p class=\"constants\"><b>Judged against:</b> " + s.constants.map { "\(e($0.0)) = \(e(format($0.1))) (\(e($0.2)))" }.joined(separator: "; ") + "</p>\n"
+      }
       if !s.evidence.isEmpty {
         html += "<table>" + s.evidence.map { "<tr><td>\(e($0.0))</td><td class=\"num\">\(e(format($0.1)))</td></tr>" }.joined() + "</table>\n"
       }

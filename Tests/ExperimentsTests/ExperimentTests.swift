@@ -7,43 +7,71 @@ import Testing
 @Suite struct ExperimentTests {
   static let context = ExperimentContext(quick: true, threads: 2, seed: 1)
 
-  /// The experiments that check a mathematical statement (not an empirical question).
-  static let theorems: Set<String> = [
-    "002-table1", "002-norm-formula", "002-zero-sum", "002-oq3-normalized-step", "003-first-order-entropy",
-    "000-softmax-is-gradient", "000-lipschitz-cocoercive", "000-entropy-pg-to-qre", "000-qre-branch",
-  ]
-
-  /// Experiments too slow for a debug build (minutes); the RLVR module's own tests cover its
-  /// trainer, and `logitdyn reproduce` runs them in release.
+  /// Experiments too slow for a debug build even when quick: they run their smoke configuration
+  /// (the code path, not the claim), and `logitdyn reproduce` runs them in release.
   static let slowInDebug: Set<String> = ["003-rlvr-entropy-collapse"]
 
-  /// Every registered experiment runs in quick mode with evidence; the mathematical ones hold.
-  @Test func everyExperimentRunsAndTheTheoremsHold() throws {
-    var failures: [String] = []
-    for e in ExperimentRegistry.all where !Self.slowInDebug.contains(e.name) {
-      let r = try e.run(Self.context)
-      if Self.theorems.contains(e.name), r.verdict != .holds { failures.append("\(e.name): \(r.verdict) — \(r.summary)") }
-      #expect(!r.summary.isEmpty && !r.evidence.isEmpty, "\(e.name) reports no evidence")
-      #expect(r.evidence.allSatisfy { !$0.1.isNaN }, "\(e.name): NaN evidence \(r.evidence)")
+  /// Verdicts other than `holds` in the quick configuration, with why (every other experiment
+  /// must hold): claims our measurements refute, and effects in the claimed direction that 8
+  /// seeds do not make significant at p < 0.01.
+  static let expected: [String: (Verdict, String)] = [
+    "003-entropy-collapse": (.fails, "from uniform logits the bandit's entropy falls sigmoidally: under a third of the decline in the first quarter"),
+    "002-exp2-clamp": (.fails, "clamping makes the late policy move more, but its late regret is lower, not higher"),
+    "003-reward-entropy-law": (.fails, "the fit on the first 15% of steps extrapolates the final reward badly (error ≈ 0.8)"),
+    "002-biased-advantages": (.inconclusive, "the bias raises the late regret at p ≈ 0.03 over 8 seeds"),
+    "002-oq2-entropy-bonus": (.inconclusive, "the bonus lowers C(p) at p ≈ 0.011 over 8 seeds"),
+    "002-oq3-normalized-step": (.inconclusive, "the normalised step lowers the late regret at p ≈ 0.035 over 8 seeds"),
+  ]
+
+  /// For claims that do not hold: a constant under which the same measurement holds (the
+  /// verdict is computed, not fixed).
+  static let holdsWith: [String: (String, Double)] = [
+    "003-entropy-collapse": ("early share", 0.1),
+  ]
+
+  static var names: [String] { ExperimentRegistry.all.map(\.name).filter { !slowInDebug.contains($0) } }
+
+  static func experiment(_ name: String) -> Experiment { ExperimentRegistry.all.first { $0.name == name }! }
+
+  /// Every experiment runs in quick mode with finite evidence and the verdict it should have.
+  @Test(arguments: names) func verdictInQuickMode(_ name: String) throws {
+    let r = try Self.experiment(name).run(Self.context)
+    #expect(!r.summary.isEmpty && !r.evidence.isEmpty, "\(name) reports no evidence")
+    #expect(r.evidence.allSatisfy { $0.1.isFinite }, "\(name): non-finite evidence \(r.evidence)")
+    let expected = Self.expected[name]?.0 ?? .holds
+    #expect(r.verdict == expected, "\(name): \(r.verdict) — \(r.summary)")
+    if let (constant, value) = Self.holdsWith[name] {
+      #expect(try Self.experiment(name).setting(constant, to: value).run(Self.context).verdict == .holds, "\(name) with \(constant) = \(value)")
     }
-    #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
   }
 
-  /// A deliberately wrong formula makes the verdict fail: the verdicts are computed.
-  @Test func wrongFormulasFail() throws {
+  /// Every constant of every experiment set to its wrong value makes the verdict fail.
+  @Test(arguments: names) func wrongConstantFails(_ name: String) throws {
+    for (constant, variant) in Self.experiment(name).wrongVariants {
+      let r = try variant.run(Self.context)
+      #expect(r.verdict == .fails, "\(name) with \(constant.name) = \(constant.wrong): \(r.verdict) — \(r.summary)")
+    }
+  }
+
+  /// The RLVR experiment's smoke configuration runs end to end with finite evidence; with the
+  /// claimed direction reversed it cannot hold.
+  @Test func rlvrSmokeConfiguration() throws {
+    let smoke = ExperimentContext(smoke: true, threads: 2, seed: 1)
+    let e = Self.experiment("003-rlvr-entropy-collapse")
+    let r = try e.run(smoke)
+    #expect(r.evidence.allSatisfy { $0.1.isFinite }, "\(r.evidence)")
+    #expect(r.summary.contains("2 seeds"))
+    let reversed = try e.setting("direction", to: -1).run(smoke)
+    #expect(reversed.verdict != .holds || r.verdict != .holds)
+  }
+
+  /// Formulas injected as functions: the norm's closed form and the paper's literal form.
+  @Test func injectedFormulas() throws {
     let wrongNorm = Seed002.normFormula { d, c, a, eta in
       // Forgets the collision term: η|A|√(1 − 2p_c + p_c²) = η|A|(1 − p_c).
       eta * abs(a) * (1 - d.probabilities[c])
     }
     #expect(try wrongNorm.run(Self.context).verdict == .fails)
-    let paperConstant = Seed000.lipschitz { $0 / 4 }  // claims a constant smaller than the tight β/2
-    #expect(try paperConstant.run(Self.context).verdict == .fails)
-    // The constants are tight: 1% looser or 1% tighter, either one, fails.
-    #expect(try Seed000.lipschitz(lipschitzConstant: { 1.01 * $0 / 2 }).run(Self.context).verdict == .fails)
-    #expect(try Seed000.lipschitz(cocoercivityConstant: { 1.01 * 2 / $0 }).run(Self.context).verdict == .fails)
-    #expect(try Seed000.lipschitz(cocoercivityConstant: { 0.99 * 2 / $0 }).run(Self.context).verdict == .fails)
-    #expect(try Seed000.lipschitz().run(Self.context).verdict == .holds)
-    #expect(try Seed002.normFormula().run(Self.context).verdict == .holds)
     // The paper's literal form is the right formula: it holds too (to its digits away from p_c → 1).
     let literal = Seed002.normFormula { d, c, a, eta in
       var collision = 0.0
@@ -51,9 +79,36 @@ import Testing
       return eta * abs(a) * (1 - 2 * d.probabilities[c] + collision).squareRoot()
     }
     #expect(try literal.run(Self.context).verdict == .holds)
-    // A zero-sum check that demanded the network's sum be of the order of its norm fails.
-    #expect(try Seed002.zeroSum(breakRatio: 10).run(Self.context).verdict == .fails)
-    #expect(try Seed002.zeroSum().run(Self.context).verdict == .holds)
+    // The Lipschitz and co-coercivity constants are tight: 1% off either way fails.
+    for (constant, value) in [("Lipschitz factor", 0.25), ("Lipschitz factor", 0.505), ("co-coercivity factor", 2.02), ("co-coercivity factor", 1.98)] {
+      #expect(try Seed000.lipschitz.setting(constant, to: value).run(Self.context).verdict == .fails, "\(constant) = \(value)")
+    }
+  }
+
+  @Test func constantsAreDeclaredOnce() throws {
+    for e in ExperimentRegistry.all {
+      #expect(Set(e.constants.map(\.name)).count == e.constants.count, "\(e.name)")
+      #expect(e.constants.allSatisfy { $0.wrong != $0.value && !$0.meaning.isEmpty }, "\(e.name)")
+      #expect(!e.setup.isEmpty, "\(e.name) states no setup")
+    }
+    #expect(throws: ExperimentError.self) { try Self.experiment("002-table1").setting("no such constant", to: 1) }
+    #expect(throws: ExperimentError.self) { try Self.experiment("002-table1").setting("skewed row", to: .nan) }
+    #expect(Set(ExperimentRegistry.all.map(\.name)).count == ExperimentRegistry.all.count)
+  }
+
+  @Test func welchTestMatchesReference() {
+    // scipy.stats.ttest_ind([1, 2, 3, 4, 5], [2, 4, 6, 8, 11], equal_var=False):
+    // t = −1.866277899263374, df = 5.573280030949771, two-sided p = 0.11499016052991898.
+    let w = Stats.welch([1, 2, 3, 4, 5], [2, 4, 6, 8, 11])
+    #expect(abs(w.t - -1.866277899263374) < 1e-12)
+    #expect(abs(w.degreesOfFreedom - 5.573280030949771) < 1e-12)
+    #expect(abs(2 * (1 - w.pGreater) - 0.11499016052991898) < 1e-10)
+    #expect(w.verdict(direction: -1, alpha: 0.1) == .holds)
+    #expect(w.verdict(direction: 1, alpha: 0.1) == .fails)
+    #expect(w.verdict(direction: -1, alpha: 0.01) == .inconclusive)
+    // Student's t at ν = 1 is Cauchy: P(T ≥ 1) = 1/4.
+    #expect(abs(Stats.studentTUpperTail(1, 1) - 0.25) < 1e-12)
+    #expect(abs(Stats.studentTUpperTail(0, 7) - 0.5) < 1e-12)
   }
 
   @Test func selectionByPrefix() throws {
