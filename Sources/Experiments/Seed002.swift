@@ -147,7 +147,7 @@ public enum Seed002 {
                series: [curve("natural", natural, .regret), curve("clamped", clamped, .regret)]),
       ],
       notes: ["The clamp acts on the logit gradient of the chosen action only (PolicyLoss.complementClamp); the other logits keep −ηA p_o.",
-              "Judged: the late update norm, the late regret and the late movement of the policy, each by Welch's t over seeds at one-sided p < 0.01; a significant effect against the claimed direction fails."])
+              "Judged: the late update norm, the late regret and the late movement of the policy, each by Welch's t over seeds: holds when significant the claimed way at one-sided p < 0.01, fails when the measured effect points the other way."])
   }
 
   static let experiment3 = Experiment(
@@ -302,7 +302,7 @@ public enum Seed002 {
                        series: [curve("η", plain, .regret), curve("η / √(1 − 2p_c + C)", normalized, .regret)]),
                 Figure("‖Δz‖ per step (mean over seeds)", x: "step", y: "‖Δz‖", logX: true, logY: true,
                        series: [curve("η", plain, .updateNorm), curve("normalised", normalized, .updateNorm)])],
-      notes: ["The open question is judged by Welch's t over seeds (one-sided p < 0.01 either way; in between is inconclusive). The identity is a precondition: if it breaks, the verdict fails."])
+      notes: ["The open question is judged by Welch's t over seeds: holds at one-sided p < 0.01 for a lower regret, fails when the regret is higher, inconclusive in between. The identity is a precondition: if it breaks, the verdict fails."])
   }
 }
 

@@ -74,7 +74,7 @@ extension Seed002 {
       let other = d.probabilities.enumerated().filter { $0.offset != c }.map(\.element).max()!
       if d.probabilities.max()! <= 0.5 { unconcentrated = max(unconcentrated, f) }
       if f >= 0.95 * (2.0).squareRoot() { nearSqrt2 += 1; leastOtherMass = min(leastOtherMass, other) }
-      if cases % 7 == 0 { xs.append(other); ys.append(f) }
+      if cases % 100 == 0 { xs.append(other); ys.append(f) }
       cases += 1
     }
     for i in 0..<context.size(quick: 20_000, full: 200_000) {

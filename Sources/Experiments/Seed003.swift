@@ -296,7 +296,7 @@ public enum Seed003 {
         evidence: [("late entropy without", Stats.mean(r.base)), ("late entropy with", Stats.mean(r.with)), ("entropy Welch t", test.t),
                    ("late reward without", Stats.mean(r.baseReward)), ("late reward with", Stats.mean(r.withReward)), ("reward Welch t", rewards.t)],
         figures: [Figure("Entropy per step (first seed, mean over runs)", x: "step", y: "H (nats)", series: r.curves)],
-        notes: ["Judged by Welch's t over seeds at one-sided p < 0.01: significant the claimed way holds, the other way fails, in between is inconclusive."])
+        notes: ["Judged by Welch's t over seeds: significant the claimed way (one-sided p < 0.01) holds, a measured effect the other way fails, in between is inconclusive."])
     }
   }
 
