@@ -13,11 +13,15 @@ struct ReproduceCommand: ParsableCommand {
       self-regulation, the note's experiments and open questions; seeds 003/004: the entropy \
       mechanism, R = −a·e^H + b, Clip-Cov and KL-Cov; seed 000: softmax's gradient, Lipschitz \
       and co-coercivity constants, learning in games and logit equilibria). Each verdict \
-      (holds / fails / inconclusive) is computed from the run's numbers.
+      (holds / fails / inconclusive) is computed from the run's numbers; comparisons of \
+      methods run over seeds and are judged by Welch's t (holds at one-sided p < 0.01, fails \
+      when the effect points the other way). Every experiment names the constants it is judged \
+      against (--list shows them with a wrong value each; --set changes one).
 
       Writes DIR/index.html (self-contained: inline SVG plots, no scripts, no external \
-      resources), DIR/results.json, and DIR/series/NAME.csv for every experiment's plotted \
-      series; with --tensorboard, an event file of the same series for TensorBoard.
+      resources), DIR/results.json, DIR/verdicts.md (the verdict table in Markdown, with the \
+      date and core count), and DIR/series/NAME.csv for every experiment's plotted series; \
+      with --tensorboard, an event file of the same series for TensorBoard.
       """)
 
   @Option(parsing: .upToNextOption, help: ArgumentHelp("Run only the experiments whose names start with these.", valueName: "name"))
