@@ -3,6 +3,12 @@ import Reports
 /// The outcome of checking a claim.
 public enum Verdict: String, Sendable, Equatable {
   case holds, fails, inconclusive
+
+  /// The verdict on a claim made of parts: `fails` when any part fails, `holds` when every
+  /// part holds, `inconclusive` otherwise.
+  public static func all(_ parts: [Verdict]) -> Verdict {
+    parts.contains(.fails) ? .fails : (parts.allSatisfy { $0 == .holds } ? .holds : .inconclusive)
+  }
 }
 
 /// What an experiment measured and concluded. The verdict is computed from the measured

@@ -43,6 +43,12 @@ enum LabSeries {
     return (0..<n).map { i in Stats.mean(runs.map { $0[i] }) }
   }
 
+  /// A plot series of the mean over repetitions of a probe's per-step mean (steps from 1).
+  static func meanCurve(_ name: String, _ repetitions: [[StepAggregate]], _ p: Probe) -> PlotSeries {
+    let y = meanSeries(repetitions.map { mean($0, p) })
+    return thin(PlotSeries(name, x: y.indices.map { Double($0 + 1) }, y: y))
+  }
+
   /// `Σ|v_t − v_{t−1}| / (n − 1)` over the fraction `[from, to)` of a series: how much it moves
   /// from step to step.
   static func meanAbsoluteChange(_ v: [Double], from: Double, to: Double) -> Double {

@@ -103,7 +103,7 @@ public enum Seed002 {
     return try LabSeries.run(e, threads: context.threads)
   }
 
-  /// One tabular run per seed (`runs` runs each): the per-seed series of `probes`.
+  /// ``tabularLossRun(_:context:arms:lr:seed:runs:)`` once per seed, `runs` runs each: the per-seed aggregates.
   static func perSeed(_ loss: PolicyLoss, context: ExperimentContext, seeds: [UInt64], runs: Int, lr: Double = 0.1) throws -> [[StepAggregate]] {
     try seeds.map { try tabularLossRun(loss, context: context, lr: lr, seed: $0, runs: runs) }
   }
@@ -128,11 +128,7 @@ public enum Seed002 {
     let moves = Stats.welch(movement(clamped), movement(natural))
     let norms = Stats.welch(late(clamped, .updateNorm), late(natural, .updateNorm))
     let verdicts = [regret.verdict(direction: direction), moves.verdict(direction: direction), norms.verdict(direction: 1)]
-    let verdict: Verdict = verdicts.contains(.fails) ? .fails : (verdicts.allSatisfy { $0 == .holds } ? .holds : .inconclusive)
-    func curve(_ name: String, _ s: [[StepAggregate]], _ p: Probe) -> PlotSeries {
-      let y = LabSeries.meanSeries(s.map { LabSeries.mean($0, p) })
-      return LabSeries.thin(PlotSeries(name, x: y.indices.map { Double($0 + 1) }, y: y))
-    }
+    let verdict = Verdict.all(verdicts)
     return ExperimentResult(
       verdict: verdict,
       summary: "over \(seeds.count) seeds, last quarter: ‖Δz‖ natural \(Stats.meanSD(late(natural, .updateNorm))), clamped \(Stats.meanSD(late(clamped, .updateNorm))); regret \(Stats.meanSD(late(natural, .regret))) vs \(Stats.meanSD(late(clamped, .regret))) (\(regret.text(direction: direction))); step-to-step movement of the regret \(Stats.meanSD(movement(natural))) vs \(Stats.meanSD(movement(clamped))) (\(moves.text(direction: direction))).",
@@ -142,9 +138,9 @@ public enum Seed002 {
                  ("movement Welch t", moves.t), ("norm Welch t", norms.t)],
       figures: [
         Figure("‖Δz‖ per step (mean over seeds)", x: "step", y: "‖Δz‖", logX: true, logY: true,
-               series: [curve("natural (1 − p_c)", natural, .updateNorm), curve("clamped to 1", clamped, .updateNorm)]),
+               series: [LabSeries.meanCurve("natural (1 − p_c)", natural, .updateNorm), LabSeries.meanCurve("clamped to 1", clamped, .updateNorm)]),
         Figure("regret per step (mean over seeds)", x: "step", y: "regret", logX: true,
-               series: [curve("natural", natural, .regret), curve("clamped", clamped, .regret)]),
+               series: [LabSeries.meanCurve("natural", natural, .regret), LabSeries.meanCurve("clamped", clamped, .regret)]),
       ],
       notes: ["The clamp acts on the logit gradient of the chosen action only (PolicyLoss.complementClamp); the other logits keep −ηA p_o.",
               "Judged: the late update norm, the late regret and the late movement of the policy, each by Welch's t over seeds: holds when significant the claimed way at one-sided p < 0.01, fails when the measured effect points the other way."])
@@ -178,7 +174,7 @@ public enum Seed002 {
     let direction = k["direction"]
     let tests = zip(times, times.dropFirst()).map { Stats.welch($1, $0) }
     let verdicts = tests.map { $0.verdict(direction: direction) }
-    let verdict: Verdict = verdicts.contains(.fails) ? .fails : (verdicts.allSatisfy { $0 == .holds } ? .holds : .inconclusive)
+    let verdict = Verdict.all(verdicts)
     return ExperimentResult(
       verdict: verdict,
       summary: "steps until mean C(p) ≥ 0.5 over \(seeds.count) seeds: " + zip(ks, times).map { "K = \($0): \(Stats.meanSD($1, 4))" }.joined(separator: ", ")
@@ -243,18 +239,14 @@ public enum Seed002 {
     func late(_ s: [[StepAggregate]], _ p: Probe) -> [Double] { s.map { LabSeries.window(LabSeries.mean($0, p), from: 0.9, to: 1) } }
     let collision = Stats.welch(late(plain, .collision), late(bonus, .collision)), norm = Stats.welch(late(bonus, .updateNorm), late(plain, .updateNorm))
     let verdicts = [collision.verdict(direction: 1), norm.verdict(direction: 1)]
-    let verdict: Verdict = verdicts.contains(.fails) ? .fails : (verdicts.allSatisfy { $0 == .holds } ? .holds : .inconclusive)
-    func curve(_ name: String, _ s: [[StepAggregate]]) -> PlotSeries {
-      let y = LabSeries.meanSeries(s.map { LabSeries.mean($0, .collision) })
-      return LabSeries.thin(PlotSeries(name, x: y.indices.map { Double($0 + 1) }, y: y))
-    }
+    let verdict = Verdict.all(verdicts)
     return ExperimentResult(
       verdict: verdict,
       summary: "late C(p) over \(seeds.count) seeds: \(Stats.meanSD(late(plain, .collision))) without, \(Stats.meanSD(late(bonus, .collision))) with the bonus (coefficient \(fmt(k["bonus"]))) (\(collision.text())); late ‖Δz‖ \(Stats.meanSD(late(plain, .updateNorm), 4)) vs \(Stats.meanSD(late(bonus, .updateNorm), 4)) (\(norm.text())).",
       evidence: [("late C plain", Stats.mean(late(plain, .collision))), ("late C bonus", Stats.mean(late(bonus, .collision))), ("C Welch t", collision.t),
                  ("late ‖Δz‖ plain", Stats.mean(late(plain, .updateNorm))), ("late ‖Δz‖ bonus", Stats.mean(late(bonus, .updateNorm))), ("norm Welch t", norm.t)],
       figures: [Figure("C(p) per step (mean over seeds)", x: "step", y: "C(p)", logX: true,
-                       series: [curve("policy gradient", plain), curve("+ entropy bonus \(fmt(k["bonus"]))", bonus)])],
+                       series: [LabSeries.meanCurve("policy gradient", plain, .collision), LabSeries.meanCurve("+ entropy bonus \(fmt(k["bonus"]))", bonus, .collision)])],
       notes: ["Both effects judged by Welch's t over seeds at one-sided p < 0.01."])
   }
 
@@ -290,18 +282,14 @@ public enum Seed002 {
     let direction = k["direction"]
     let test = Stats.welch(late(normalized), late(plain))
     let verdict: Verdict = worst <= 1e-12 ? test.verdict(direction: direction) : .fails
-    func curve(_ name: String, _ s: [[StepAggregate]], _ p: Probe) -> PlotSeries {
-      let y = LabSeries.meanSeries(s.map { LabSeries.mean($0, p) })
-      return LabSeries.thin(PlotSeries(name, x: y.indices.map { Double($0 + 1) }, y: y))
-    }
     return ExperimentResult(
       verdict: verdict,
       summary: "‖Δz‖/(η|A|) = 1 to \(fmt(worst)) on random tokens; on the bandit (η = 0.05, \(seeds.count) seeds) late regret \(Stats.meanSD(late(plain), 4)) plain vs \(Stats.meanSD(late(normalized), 4)) normalised (\(test.text(direction: direction))).",
       evidence: [("max |‖Δz‖/(η|A|) − 1|", worst), ("late regret plain", Stats.mean(late(plain))), ("late regret normalised", Stats.mean(late(normalized))), ("Welch t (normalised − plain)", test.t)],
       figures: [Figure("regret per step (mean over seeds)", x: "step", y: "regret", logX: true,
-                       series: [curve("η", plain, .regret), curve("η / √(1 − 2p_c + C)", normalized, .regret)]),
+                       series: [LabSeries.meanCurve("η", plain, .regret), LabSeries.meanCurve("η / √(1 − 2p_c + C)", normalized, .regret)]),
                 Figure("‖Δz‖ per step (mean over seeds)", x: "step", y: "‖Δz‖", logX: true, logY: true,
-                       series: [curve("η", plain, .updateNorm), curve("normalised", normalized, .updateNorm)])],
+                       series: [LabSeries.meanCurve("η", plain, .updateNorm), LabSeries.meanCurve("normalised", normalized, .updateNorm)])],
       notes: ["The open question is judged by Welch's t over seeds: holds at one-sided p < 0.01 for a lower regret, fails when the regret is higher, inconclusive in between. The identity is a precondition: if it breaks, the verdict fails."])
   }
 }

@@ -183,17 +183,13 @@ extension Seed002 {
     func early(_ s: [[StepAggregate]], _ p: Probe) -> [Double] { s.map { LabSeries.window(LabSeries.mean($0, p), from: 0, to: 0.02) } }
     let direction = k["direction"]
     let test = Stats.welch(late(large, .regret), late(moderate, .regret))
-    func curve(_ name: String, _ s: [[StepAggregate]], _ p: Probe) -> PlotSeries {
-      let y = LabSeries.meanSeries(s.map { LabSeries.mean($0, p) })
-      return LabSeries.thin(PlotSeries(name, x: y.indices.map { Double($0 + 1) }, y: y))
-    }
     return ExperimentResult(
       verdict: test.verdict(direction: direction),
       summary: "late regret over \(seeds.count) seeds: η = 0.1 \(Stats.meanSD(late(moderate, .regret), 4)), η = 10 \(Stats.meanSD(late(large, .regret), 4)) (\(test.text(direction: direction))); C(p) in the first 2% of steps \(Stats.meanSD(early(moderate, .collision))) vs \(Stats.meanSD(early(large, .collision))).",
       evidence: [("late regret η = 0.1", Stats.mean(late(moderate, .regret))), ("late regret η = 10", Stats.mean(late(large, .regret))), ("Welch t (large − moderate)", test.t),
                  ("early C η = 0.1", Stats.mean(early(moderate, .collision))), ("early C η = 10", Stats.mean(early(large, .collision)))],
-      figures: [Figure("Regret per step (mean over seeds)", x: "step", y: "regret", logX: true, series: [curve("η = 0.1", moderate, .regret), curve("η = 10", large, .regret)]),
-                Figure("C(p) per step (mean over seeds)", x: "step", y: "C(p)", logX: true, series: [curve("η = 0.1", moderate, .collision), curve("η = 10", large, .collision)])],
+      figures: [Figure("Regret per step (mean over seeds)", x: "step", y: "regret", logX: true, series: [LabSeries.meanCurve("η = 0.1", moderate, .regret), LabSeries.meanCurve("η = 10", large, .regret)]),
+                Figure("C(p) per step (mean over seeds)", x: "step", y: "C(p)", logX: true, series: [LabSeries.meanCurve("η = 0.1", moderate, .collision), LabSeries.meanCurve("η = 10", large, .collision)])],
       notes: ["Judged by Welch's t over seeds at one-sided p < 0.01; the early C(p) shows how fast each step size concentrates."])
   }
 }

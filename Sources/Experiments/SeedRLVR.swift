@@ -72,7 +72,7 @@ public enum SeedRLVR {
     let direction = k["direction"]
     let tests = ["Clip-Cov", "KL-Cov"].map { Stats.welch(late($0), late("GRPO")) }
     let keeps = tests.map { $0.verdict(direction: direction) }
-    let verdict: Verdict = !collapses || keeps.contains(.fails) ? .fails : (keeps.allSatisfy { $0 == .holds } ? .holds : .inconclusive)
+    let verdict = Verdict.all([collapses ? .holds : .fails] + keeps)
     let curves = names.map { name in
       let y = LabSeries.meanSeries(entropy[name]!)
       return LabSeries.thin(PlotSeries(name, x: y.indices.map { Double($0 + 1) }, y: y))

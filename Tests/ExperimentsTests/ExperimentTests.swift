@@ -106,6 +106,7 @@ import Testing
     #expect(w.verdict(direction: -1, alpha: 0.1) == .holds)
     #expect(w.verdict(direction: 1, alpha: 0.1) == .fails)
     #expect(w.verdict(direction: -1, alpha: 0.01) == .inconclusive)
+    #expect(Verdict.all([.holds, .holds]) == .holds && Verdict.all([.holds, .inconclusive]) == .inconclusive && Verdict.all([.inconclusive, .fails, .holds]) == .fails)
     // Student's t at ν = 1 is Cauchy: P(T ≥ 1) = 1/4.
     #expect(abs(Stats.studentTUpperTail(1, 1) - 0.25) < 1e-12)
     #expect(abs(Stats.studentTUpperTail(0, 7) - 0.5) < 1e-12)
