@@ -146,7 +146,7 @@ public struct Experiment: Sendable {
 
 /// The registry of experiments, in report order.
 public enum ExperimentRegistry {
-  public static var all: [Experiment] { Seed002.experiments + Seed003.experiments + SeedRLVR.experiments + Seed000.experiments }
+  public static var all: [Experiment] { Seed002.experiments + Seed003.experiments + SeedRLVR.experiments + Seed004.experiments + Seed000.experiments }
 
   /// The experiments whose names start with any of `prefixes` (all when empty).
   public static func select(_ prefixes: [String]) throws(ExperimentError) -> [Experiment] {
