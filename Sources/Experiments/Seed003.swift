@@ -77,7 +77,7 @@ public enum Seed003 {
       "mean entropy \(fmt(h.first!, 4)) → \(fmt(h.last!, 4)) nats (−\(fmt(100 * drop, 3))%), rising at \(fmt(100 * increases, 2))% of steps; \(fmt(100 * quarter, 3))% of the decline happens in the first quarter (claimed: more than \(fmt(100 * k["early share"], 3))%).",
       evidence: [("share of steps where H rises", increases), ("relative drop", drop), ("share of the decline in the first quarter", quarter)],
       figures: [Figure("Entropy per step (mean, 10–90% of runs)", x: "step", y: "H (nats)", series: [LabSeries.thin(LabSeries.series("H", s, .entropy))])],
-      notes: ["Judged: monotone (H rises at < 5% of steps), a fall of more than half, and the early share. From uniform logits the first updates are small (the advantages of near-identical arms average out), so the bandit's decline is sigmoidal rather than front-loaded."])
+      notes: ["Judged: monotone (H rises at < 5% of steps), a fall of more than half, and the early share. The share depends on the horizon: from uniform logits the first updates move the policy little (the advantages of near-identical arms average out), so a short run puts less of its decline in its first quarter than a long one."])
   }
 
   /// Least-squares fit of `R = −a e^{κH} + b` (linear in `e^{κH}`): `(a, b, R²)`.
