@@ -110,6 +110,14 @@ import Testing
     // Student's t at ν = 1 is Cauchy: P(T ≥ 1) = 1/4.
     #expect(abs(Stats.studentTUpperTail(1, 1) - 0.25) < 1e-12)
     #expect(abs(Stats.studentTUpperTail(0, 7) - 0.5) < 1e-12)
+    // scipy.stats.t.sf(t, ν) and scipy.special.betainc(a, b, x).
+    for (t, nu, p) in [(2.5, 3.0, 0.04385332350403278), (-1.3, 7.5, 0.8839366105921956), (10, 2, 0.004926228511662845),
+                       (0.3, 40, 0.38286535838550956), (4, 1000, 3.400495960439082e-05)] {
+      #expect(abs(Stats.studentTUpperTail(t, nu) - p) <= 1e-11 * max(p, 1e-3), "t = \(t), ν = \(nu)")
+    }
+    for (x, a, b, i) in [(0.3, 2.0, 5.0, 0.5798250000000003), (0.9, 0.5, 0.5, 0.7951672353008665), (0.01, 10, 0.5, 1.770034965528571e-21)] {
+      #expect(abs(Stats.regularizedIncompleteBeta(x, a, b) - i) <= 1e-12 * i, "I_\(x)(\(a), \(b))")
+    }
   }
 
   @Test func selectionByPrefix() throws {
