@@ -8,7 +8,7 @@ import SoftmaxCore
 public enum Seed004 {
   static let source = "seed 004 (entropy in RLVR); Park et al., Clip-Low Increases Entropy and Clip-High Decreases Entropy (arXiv 2509.26114), METHODS.md §19"
 
-  public static var experiments: [Experiment] { [clipLowHigh] }
+  public static var experiments: [Experiment] { [clipLowHigh, klCovMicroBatches] }
 
   /// What one clipped run measured.
   struct ClipRun {
@@ -92,5 +92,62 @@ public enum Seed004 {
       figures: [Figure("Entropy per step under random rewards (mean over seeds)", x: "step", y: "H (nats)", series: curves)],
       notes: ["The issue that asked for this experiment reads 'a looser ε_high lowers it'; the paper's mechanism (clip-high events lower entropy) and DAPO's clip-higher say the opposite, and the claim follows the paper.",
               "Each part judged by Welch's t over seeds: holds at one-sided p < 0.01 the claimed way, fails when the effect points the other way. Events: clip-low is A < 0 with r < 1 − ε_low, clip-high is A > 0 with r > 1 + ε_high, counted over every token of every epoch."])
+  }
+}
+
+extension Seed004 {
+  static let klCovMicroBatches = Experiment(
+    name: "004-kl-cov-micro-batches",
+    source: "seed 004; verl's KL-Cov (compute_policy_loss_kl_cov), METHODS.md §9",
+    claim: "KL-Cov's selection depends on the micro-batch size: its top max(1, ⌊k·n⌋) is taken inside each micro-batch, so with k = 2e-4 and 8,192 valid tokens it penalises 1 token when the batch is one micro-batch and 8 over 8 micro-batches of 1,024, mostly different tokens.",
+    setup: "Random token batches (64 sequences × 128 tokens, log-probabilities and per-sequence advantages drawn at random) through the library's verl-exact KL-Cov loss, split as torch.split by sequences; no model is trained.",
+    constants: [ClaimConstant("tokens per small micro-batch", 1, wrong: 0, "tokens KL-Cov penalises in a micro-batch with k·n < 1 (verl: max(1, ⌊k·n⌋) = 1; a plain ⌊k·n⌋ would give 0)")]
+  ) { context, k in
+    var rng = Xoshiro256StarStar(seed: context.seed &+ 41)
+    let sequences = 64, length = 128, ratio = 2e-4
+    let counts = [1, 2, 4, 8, 16, 32, 64]
+    var selected = [Double](repeating: 0, count: counts.count), overlap = [Double](repeating: 0, count: counts.count)
+    let trials = context.size(quick: 4, full: 32)
+    for _ in 0..<trials {
+      let logProb = (0..<(sequences * length)).map { _ in -Swift.abs(2 * rng.nextGaussian()) }
+      let perSequence = (0..<sequences).map { _ in rng.nextGaussian() }
+      let advantages = (0..<(sequences * length)).map { perSequence[$0 / length] }
+      var global: Set<Int> = []
+      for (c, n) in counts.enumerated() {
+        let per = (sequences + n - 1) / n
+        var chosen: [Int] = []
+        for first in stride(from: 0, to: sequences, by: per) {
+          let rows = (first * length)..<(Swift.min(sequences, first + per) * length)
+          let batch = TokenBatch(rows: rows.count / length, columns: length, logProb: Array(logProb[rows]), oldLogProb: Array(logProb[rows]),
+                                 advantages: Array(advantages[rows]), mask: [Double](repeating: 1, count: rows.count))
+          chosen += try PolicyLoss(.klCov(ratio: ratio, coefficient: 1)).evaluate(batch).topPositions.map { $0 + rows.lowerBound }
+        }
+        if n == 1 { global = Set(chosen) }
+        selected[c] += Double(chosen.count) / Double(trials)
+        overlap[c] += Double(chosen.filter { global.contains($0) }.count) / Double(trials)
+      }
+    }
+    // The claim's count: max(1, ⌊k·n⌋) per micro-batch, with the constant for micro-batches where k·n < 1.
+    func claimed(_ n: Int) -> Double {
+      let per = (sequences + n - 1) / n
+      return stride(from: 0, to: sequences, by: per).reduce(0.0) { total, first in
+        let tokens = (Swift.min(sequences, first + per) - first) * length
+        let floor = (ratio * Double(tokens)).rounded(.down)
+        return total + (floor >= 1 ? floor : k["tokens per small micro-batch"])
+      }
+    }
+    let predicted = counts.map(claimed)
+    let matches = zip(selected, predicted).allSatisfy { $0 == $1 }
+    let eight = counts.firstIndex(of: 8)!
+    let mostlyDifferent = overlap[eight] <= 0.5 * selected[eight]
+    return .judge(
+      matches && selected[0] == 1 && mostlyDifferent,
+      "KL-Cov tokens penalised in a batch of \(sequences * length) valid tokens (k = \(fmt(ratio))), by number of micro-batches: " + zip(counts, selected).map { "\($0): \(fmt($1, 4))" }.joined(separator: ", ")
+        + " (claimed " + predicted.map { fmt($0, 4) }.joined(separator: ", ") + "); with 8 micro-batches the effective ratio is \(fmt(selected[eight] / Double(sequences * length), 3)) and \(fmt(overlap[eight], 3)) of the \(fmt(selected[eight], 3)) tokens are the global choice.",
+      evidence: zip(counts, selected).map { ("tokens penalised, \($0) micro-batches", $1) } + [("overlap with the global selection, 8 micro-batches", overlap[eight])],
+      figures: [Figure("KL-Cov: tokens penalised against the number of micro-batches (8,192 tokens, k = 2e-4)", x: "micro-batches", y: "tokens", logX: true, logY: true,
+                       series: [PlotSeries("measured (verl-exact loss)", x: counts.map(Double.init), y: selected, markers: true),
+                                PlotSeries("k·N (the nominal fraction)", x: counts.map(Double.init), y: counts.map { _ in ratio * Double(sequences * length) })])],
+      notes: ["`logitdyn analyze --micro-batches N` shows both selections on a real batch."])
   }
 }

@@ -97,6 +97,21 @@ extension BatchAnalysis {
         ("ratio", .number(options.klCovRatio)), ("selected", .integer(klSel.count)),
         ("selected_covariance_mean", .number(klSel.isEmpty ? .nan : klSel.map { t.covariance[$0] }.reduce(0, +) / Double(klSel.count))),
       ])))
+      if !microBatchSelections.isEmpty {
+        let m = microBatchSelections
+        fields.append(("micro_batches", .object([
+          ("count", .integer(m.count)),
+          ("clip_cov_selected", .integer(m.reduce(0) { $0 + $1.clipCovSelected.count })),
+          ("kl_cov_selected", .integer(m.reduce(0) { $0 + $1.klCovSelected.count })),
+          ("kl_cov_selected_also_globally", .integer(m.flatMap(\.klCovSelected).filter { t.klCovSelected[$0] }.count)),
+          ("per_micro_batch", .array(m.map { s in
+            .object([("sequences", .array([.integer(s.sequences.lowerBound), .integer(s.sequences.upperBound)])), ("valid_tokens", .integer(s.validTokens)),
+                     ("clip_cov_eligible", .integer(s.clipCovEligible)), ("clip_cov_selected", .array(s.clipCovSelected.map { .integer($0) })),
+                     ("kl_cov_selected", .array(s.klCovSelected.map { .integer($0) }))])
+          })),
+          ("note", .string("selections made inside each micro-batch of ⌈B/N⌉ sequences, as verl's loss makes them (covariance centred on the micro-batch, counts max(1, ⌊ratio·n⌋) per micro-batch); the global ones above treat the batch as one")),
+        ])))
+      }
     }
     return .object(fields)
   }
@@ -135,6 +150,11 @@ extension BatchAnalysis {
       lines.append("Clip-Cov   r = \(formatNumber(options.clipCovRatio)), cov in (\(formatNumber(options.clipCovLowerBound)), \(formatNumber(options.clipCovUpperBound))): \(clipCovEligible) eligible\(batch.oldLogProbs != nil ? " (PPO-clipped excluded)" : ""), \(clipCovCount) detached (seed \(options.seed))")
       let klSel = t.klCovSelected.filter { $0 }.count
       lines.append("KL-Cov     k = \(formatNumber(options.klCovRatio)): \(klSel) tokens penalised")
+      if !microBatchSelections.isEmpty {
+        let m = microBatchSelections
+        let kl = m.flatMap(\.klCovSelected), shared = kl.filter { t.klCovSelected[$0] }.count
+        lines.append("micro      in \(m.count) micro-batches of ≤ \(m[0].sequences.count) sequences (as verl's loss selects): Clip-Cov detaches \(m.reduce(0) { $0 + $1.clipCovSelected.count }), KL-Cov penalises \(kl.count) (\(shared) of them also in the global selection); per micro-batch KL-Cov " + m.map { "\($0.klCovSelected.count)" }.joined(separator: "/"))
+      }
     } else if batch.tokens != nil {
       lines.append("(no advantages tensor: covariance and Clip-Cov/KL-Cov are skipped)")
     }

@@ -22,6 +22,11 @@ public struct AnalysisOptions: Sendable {
   public var seed: UInt64 = 0
   /// Fraction of highest-entropy tokens counted as "forking" tokens.
   public var forkingFraction: Double = 0.2
+  /// Micro-batches `N ≥ 1`: with `N > 1` the Clip-Cov and KL-Cov selections are also made the
+  /// way verl's loss makes them, inside each micro-batch of `⌈B/N⌉` sequences (covariance
+  /// centred on the micro-batch, counts `max(1, ⌊r·n_j⌋)` of its `n_j` valid tokens, Clip-Cov's
+  /// draw with seed `seed + j`).
+  public var microBatches: Int = 1
 
   /// The defaults (verl's Clip-Cov/KL-Cov defaults, temperature 1).
   public init() {}
@@ -54,6 +59,8 @@ public struct BatchAnalysis: Sendable {
   /// Clip-Cov candidates and the count drawn.
   public let clipCovEligible: Int
   public let clipCovCount: Int
+  /// The selections made per micro-batch (`options.microBatches > 1`, with tokens and advantages).
+  public let microBatchSelections: [MicroBatchSelection]
 
   /// Runs the fused kernel over `batch` and computes the batch statistics.
   ///
@@ -98,6 +105,7 @@ public struct BatchAnalysis: Sendable {
     var clip = [Bool](repeating: false, count: batch.rows)
     var kl = [Bool](repeating: false, count: batch.rows)
     var eligibleCount = 0, clipCount = 0
+    var perMicroBatch: [MicroBatchSelection] = []
     if let adv = batch.advantages, batch.tokens != nil {
       let logProbs = results.map(\.chosenLogProb)
       cov = TokenCovariance.compute(logProbs: logProbs, advantages: adv, valid: valid)
@@ -120,7 +128,28 @@ public struct BatchAnalysis: Sendable {
       clipCount = CovarianceSelection.clipCovCount(ratio: options.clipCovRatio, validCount: validCount, eligible: eligible.count)
       for i in CovarianceSelection.clipCovDraw(eligible: eligible, count: clipCount, seed: options.seed) { clip[i] = true }
       for i in CovarianceSelection.klCovSelection(cov: cov, valid: valid, ratio: options.klCovRatio) { kl[i] = true }
+      if options.microBatches > 1 {
+        let perChunk = (batch.batch + options.microBatches - 1) / options.microBatches
+        for (j, first) in stride(from: 0, to: batch.batch, by: perChunk).enumerated() {
+          let rows = (first * batch.length)..<(Swift.min(batch.batch, first + perChunk) * batch.length)
+          let inChunk = valid.indices.map { valid[$0] && rows.contains($0) }
+          let chunkCov = TokenCovariance.compute(logProbs: logProbs, advantages: adv, valid: inChunk)
+          let chunkValid = inChunk.filter { $0 }.count
+          guard chunkValid > 0 else {
+            perMicroBatch.append(MicroBatchSelection(sequences: first..<Swift.min(batch.batch, first + perChunk), validTokens: 0, clipCovEligible: 0, clipCovSelected: [], klCovSelected: []))
+            continue
+          }
+          let chunkEligible = CovarianceSelection.clipCovEligible(
+            cov: chunkCov, valid: inChunk, lowerBound: options.clipCovLowerBound, upperBound: options.clipCovUpperBound, ppoClipped: ppoClipped)
+          let count = CovarianceSelection.clipCovCount(ratio: options.clipCovRatio, validCount: chunkValid, eligible: chunkEligible.count)
+          perMicroBatch.append(MicroBatchSelection(
+            sequences: first..<Swift.min(batch.batch, first + perChunk), validTokens: chunkValid, clipCovEligible: chunkEligible.count,
+            clipCovSelected: CovarianceSelection.clipCovDraw(eligible: chunkEligible, count: count, seed: options.seed &+ UInt64(j)),
+            klCovSelected: CovarianceSelection.klCovSelection(cov: chunkCov, valid: inChunk, ratio: options.klCovRatio)))
+        }
+      }
     }
+    microBatchSelections = perMicroBatch
     clipCovEligible = eligibleCount
     clipCovCount = clipCount
     table = TokenTable(

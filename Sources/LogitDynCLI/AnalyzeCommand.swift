@@ -57,6 +57,8 @@ struct AnalyzeCommand: ParsableCommand {
   @Option(name: .customLong("clip-ratio-high"), parsing: .unconditional, help: "PPO ε_high.")
   var clipRatioHigh: Double = 0.2
   @Option(help: "Seed of Clip-Cov's random draw.") var seed: UInt64 = 0
+  @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Also select Clip-Cov/KL-Cov tokens inside each of N micro-batches of ⌈B/N⌉ sequences, as verl's loss does (the counts are per micro-batch, so they add up to more than the global ones).", valueName: "N"))
+  var microBatches: Int = 1
 
   @Option(help: "Also replay the batch through a loss of `logitdyn loss` (vanilla, dapo, reinforce, clip_cov, kl_cov, steer); writes DIR/loss.json.")
   var loss: String?
@@ -98,6 +100,9 @@ struct AnalyzeCommand: ParsableCommand {
     }
     let batch: LogitBatch
     do { batch = try LogitBatch(tensors: tensors, names: names) } catch { throw CLIError("\(error)") }
+    guard microBatches >= 1, microBatches <= batch.batch else {
+      throw CLIError("--micro-batches must be between 1 and the number of sequences B = \(batch.batch)\(batch.batch == 1 ? " (micro-batches split sequences: give [B, L, V] logits)" : ""), got \(microBatches)")
+    }
 
     var options = AnalysisOptions()
     options.temperature = temperature
@@ -106,6 +111,7 @@ struct AnalyzeCommand: ParsableCommand {
     options.clipCovLowerBound = clipCovLB
     options.clipCovUpperBound = clipCovUB
     options.klCovRatio = klCovRatio
+    options.microBatches = microBatches
     options.clipRatioLow = clipRatioLow
     options.clipRatioHigh = clipRatioHigh
     options.seed = seed

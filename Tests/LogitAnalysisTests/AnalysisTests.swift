@@ -204,3 +204,39 @@ import TensorIO
     #expect(leftovers.isEmpty)
   }
 }
+
+/// Selections per micro-batch (`AnalysisOptions.microBatches`), as verl's loss makes them.
+@Suite struct MicroBatchSelectionTests {
+  /// 64 sequences × 128 tokens = 8192 valid tokens, KL-Cov ratio 2e-4: one token globally
+  /// (⌊1.64⌋), one per micro-batch of 1024 (max(1, ⌊0.20⌋)), so eight over eight micro-batches;
+  /// each micro-batch's choice is the one the verl-exact loss makes on that micro-batch alone.
+  @Test func klCovSelectsPerMicroBatch() throws {
+    var s = AnalysisTests.synthetic(seed: 5, b: 64, l: 128, v: 16)
+    s.mask = [Int](repeating: 1, count: 64 * 128)
+    let batch = try LogitBatch(tensors: try AnalysisTests.files(s, tag: "micro"), names: AnalysisTests.names("micro"))
+    var options = AnalysisOptions()
+    options.klCovRatio = 2e-4
+    options.clipCovRatio = 2e-4
+    options.clipCovLowerBound = -1e9
+    options.clipCovUpperBound = 1e9
+    let global = try BatchAnalysis(batch: batch, options: options)
+    #expect(global.table.klCovSelected.filter { $0 }.count == 1 && global.microBatchSelections.isEmpty)
+    options.microBatches = 8
+    let micro = try BatchAnalysis(batch: batch, options: options)
+    #expect(micro.microBatchSelections.count == 8)
+    #expect(micro.microBatchSelections.allSatisfy { $0.validTokens == 1024 && $0.klCovSelected.count == 1 && $0.clipCovSelected.count == 1 })
+    let logProbs = micro.table.rows.map(\.chosenLogProb)
+    for (j, m) in micro.microBatchSelections.enumerated() {
+      #expect(m.sequences == (8 * j)..<(8 * j + 8))
+      let rows = (m.sequences.lowerBound * 128)..<(m.sequences.upperBound * 128)
+      let chunk = try TokenBatch(rows: 8, columns: 128, logProb: Array(logProbs[rows]), oldLogProb: Array(logProbs[rows]),
+                                 advantages: Array(s.advantages[rows]), mask: [Double](repeating: 1, count: 1024))
+      let loss = try PolicyLoss(.klCov(ratio: 2e-4, coefficient: 1)).evaluate(chunk)
+      #expect(loss.topPositions.map { $0 + rows.lowerBound } == m.klCovSelected, "micro-batch \(j)")
+    }
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(micro.summaryJSON.rendered().utf8)) as? [String: Any])
+    let fields = try #require(json["micro_batches"] as? [String: Any])
+    #expect(fields["kl_cov_selected"] as? Int == 8 && fields["count"] as? Int == 8)
+    #expect(micro.summaryText.contains("in 8 micro-batches") && micro.summaryText.contains("KL-Cov penalises 8"))
+  }
+}

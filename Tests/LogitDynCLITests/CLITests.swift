@@ -208,6 +208,16 @@ import Testing
     let lossJSON = try Self.json(try String(contentsOfFile: dir + "/out3/loss.json", encoding: .utf8))
     let l0 = 2 - Foundation.log(Foundation.exp(2) + Foundation.exp(1) + Foundation.exp(0.5)), l1 = -Foundation.log(3.0)
     #expect(abs((lossJSON["loss"] as? Double ?? .nan) - (-(l0 - l1))) < 1e-6)
+    // [T, V] logits are one sequence: micro-batches (which split sequences) are refused.
+    let micro = try Self.run(["analyze", dir + "/logits.npy", dir + "/tokens.npy", dir + "/advantages.npy", "--micro-batches", "2", "-q"])
+    #expect(micro.status != 0 && micro.stderr.contains("--micro-batches must be between 1 and the number of sequences B = 1"), "\(micro.stderr)")
+    // [2, 1, 3] logits: two sequences, two micro-batches of one token each, one KL-Cov token apiece.
+    _ = FileManager.default.createFile(atPath: dir + "/logits3.npy", contents: npy("<f4", "(2, 1, 3)", logits.withUnsafeBytes { Data($0) }))
+    _ = FileManager.default.createFile(atPath: dir + "/tokens2.npy", contents: npy("<i8", "(2, 1)", tokens.withUnsafeBytes { Data($0) }))
+    _ = FileManager.default.createFile(atPath: dir + "/advantages2.npy", contents: npy("<f8", "(2, 1)", advantages.withUnsafeBytes { Data($0) }))
+    let split = try Self.run(["analyze", dir + "/logits3.npy", dir + "/tokens2.npy", dir + "/advantages2.npy", "--logits", "logits3", "--tokens", "tokens2",
+                              "--advantages", "advantages2", "--micro-batches", "2", "-q"])
+    #expect(split.status == 0 && split.stdout.contains("in 2 micro-batches") && split.stdout.contains("KL-Cov penalises 2"), "\(split.stdout)\(split.stderr)")
     let noAdvantages = try Self.run(["analyze", dir + "/logits.npy", dir + "/tokens.npy", "--loss", "vanilla", "-q"])
     #expect(noAdvantages.status != 0 && noAdvantages.stderr.contains("needs the advantages"))
     // A truncated file: one line, non-zero exit, no output written.
