@@ -11,16 +11,7 @@ extension Seed002 {
   /// `∂ log softmax(z)_c / ∂z_j` for every `j` by central differences with step `h`
   /// (truncation ~h²/60, rounding ~ε·max|z|/h): uses nothing but log-sum-exp.
   static func centralDifferenceScore(_ z: [Double], action c: Int, step h: Double = 1e-3) -> [Double] {
-    func logP(_ x: [Double]) -> Double { x[c] - logSumExp(x) }
-    var x = z
-    return (0..<z.count).map { j in
-      x[j] = z[j] + h
-      let up = logP(x)
-      x[j] = z[j] - h
-      let down = logP(x)
-      x[j] = z[j]
-      return (up - down) / (2 * h)
-    }
+    centralDifferenceGradient(z, step: h) { $0[c] - logSumExp($0) }
   }
 
   /// `√(1 − 2p_c + C(p))` written as the paper writes it, in `T` (it cancels as `p_c → 1`).

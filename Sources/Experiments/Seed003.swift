@@ -199,16 +199,7 @@ public enum Seed003 {
 
   /// `∂J/∂z_j` for `J(z) = Σ softmax(z)ᵢ rᵢ` by central differences (independent of any formula).
   static func centralDifferenceReturnGradient(_ z: [Double], rewards r: [Double], step h: Double = 1e-5) -> [Double] {
-    func value(_ x: [Double]) -> Double { zip(softmax(x), r).reduce(0) { $0 + $1.0 * $1.1 } }
-    var x = z
-    return (0..<z.count).map { j in
-      x[j] = z[j] + h
-      let up = value(x)
-      x[j] = z[j] - h
-      let down = value(x)
-      x[j] = z[j]
-      return (up - down) / (2 * h)
-    }
+    centralDifferenceGradient(z, step: h) { x in zip(softmax(x), r).reduce(0) { $0 + $1.0 * $1.1 } }
   }
 
   static let twoCovariances = Experiment(

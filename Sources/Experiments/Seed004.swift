@@ -114,10 +114,8 @@ extension Seed004 {
       let advantages = (0..<(sequences * length)).map { perSequence[$0 / length] }
       var global: Set<Int> = []
       for (c, n) in counts.enumerated() {
-        let per = (sequences + n - 1) / n
         var chosen: [Int] = []
-        for first in stride(from: 0, to: sequences, by: per) {
-          let rows = (first * length)..<(Swift.min(sequences, first + per) * length)
+        for rows in CovarianceSelection.microBatchRows(sequences: sequences, length: length, count: n) {
           let batch = TokenBatch(rows: rows.count / length, columns: length, logProb: Array(logProb[rows]), oldLogProb: Array(logProb[rows]),
                                  advantages: Array(advantages[rows]), mask: [Double](repeating: 1, count: rows.count))
           chosen += try PolicyLoss(.klCov(ratio: ratio, coefficient: 1)).evaluate(batch).topPositions.map { $0 + rows.lowerBound }
@@ -129,10 +127,8 @@ extension Seed004 {
     }
     // The claim's count: max(1, ⌊k·n⌋) per micro-batch, with the constant for micro-batches where k·n < 1.
     func claimed(_ n: Int) -> Double {
-      let per = (sequences + n - 1) / n
-      return stride(from: 0, to: sequences, by: per).reduce(0.0) { total, first in
-        let tokens = (Swift.min(sequences, first + per) - first) * length
-        let floor = (ratio * Double(tokens)).rounded(.down)
+      CovarianceSelection.microBatchRows(sequences: sequences, length: length, count: n).reduce(0.0) { total, rows in
+        let floor = (ratio * Double(rows.count)).rounded(.down)
         return total + (floor >= 1 ? floor : k["tokens per small micro-batch"])
       }
     }

@@ -129,23 +129,21 @@ public struct BatchAnalysis: Sendable {
       for i in CovarianceSelection.clipCovDraw(eligible: eligible, count: clipCount, seed: options.seed) { clip[i] = true }
       for i in CovarianceSelection.klCovSelection(cov: cov, valid: valid, ratio: options.klCovRatio) { kl[i] = true }
       if options.microBatches > 1 {
-        let perChunk = (batch.batch + options.microBatches - 1) / options.microBatches
-        for (j, first) in stride(from: 0, to: batch.batch, by: perChunk).enumerated() {
-          let rows = (first * batch.length)..<(Swift.min(batch.batch, first + perChunk) * batch.length)
-          let inChunk = valid.indices.map { valid[$0] && rows.contains($0) }
-          let chunkCov = TokenCovariance.compute(logProbs: logProbs, advantages: adv, valid: inChunk)
-          let chunkValid = inChunk.filter { $0 }.count
-          guard chunkValid > 0 else {
-            perMicroBatch.append(MicroBatchSelection(sequences: first..<Swift.min(batch.batch, first + perChunk), validTokens: 0, clipCovEligible: 0, clipCovSelected: [], klCovSelected: []))
-            continue
-          }
-          let chunkEligible = CovarianceSelection.clipCovEligible(
-            cov: chunkCov, valid: inChunk, lowerBound: options.clipCovLowerBound, upperBound: options.clipCovUpperBound, ppoClipped: ppoClipped)
-          let count = CovarianceSelection.clipCovCount(ratio: options.clipCovRatio, validCount: chunkValid, eligible: chunkEligible.count)
+        // Each micro-batch on its own slice: covariance centred on it, counts from its valid tokens.
+        let microBatches = CovarianceSelection.microBatchRows(sequences: batch.batch, length: batch.length, count: options.microBatches)
+        for (j, rows) in microBatches.enumerated() {
+          let offset = rows.lowerBound
+          let chunkValid = Array(valid[rows])
+          let chunkCov = TokenCovariance.compute(logProbs: Array(logProbs[rows]), advantages: Array(adv[rows]), valid: chunkValid)
+          let validTokens = chunkValid.filter { $0 }.count
+          let eligible = validTokens == 0 ? [] : CovarianceSelection.clipCovEligible(
+            cov: chunkCov, valid: chunkValid, lowerBound: options.clipCovLowerBound, upperBound: options.clipCovUpperBound,
+            ppoClipped: ppoClipped.map { Array($0[rows]) })
+          let count = validTokens == 0 ? 0 : CovarianceSelection.clipCovCount(ratio: options.clipCovRatio, validCount: validTokens, eligible: eligible.count)
           perMicroBatch.append(MicroBatchSelection(
-            sequences: first..<Swift.min(batch.batch, first + perChunk), validTokens: chunkValid, clipCovEligible: chunkEligible.count,
-            clipCovSelected: CovarianceSelection.clipCovDraw(eligible: chunkEligible, count: count, seed: options.seed &+ UInt64(j)),
-            klCovSelected: CovarianceSelection.klCovSelection(cov: chunkCov, valid: inChunk, ratio: options.klCovRatio)))
+            sequences: (rows.lowerBound / batch.length)..<(rows.upperBound / batch.length), validTokens: validTokens, clipCovEligible: eligible.count,
+            clipCovSelected: CovarianceSelection.clipCovDraw(eligible: eligible, count: count, seed: options.seed &+ UInt64(j)).map { $0 + offset },
+            klCovSelected: validTokens == 0 ? [] : CovarianceSelection.klCovSelection(cov: chunkCov, valid: chunkValid, ratio: options.klCovRatio).map { $0 + offset }))
         }
       }
     }

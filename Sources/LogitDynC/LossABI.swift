@@ -108,19 +108,16 @@ public func ld_cov_select(
     guard let seed else { throw ABIError("seed must be a whole number ≥ 0, got '\(parameters["seed"]!)'") }
     let full = try tokenBatch(rows: b, columns: l, logProb: logProb, oldLogProb: oldLogProb, advantages: advantages, mask: mask)
     _ = try VerlParameters.makeLoss(name: name, parameters: parameters)  // the parameters, checked once
-    let size = (b + Int(microBatches) - 1) / Int(microBatches)
     var chunks: [JSONValue] = []
     var marks = [Double](repeating: 0, count: n)
-    var lo = 0, j: UInt64 = 0
-    while lo < b {
-      let hi = min(b, lo + size)
-      let range = (lo * l)..<(hi * l)
+    for (j, range) in CovarianceSelection.microBatchRows(sequences: b, length: l, count: Int(microBatches)).enumerated() {
+      let lo = range.lowerBound / l, hi = range.upperBound / l
       let mb = Array(full.mask[range])
       var entry: [(String, JSONValue)] = [("rows", .array([.integer(lo), .integer(hi)]))]
       if mb.contains(where: { $0 != 0 }) {
         let chunk = TokenBatch(rows: hi - lo, columns: l, logProb: Array(full.logProb[range]), oldLogProb: Array(full.oldLogProb[range]),
                                advantages: Array(full.advantages[range]), mask: mb)
-        parameters["seed"] = String(seed &+ j)
+        parameters["seed"] = String(seed &+ UInt64(j))
         let result = try VerlParameters.makeLoss(name: name, parameters: parameters).evaluate(chunk)
         for i in range { marks[i] = result.selectedMask[i - range.lowerBound] }
         entry += [("n_valid", .integer(result.validCount)), ("n_selected", .integer(Int(result.selectedMask.reduce(0, +))))]
@@ -129,8 +126,6 @@ public func ld_cov_select(
         entry += [("n_valid", .integer(0)), ("n_selected", .integer(0))]
       }
       chunks.append(.object(entry))
-      lo = hi
-      j += 1
     }
     for i in 0..<n { selected[i] = marks[i] }
     try emit(.object([("method", .string(name)), ("micro_batches", .array(chunks))]), to: jsonOut)

@@ -4,6 +4,14 @@ import SeededRandom
 /// Which tokens Clip-Cov and KL-Cov (Cui et al., arXiv 2505.22617; verl `core_algos.py`)
 /// would touch in a batch, given the token covariances.
 public enum CovarianceSelection {
+  /// The token rows of `count` micro-batches of a `[sequences, length]` batch, split as verl's
+  /// `torch.split(batch, ⌈sequences/count⌉)` splits sequences (the last may be shorter; fewer
+  /// than `count` when `count` does not divide evenly).
+  public static func microBatchRows(sequences: Int, length: Int, count: Int) -> [Range<Int>] {
+    let size = (sequences + count - 1) / count
+    return stride(from: 0, to: sequences, by: size).map { ($0 * length)..<(Swift.min(sequences, $0 + size) * length) }
+  }
+
   /// Clip-Cov's candidates: valid tokens with `lb < cov < ub` (strict) that PPO has not
   /// already clipped (`ppoClipped[i]`).
   public static func clipCovEligible(cov: [Double], valid: [Bool], lowerBound lb: Double, upperBound ub: Double,
