@@ -23,8 +23,11 @@ public struct ExperimentResult: Sendable {
   public var figures: [Figure]
   /// Extra remarks (disagreements with a source, caveats).
   public var notes: [String]
+  /// Tables of the measured numbers.
+  public var tables: [ReportTable]
 
-  public init(verdict: Verdict, summary: String, evidence: [(String, Double)] = [], figures: [Figure] = [], notes: [String] = []) {
+  public init(verdict: Verdict, summary: String, evidence: [(String, Double)] = [], figures: [Figure] = [], notes: [String] = [], tables: [ReportTable] = []) {
+    self.tables = tables
     self.verdict = verdict
     self.summary = summary
     self.evidence = evidence
@@ -33,8 +36,9 @@ public struct ExperimentResult: Sendable {
   }
 
   /// A verdict from a condition: `holds` when it is met, `fails` otherwise.
-  public static func judge(_ condition: Bool, _ summary: String, evidence: [(String, Double)] = [], figures: [Figure] = [], notes: [String] = []) -> ExperimentResult {
-    ExperimentResult(verdict: condition ? .holds : .fails, summary: summary, evidence: evidence, figures: figures, notes: notes)
+  public static func judge(_ condition: Bool, _ summary: String, evidence: [(String, Double)] = [], figures: [Figure] = [], notes: [String] = [],
+                           tables: [ReportTable] = []) -> ExperimentResult {
+    ExperimentResult(verdict: condition ? .holds : .fails, summary: summary, evidence: evidence, figures: figures, notes: notes, tables: tables)
   }
 }
 

@@ -110,6 +110,15 @@ public struct WelchTest: Sendable, Equatable {
     return direction * difference > 0 ? .inconclusive : .fails
   }
 
+  /// The verdict of a comparison judged by the size of `t` (issue 20's rule for the RLVR
+  /// methods): `holds` when `direction · t ≥ threshold`, `fails` when `direction · t ≤ −threshold`
+  /// (the other side is better by as much), `inconclusive` in between.
+  public func verdict(direction: Double, tAtLeast threshold: Double) -> Verdict {
+    let signed = (direction >= 0 ? 1 : -1) * t
+    if signed >= threshold { return .holds }
+    return signed <= -threshold ? .fails : .inconclusive
+  }
+
   /// `t = …, ν = …, p = …` (one-sided in `direction`).
   public func text(direction: Double = 1) -> String {
     "Welch t = \(fmt(t, 3)), ν = \(fmt(degreesOfFreedom, 3)), one-sided p = \(fmt(direction >= 0 ? pGreater : 1 - pGreater, 2))"

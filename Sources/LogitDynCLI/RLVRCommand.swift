@@ -10,25 +10,33 @@ struct RLVRCommand: ParsableCommand {
     commandName: "rlvr",
     abstract: "Mini-RLVR: pre-train an autoregressive policy on an imperfect teacher, then RL with group advantages and any loss.",
     discussion: """
-      Tasks: hidden-ops (default: (op, a, b) → 4 digits summing to f_op(a, b); the teacher is \
-      wrong on the last --hard-ops operations), digit-sum (4 digits summing to a target; many \
+      Tasks: skills (default: (op, a, b) → 4 digits summing to f_op(a, b) with the numpy \
+      prototype's ten rules; the teacher is wrong on the last --hard-ops operations), hidden-ops \
+      (the same with rules up to 36, two of them residues mod 37), digit-sum (4 digits summing to a target; many \
       answers), addition (a + b as 3 digits). Losses: grpo (PPO-clip with GRPO advantages), \
       clip-cov (ratio 0.2, bounds (1, 5)), kl-cov (ratio 0.2, β = 1), entropy-bonus (0.05), or any \
       loss of `logitdyn loss` with --set parameters.
       """,
-    subcommands: [RLVRTrain.self, RLVRCompare.self],
+    subcommands: [RLVRTrain.self, RLVRCompare.self, RLVRBase.self],
     defaultSubcommand: RLVRTrain.self)
 }
 
 /// The shared options.
 struct RLVROptions: ParsableArguments {
-  @Option(help: "Task: hidden-ops, digit-sum, addition.") var task: String = "hidden-ops"
-  @Option(name: .customLong("hard-ops"), help: "hidden-ops: operations the teacher gets wrong.") var hardOps: Int = 6
+  @Option(help: "Task: hidden-ops, skills, digit-sum, addition.") var task: String = "skills"
+  @Option(name: .customLong("hard-ops"), help: "hidden-ops, skills: operations the teacher gets wrong.") var hardOps: Int = 6
+  @Option(help: "Hidden width of the policy.") var hidden: Int = 128
+  @Option(help: "Hidden activation: tanh or relu.") var activation: String = "tanh"
+  @Option(help: "Initialisation: standard or he.") var initialization: String = "standard"
+  @Option(name: .customLong("teacher-accuracy"), parsing: .unconditional, help: "The teacher's accuracy on the skills it knows.") var teacherAccuracy: Double = 0.6
+  @Option(name: .customLong("teacher-hidden-accuracy"), parsing: .unconditional, help: "How often the teacher gets a hidden operation right (else it answers as if the operation were a + b).")
+  var teacherHiddenAccuracy: Double = 0.05
   @Option(help: "Seeds (runs in parallel, one per core).") var seeds: Int = 5
   @Option(parsing: .unconditional, help: "Sampling temperature T > 0 (the policy's log-probs and entropies are at T).") var temperature: Double = 1
   @Option(help: "RL updates.") var updates: Int = 2000
   @Option(name: .customLong("sft-steps"), help: "Supervised pre-training steps of the base model.") var sftSteps: Int = 6000
-  @Option(name: .customLong("sft-rate"), parsing: .unconditional, help: "Adam step size of the pre-training.") var sftRate: Double = 3e-3
+  @Option(name: .customLong("sft-batch"), help: "Teacher answers per pre-training step.") var sftBatch: Int = 256
+  @Option(name: .customLong("sft-rate"), parsing: .unconditional, help: "Adam step size of the pre-training.") var sftRate: Double = 6e-3
   @Option(name: .customLong("lr"), parsing: .unconditional, help: "Adam step size of the RL updates.") var learningRate: Double = 1e-3
   @Option(name: .customLong("eval-every"), help: "Evaluate every this many updates.") var evalEvery: Int = 100
   @Option(name: .customLong("eval-samples"), help: "Samples per held-out prompt (pass@k up to this k).") var evalSamples: Int = 64
@@ -46,6 +54,20 @@ struct RLVROptions: ParsableArguments {
     var s = RLVRSettings()
     s.task = kind
     s.hardOps = hardOps
+    s.teacherAccuracy = teacherAccuracy
+    s.teacherHiddenAccuracy = teacherHiddenAccuracy
+    guard sftBatch >= 1 else { throw CLIError("--sft-batch must be at least 1, got \(sftBatch)") }
+    s.sftBatch = sftBatch
+    s.hidden = hidden
+    switch activation {
+    case "tanh": s.activation = .tanh
+    case "relu": s.activation = .relu
+    default: throw CLIError("unknown --activation '\(activation)' (tanh or relu)")
+    }
+    guard let initKind = SequencePolicy.Initialization(rawValue: initialization) else {
+      throw CLIError("unknown --initialization '\(initialization)' (\(SequencePolicy.Initialization.allCases.map(\.rawValue).joined(separator: " or ")))")
+    }
+    s.initialization = initKind
     s.updates = quick ? min(updates, 300) : updates
     s.sftSteps = quick ? min(sftSteps, 400) : sftSteps
     s.evalEvery = quick ? min(evalEvery, 50) : evalEvery
@@ -56,7 +78,7 @@ struct RLVROptions: ParsableArguments {
     guard sftRate > 0, sftRate.isFinite, learningRate > 0, learningRate.isFinite else { throw CLIError("--sft-rate and --lr must be finite numbers > 0") }
     s.sftRate = Float(sftRate)
     s.rate = Float(learningRate)
-    if quick { s.hidden = 64 }
+    if quick { s.hidden = min(hidden, 64) }
     guard seeds >= 1 else { throw CLIError("--seeds must be at least 1, got \(seeds)") }
     do { _ = try RLVRTrainer(s) } catch { throw CLIError("\(error)") }
     return s
@@ -181,7 +203,18 @@ enum RLVRRunner {
           + ",\(f(e?.meanTokenEntropy ?? .nan)),\(f(e?.distinctCorrect ?? .nan)),\(f(r.entropyChangePredicted)),\(f(r.entropyChangeActual))\n"
       }
     }
-    var table = TextTable(["method", "held-out acc", "pass@\(ks.last ?? 1)", "entropy start → end", "distinct correct", "entropy halved at", "R = −a·e^H + b (R²)", "corr(ΔH pred, meas)"])
+    // Welch's t of each method against the first (GRPO in the default comparison), per seed's final evaluation.
+    let reference = outcomes.filter { $0.method == methods[0] }.compactMap { $0.evaluations.last }
+    func tText(_ finals: [Evaluation], _ m: String, _ value: (Evaluation) -> Double) -> String {
+      let v = finals.map(value), r = reference.map(value)
+      let (mean, sd) = meanSD(v)
+      var text = "\(formatNumber(mean, digits: 3)) ± \(formatNumber(sd, digits: 2))"
+      if m != methods[0], v.count > 1, r.count > 1 { text += " (t \(formatNumber(Stats.welch(v, r).t, digits: 2)))" }
+      return text
+    }
+    var table = TextTable(["method", "held-out pass@1", "known skills", "hidden skills", "pass@\(ks.last ?? 1)", "distinct correct", "token entropy start → end", "entropy halved at"])
+    var passTable = TextTable(["method"] + ks.map { "pass@\($0)" })
+    var lawTable = TextTable(["method", "R = −a·e^H + b (R²)", "first 15%: predicted final", "measured final", "corr(ΔH pred, meas)"])
     var methodsJSON: [(String, JSONValue)] = []
     var lawLines: [String] = []
     for m in methods {
@@ -204,16 +237,31 @@ enum RLVRRunner {
       let predictedFinal = -earlyLaw.a * Double.exp(hEnd) + earlyLaw.b
       let records = runs.flatMap { $0.records.dropFirst() }
       let correlation = Stats.correlation(records.map(\.entropyChangePredicted), records.map(\.entropyChangeActual))
-      lawLines.append(early.count < 3
-        ? "\(m): too few evaluations in the first 15% of updates to fit the law early (evaluate more often: --eval-every)"
-        : "\(m): the law fitted on the first 15% of updates (a \(formatNumber(earlyLaw.a, digits: 3)), b \(formatNumber(earlyLaw.b, digits: 3))) predicts a final held-out accuracy of \(formatNumber(predictedFinal, digits: 3)); measured \(formatNumber(acc, digits: 3))")
+      if early.count < 3 {
+        lawLines.append("\(m): too few evaluations in the first 15% of updates to fit the law early (evaluate more often: --eval-every)")
+      }
       let halvedText = halved.contains(where: { !($0 >= 0) }) ? "not in all seeds" : "\(Int(meanSD(halved).0)) of \(settings.updates)"
-      table.append([m, "\(formatNumber(acc, digits: 3)) ± \(formatNumber(accSD, digits: 2))", "\(formatNumber(pass, digits: 3)) ± \(formatNumber(passSD, digits: 2))",
-                    "\(formatNumber(hStart, digits: 3)) → \(formatNumber(hEnd, digits: 3))", formatNumber(distinct, digits: 3), halvedText,
-                    "a \(formatNumber(law.a, digits: 3)), b \(formatNumber(law.b, digits: 3)) (\(formatNumber(law.r2, digits: 3)))", formatNumber(correlation, digits: 3)])
+      table.append([m, tText(finals, m, \.accuracy), tText(finals, m, \.knownAccuracy), tText(finals, m, \.hiddenAccuracy),
+                    tText(finals, m) { $0.passAtK.last?.1 ?? .nan }, tText(finals, m, \.distinctCorrect),
+                    "\(formatNumber(hStart, digits: 3)) → \(formatNumber(hEnd, digits: 3))", halvedText])
+      passTable.append([m] + ks.indices.map { i in formatNumber(meanSD(finals.map { $0.passAtK[i].1 }).0, digits: 3) })
+      lawTable.append([m, "a \(formatNumber(law.a, digits: 3)), b \(formatNumber(law.b, digits: 3)) (\(formatNumber(law.r2, digits: 3)))",
+                       early.count < 3 ? "—" : "\(formatNumber(predictedFinal, digits: 3)) (a \(formatNumber(earlyLaw.a, digits: 3)), b \(formatNumber(earlyLaw.b, digits: 3)))",
+                       formatNumber(acc, digits: 3), formatNumber(correlation, digits: 3)])
+      func welchJSON(_ value: (Evaluation) -> Double) -> JSONValue {
+        guard m != methods[0], finals.count > 1, reference.count > 1 else { return .null }
+        return .number(Stats.welch(finals.map(value), reference.map(value)).t)
+      }
       methodsJSON.append((m, .object([
         ("heldout_accuracy_mean", .number(acc)), ("heldout_accuracy_sd", .number(accSD)), ("pass_at_\(ks.last ?? 1)_mean", .number(pass)),
-        ("pass_at_\(ks.last ?? 1)_sd", .number(passSD)), ("entropy_start", .number(hStart)), ("entropy_end", .number(hEnd)),
+        ("pass_at_\(ks.last ?? 1)_sd", .number(passSD)),
+        ("pass_at_k_mean", .object(ks.indices.map { i in ("\(ks[i])", .number(meanSD(finals.map { $0.passAtK[i].1 }).0)) })),
+        ("known_accuracy_mean", .number(meanSD(finals.map(\.knownAccuracy)).0)), ("hidden_accuracy_mean", .number(meanSD(finals.map(\.hiddenAccuracy)).0)),
+        ("welch_t_vs_\(methods[0])", .object([
+          ("heldout_accuracy", welchJSON(\.accuracy)), ("pass_at_\(ks.last ?? 1)", welchJSON { $0.passAtK.last?.1 ?? .nan }),
+          ("distinct_correct", welchJSON(\.distinctCorrect)), ("known_accuracy", welchJSON(\.knownAccuracy)), ("hidden_accuracy", welchJSON(\.hiddenAccuracy)),
+        ])),
+        ("entropy_start", .number(hStart)), ("entropy_end", .number(hEnd)),
         ("distinct_correct", .number(distinct)), ("entropy_halved_at_update", .number(halved.contains(where: { !($0 >= 0) }) ? .nan : meanSD(halved).0)),
         ("law_a", .number(law.a)), ("law_b", .number(law.b)), ("law_r2", .number(law.r2)),
         ("law_first15_a", .number(earlyLaw.a)), ("law_first15_b", .number(earlyLaw.b)), ("law_first15_predicted_final_accuracy", .number(predictedFinal)),
@@ -231,6 +279,10 @@ enum RLVRRunner {
     } catch { throw CLIError("\(error)") }
     print("\(options.task), \(options.seeds) seeds × \(methods.count) methods, \(settings.updates) updates each, \(formatNumber(seconds, digits: 3)) s (mean ± sd over seeds)")
     print(table.rendered())
+    print("\nheld-out pass@k (mean over seeds)")
+    print(passTable.rendered())
+    print("\nthe law R = −a·e^H + b on (held-out entropy, pass@1) of every evaluation, and fitted on the first 15% of updates")
+    print(lawTable.rendered())
     for line in lawLines { print(line) }
     print("wrote \(options.out)/series.csv, \(options.out)/summary.json")
   }

@@ -74,9 +74,11 @@ struct ReproduceCommand: ParsableCommand {
         throw CLIError("experiment \(e.name) could not run: \(error)")
       }
       let seconds = Date().timeIntervalSince(t)
-      sections.append(ReportSection(name: e.name, source: e.source, claim: e.claim, verdict: result.verdict.rawValue, summary: result.summary,
-                                    evidence: result.evidence, figures: result.figures, notes: result.notes, seconds: seconds,
-                                    setup: e.setup, constants: e.constants.map { ($0.name, $0.value, $0.meaning) }))
+      var section = ReportSection(name: e.name, source: e.source, claim: e.claim, verdict: result.verdict.rawValue, summary: result.summary,
+                                  evidence: result.evidence, figures: result.figures, notes: result.notes, seconds: seconds,
+                                  setup: e.setup, constants: e.constants.map { ($0.name, $0.value, $0.meaning) })
+      section.tables = result.tables
+      sections.append(section)
       table.append([e.name, result.verdict.rawValue, String(format: "%.1f", seconds), Self.shorten(result.summary, 90)])
     }
     progress.finish()
@@ -89,6 +91,12 @@ struct ReproduceCommand: ParsableCommand {
       try AtomicFileWriter.write(Data(Self.markdownTable(sections, mode: mode, threads: context.threads, seconds: Date().timeIntervalSince(start)).utf8),
                                  to: out + "/verdicts.md")
       for s in sections { try AtomicFileWriter.write(Data(Self.csv(s).utf8), to: out + "/series/\(s.name).csv") }
+      // The sections' tables in Markdown, one file per section that has any (for the README).
+      let tabled = sections.filter { !$0.tables.isEmpty }
+      if !tabled.isEmpty { try FileManager.default.createDirectory(atPath: out + "/tables", withIntermediateDirectories: true) }
+      for s in tabled {
+        try AtomicFileWriter.write(Data(s.tables.map(\.markdown).joined(separator: "\n").utf8), to: out + "/tables/\(s.name).md")
+      }
       if let tensorboard {
         try FileManager.default.createDirectory(atPath: tensorboard, withIntermediateDirectories: true)
         var writer = TensorBoardWriter()
@@ -134,7 +142,11 @@ struct ReproduceCommand: ParsableCommand {
         .object([("name", .string(s.name)), ("source", .string(s.source)), ("claim", .string(s.claim)), ("verdict", .string(s.verdict)),
                  ("summary", .string(s.summary)), ("seconds", .number(s.seconds)), ("setup", .string(s.setup)),
                  ("constants", .object(s.constants.map { ($0.0, .number($0.1)) })),
-                 ("evidence", .object(s.evidence.map { ($0.0, .number($0.1)) })), ("notes", .array(s.notes.map { .string($0) }))])
+                 ("evidence", .object(s.evidence.map { ($0.0, .number($0.1)) })), ("notes", .array(s.notes.map { .string($0) })),
+                 ("tables", .array(s.tables.map { t in
+                   .object([("title", .string(t.title)), ("header", .array(t.header.map { .string($0) })),
+                            ("rows", .array(t.rows.map { .array($0.map { .string($0) }) }))])
+                 }))])
       })),
     ])
   }

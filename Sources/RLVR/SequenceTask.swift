@@ -26,24 +26,40 @@ public struct SequenceTask: Sendable {
   /// - `hidden-ops` (the default): prompt `(op, a, b)` with 10 operations `v = f_op(a, b) ∈ 0…36`;
   ///   any 4 digits summing to `v` are correct. The teacher is right with probability 0.6 on the
   ///   first `10 − hard` operations but on the last `hard` ones answers as if the operation were
-  ///   `a + b` — a hidden hard subset that only an exploring policy discovers.
+  ///   `a + b` — a hidden hard subset that only an exploring policy discovers;
+  /// - `skills`: the same with the numpy prototype's ten rules (``skillRule(_:_:_:)``,
+  ///   `v ∈ 0…27`, those of `../shared/bench/rlvr_update.py`): rules that are sums, differences,
+  ///   maxima and minima of `a` and `b`, so that a rule learnt on training prompts carries to
+  ///   held-out ones; two of `hidden-ops`' hidden rules are residues mod 37, a lookup table
+  ///   that does not.
   public enum Kind: String, Sendable, CaseIterable {
     case digitSum = "digit-sum"
     case addition
     case hiddenOps = "hidden-ops"
+    case skills
   }
+
+  /// Whether the task is an `(op, a, b)` task with known and hidden operations.
+  public var hasHiddenSkills: Bool { kind == .hiddenOps || kind == .skills }
 
   public let kind: Kind
   /// Operations the teacher gets wrong (hidden-ops).
   public let hardOps: Int
   /// The teacher's accuracy where it knows the rule.
   public let teacherAccuracy: Double
+  /// How often the teacher answers a hidden operation right instead of as if it were `a + b`
+  /// (0: never, beyond the prompts where the two agree).
+  public let teacherHiddenAccuracy: Double
   /// All prompts, and the train / held-out split.
   public let train: [Prompt], heldOut: [Prompt]
   public let vocabulary = 10
 
   /// A task; the split is drawn from `seed` (80% train).
-  public init(_ kind: Kind, hardOps: Int = 6, teacherAccuracy: Double = 0.6, seed: UInt64 = 0) throws(RLVRError) {
+  public init(_ kind: Kind, hardOps: Int = 6, teacherAccuracy: Double = 0.6, teacherHiddenAccuracy: Double = 0, seed: UInt64 = 0) throws(RLVRError) {
+    guard teacherHiddenAccuracy >= 0, teacherHiddenAccuracy <= 1 else {
+      throw RLVRError("the teacher's accuracy on hidden operations must lie in [0, 1], got \(teacherHiddenAccuracy)")
+    }
+    self.teacherHiddenAccuracy = teacherHiddenAccuracy
     guard (0...10).contains(hardOps) else { throw RLVRError("hard operations must be between 0 and 10, got \(hardOps)") }
     guard teacherAccuracy >= 0, teacherAccuracy <= 1 else { throw RLVRError("teacher accuracy must lie in [0, 1], got \(teacherAccuracy)") }
     self.kind = kind
@@ -56,7 +72,7 @@ public struct SequenceTask: Sendable {
       for v in 0...36 { for d in 0..<10 { all.append(Prompt(id: all.count, features: [v, 37 + d], data: [v, d])) } }
     case .addition:
       for a in 0..<100 { for b in 0..<100 { all.append(Prompt(id: all.count, features: [a / 10, 10 + a % 10, 20 + b / 10, 30 + b % 10], data: [a, b])) } }
-    case .hiddenOps:
+    case .hiddenOps, .skills:
       for op in 0..<10 { for a in 0..<10 { for b in 0..<10 { all.append(Prompt(id: all.count, features: [op, 10 + a, 20 + b], data: [op, a, b])) } } }
     }
     var rng = Xoshiro256StarStar(seed: seed, stream: 0xA11)
@@ -73,7 +89,7 @@ public struct SequenceTask: Sendable {
     switch kind {
     case .digitSum: return 47
     case .addition: return 40
-    case .hiddenOps: return 30
+    case .hiddenOps, .skills: return 30
     }
   }
 
@@ -93,9 +109,36 @@ public struct SequenceTask: Sendable {
     }
   }
 
+  /// The prototype's rules (`skills`), `v ∈ 0…27`: `a + b`, `a + b + 5`, `2a + b`, `a + 2b`,
+  /// `18 − a + b`, `27 − a − b`, `3·max(a, b)`, `⌊ab/3⌋`, `9 + |a − b|`, `3·min(a, b)`.
+  public static func skillRule(_ op: Int, _ a: Int, _ b: Int) -> Int {
+    switch op {
+    case 0: return a + b
+    case 1: return a + b + 5
+    case 2: return 2 * a + b
+    case 3: return a + 2 * b
+    case 4: return 18 - a + b
+    case 5: return 27 - a - b
+    case 6: return 3 * max(a, b)
+    case 7: return a * b / 3
+    case 8: return 9 + abs(a - b)
+    default: return 3 * min(a, b)
+    }
+  }
+
   /// The digit sum a correct answer must have (sum tasks).
   func target(_ p: Prompt) -> Int {
-    kind == .hiddenOps ? Self.operation(p.data[0], p.data[1], p.data[2]) : p.data[0]
+    switch kind {
+    case .hiddenOps: return Self.operation(p.data[0], p.data[1], p.data[2])
+    case .skills: return Self.skillRule(p.data[0], p.data[1], p.data[2])
+    case .digitSum, .addition: return p.data[0]
+    }
+  }
+
+  /// Whether `p` asks for a skill the teacher does not know (`hidden-ops`, `skills`: operation
+  /// `≥ 10 − hardOps`); nil for the tasks without hidden skills.
+  public func isHidden(_ p: Prompt) -> Bool? {
+    hasHiddenSkills ? p.data[0] >= 10 - hardOps : nil
   }
 
   /// Whether `answer` is correct for `p`.
@@ -105,7 +148,7 @@ public struct SequenceTask: Sendable {
     case .addition:
       let s = p.data[0] + p.data[1]
       return answer == [s / 100, (s / 10) % 10, s % 10]
-    case .digitSum, .hiddenOps:
+    case .digitSum, .hiddenOps, .skills:
       return answer.reduce(0, +) == target(p)
     }
   }
@@ -133,10 +176,14 @@ public struct SequenceTask: Sendable {
       return [s / 100, (s / 10) % 10, s % 10]
     case .digitSum:
       return Self.digits(summingTo: right ? p.data[0] : rng.nextInt(below: 37), count: 4, &rng)
-    case .hiddenOps:
+    case .hiddenOps, .skills:
       let op = p.data[0]
-      if op >= 10 - hardOps { return Self.digits(summingTo: p.data[1] + p.data[2], count: 4, &rng) }
-      return Self.digits(summingTo: right ? target(p) : rng.nextInt(below: 37), count: 4, &rng)
+      if op >= 10 - hardOps {
+        // One more draw only when the teacher ever knows a hidden rule (older streams unchanged).
+        let knows = teacherHiddenAccuracy > 0 && rng.nextDouble() < teacherHiddenAccuracy
+        return Self.digits(summingTo: knows ? target(p) : p.data[1] + p.data[2], count: 4, &rng)
+      }
+      return Self.digits(summingTo: right ? target(p) : rng.nextInt(below: kind == .skills ? 28 : 37), count: 4, &rng)
     }
   }
 }

@@ -15,6 +15,8 @@ public struct ReportSection: Sendable {
   public var setup: String
   /// The constants the verdict rests on: name, value, meaning.
   public var constants: [(String, Double, String)]
+  /// Tables of the measured numbers (comparisons over seeds, sweeps).
+  public var tables: [ReportTable] = []
 
   public init(name: String, source: String, claim: String, verdict: String, summary: String, evidence: [(String, Double)],
               figures: [Figure], notes: [String], seconds: Double, setup: String = "", constants: [(String, Double, String)] = []) {
@@ -81,6 +83,10 @@ public enum HTMLReport {
       }
       if !s.evidence.isEmpty {
         html += "<table>" + s.evidence.map { "<tr><td>\(e($0.0))</td><td class=\"num\">\(e(format($0.1)))</td></tr>" }.joined() + "</table>\n"
+      }
+      for t in s.tables {
+        html += "<p><b>\(e(t.title))</b></p>\n<table><tr>" + t.header.map { "<th>\(e($0))</th>" }.joined() + "</tr>"
+          + t.rows.map { "<tr>" + $0.map { "<td>\(e($0))</td>" }.joined() + "</tr>" }.joined() + "</table>\n"
       }
       if !s.figures.isEmpty {
         html += "<div class=\"figures\">\n"

@@ -1,4 +1,4 @@
-import Experiments
+@testable import Experiments
 import Foundation
 import Reports
 import SoftmaxCore
@@ -9,7 +9,7 @@ import Testing
 
   /// Experiments too slow for a debug build even when quick: they run their smoke configuration
   /// (the code path, not the claim), and `logitdyn reproduce` runs them in release.
-  static let slowInDebug: Set<String> = ["003-rlvr-entropy-collapse"]
+  static let slowInDebug: Set<String> = Set(SeedRLVR.experiments.map(\.name))
 
   /// Verdicts other than `holds` in the quick configuration, with why (every other experiment
   /// must hold): claims our measurements refute, and effects in the claimed direction that 8
@@ -53,16 +53,63 @@ import Testing
     }
   }
 
-  /// The RLVR experiment's smoke configuration runs end to end with finite evidence; with the
-  /// claimed direction reversed it cannot hold.
+  /// The RLVR experiments' smoke configuration runs end to end (one shared comparison and
+  /// sweep) with finite evidence, tables and figures.
   @Test func rlvrSmokeConfiguration() throws {
     let smoke = ExperimentContext(smoke: true, threads: 2, seed: 1)
-    let e = Self.experiment("003-rlvr-entropy-collapse")
-    let r = try e.run(smoke)
-    #expect(r.evidence.allSatisfy { $0.1.isFinite }, "\(r.evidence)")
-    #expect(r.summary.contains("2 seeds"))
-    let reversed = try e.setting("direction", to: -1).run(smoke)
-    #expect(reversed.verdict == .fails, "\(reversed.summary)")
+    for e in SeedRLVR.experiments {
+      let r = try e.run(smoke)
+      #expect(r.evidence.allSatisfy { $0.1.isFinite }, "\(e.name): \(r.evidence)")
+      #expect(!r.figures.isEmpty && !r.summary.isEmpty, "\(e.name)")
+      for variant in e.wrongVariants { _ = try variant.1.run(smoke) }
+    }
+    #expect(try SeedRLVR.collapse.run(smoke).summary.contains("2 seeds"))
+    let control = try SeedRLVR.controlBeatsGRPO.run(smoke)
+    #expect(control.tables.count == 2 && control.tables[0].rows.count == 5, "base model and four arms")
+    #expect(control.tables[0].markdown.hasPrefix("**Held-out results after 40 updates"))
+  }
+
+  /// The RLVR judges on measurements built by hand: the claimed constants hold where the
+  /// effect is there, and the wrong constants (and absent effects) do not.
+  @Test func rlvrJudgesCanFail() throws {
+    let grpo = [0.40, 0.41, 0.42, 0.39, 0.40, 0.41, 0.40, 0.42]
+    let better = grpo.map { $0 + 0.05 }, same = grpo.reversed().map { $0 + 0.001 }
+    let pass1 = ["GRPO": grpo, "Clip-Cov": better, "KL-Cov": better.map { $0 - 0.01 }, "flat": same]
+    #expect(SeedRLVR.controlVerdict(pass1: pass1, arms: ["Clip-Cov", "KL-Cov"], direction: 1).0 == .holds)
+    #expect(SeedRLVR.controlVerdict(pass1: pass1, arms: ["Clip-Cov", "KL-Cov"], direction: -1).0 == .fails)
+    #expect(SeedRLVR.controlVerdict(pass1: pass1, arms: ["Clip-Cov", "flat"], direction: 1).0 == .inconclusive)
+    #expect(SeedRLVR.controlVerdict(pass1: ["GRPO": better, "Clip-Cov": grpo], arms: ["Clip-Cov"], direction: 1).0 == .fails)
+    // The sweep: few tokens at the paper's ratio, more entropy at the largest.
+    let low = [0.10, 0.12, 0.11, 0.09], high = [0.90, 0.95, 0.85, 0.92]
+    #expect(SeedRLVR.sweepVerdict(paperSelected: [0, 1], paperEntropy: [low, low], largestEntropy: [high, high], direction: 1).0 == .holds)
+    #expect(SeedRLVR.sweepVerdict(paperSelected: [0, 1], paperEntropy: [low, low], largestEntropy: [high, high], direction: -1).0 == .fails)
+    #expect(SeedRLVR.sweepVerdict(paperSelected: [3, 1], paperEntropy: [low, low], largestEntropy: [high, high], direction: 1).0 == .fails)
+    // The law: points of R = −0.07·e^H + 0.6 with noise; the band at H = 0 holds the ceiling
+    // 0.53, the value at the wrong ceiling entropy H = 1 (0.41) lies far below it.
+    var points: [[(Double, Double)]] = []
+    for i in 0..<8 {
+      var seed: [(Double, Double)] = []
+      for j in 0..<6 {
+        let h = 1.4 - 0.2 * Double(j)
+        let noise = 0.005 * (Double((i * 37 + j * 11) % 19) / 9 - 1)
+        seed.append((h, -0.07 * Foundation.exp(h) + 0.6 + noise))
+      }
+      points.append(seed)
+    }
+    let atZero = SeedRLVR.lawPrediction(points: points, at: 0, seed: 1)
+    #expect(abs(atZero.fit.a - 0.07) < 0.01 && abs(atZero.fit.b - 0.6) < 0.01, "\(atZero.fit)")
+    #expect(atZero.band.0 <= 0.53 && 0.53 <= atZero.band.1 && atZero.band.1 - atZero.band.0 < 0.05, "\(atZero.band)")
+    let atOne = SeedRLVR.lawPrediction(points: points, at: 1, seed: 1)
+    #expect(!(atOne.band.0 <= 0.53 && 0.53 <= atOne.band.1), "\(atOne.band)")
+    // Saturation: entropy and gain both come early (1 − e^(−t/100)) over 2000 updates.
+    var curve: [(update: Int, entropy: Double, reward: Double)] = []
+    for t in stride(from: 0, through: 2000, by: 50) {
+      let decay = Foundation.exp(-Double(t) / 100)
+      curve.append((update: t, entropy: 0.1 + 1.3 * decay, reward: 0.2 + 0.2 * (1 - decay)))
+    }
+    let at90 = SeedRLVR.gainShares([curve, curve], fraction: 0.9), at10 = SeedRLVR.gainShares([curve], fraction: 0.1)
+    #expect(at90.shares.allSatisfy { $0 > 0.85 } && at90.updates == [250, 250], "\(at90)")
+    #expect(at10.shares.allSatisfy { $0 < 0.5 } && at10.updates == [50], "\(at10)")
   }
 
   /// Formulas injected as functions: the norm's closed form and the paper's literal form.

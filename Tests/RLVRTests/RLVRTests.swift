@@ -30,6 +30,78 @@ import Testing
     #expect(throws: RLVRError.self) { try SequenceTask(.hiddenOps, hardOps: 11) }
   }
 
+  /// The `skills` task: the anchor's ten rules, the split of evaluations by known and hidden
+  /// skills, and a teacher that is right on hidden operations as often as asked.
+  @Test func skillsTaskSplitsKnownAndHidden() throws {
+    // The rules of ../shared/bench/rlvr_update.py, written out independently.
+    let anchor: [(Int, Int) -> Int] = [{ $0 + $1 }, { $0 + $1 + 5 }, { 2 * $0 + $1 }, { $0 + 2 * $1 }, { 18 - $0 + $1 }, { 27 - $0 - $1 },
+                                       { 3 * max($0, $1) }, { $0 * $1 / 3 }, { 9 + abs($0 - $1) }, { 3 * min($0, $1) }]
+    for op in 0..<10 { for a in 0..<10 { for b in 0..<10 {
+      let v = SequenceTask.skillRule(op, a, b)
+      #expect(v == anchor[op](a, b) && (0...27).contains(v), "rule \(op)(\(a), \(b))")
+    } } }
+    let task = try SequenceTask(.skills, seed: 2)
+    let known = task.train.first { $0.data[0] == 3 }!, hidden = task.train.first { $0.data[0] == 4 }!
+    #expect(task.isHidden(known) == false && task.isHidden(hidden) == true)
+    #expect(try SequenceTask(.digitSum).isHidden(task.train[0]) == nil)
+    // On hidden operations: right only where a + b agrees with the rule (q = 0), or about q more often.
+    for q in [0.0, 0.3] {
+      let t = try SequenceTask(.skills, teacherHiddenAccuracy: q, seed: 2)
+      var rng = Xoshiro256StarStar(seed: 9)
+      var right = 0, total = 0, coincide = 0
+      for _ in 0..<20 { for p in t.train where t.isHidden(p)! {
+        total += 1
+        if t.verify(p, t.teacher(p, &rng)) { right += 1 }
+        if SequenceTask.skillRule(p.data[0], p.data[1], p.data[2]) == p.data[1] + p.data[2] { coincide += 1 }
+      } }
+      let rate = Double(right) / Double(total), chance = Double(coincide) / Double(total)
+      let expected = q + (1 - q) * chance
+      #expect(abs(rate - expected) < 0.02, "teacher on hidden operations, q = \(q): \(rate) against \(expected)")
+    }
+    #expect(throws: RLVRError.self) { try SequenceTask(.skills, teacherHiddenAccuracy: 1.5) }
+    // The evaluation's split adds up to its mean: accuracy = (n_known·known + n_hidden·hidden)/n.
+    var s = RLVRSettings()
+    s.task = .skills
+    s.hidden = 16
+    s.sftSteps = 40
+    s.sftBatch = 32
+    s.evalPrompts = 60
+    s.evalSamples = 8
+    let trainer = try RLVRTrainer(s)
+    let e = trainer.evaluate(trainer.pretrain(), update: 0)
+    let prompts = trainer.task.heldOut.prefix(60)
+    let hiddenCount = Double(prompts.filter { trainer.task.isHidden($0)! }.count)
+    let mixed = ((60 - hiddenCount) * e.knownAccuracy + hiddenCount * e.hiddenAccuracy) / 60
+    #expect(abs(mixed - e.accuracy) < 1e-12, "\(mixed) against \(e.accuracy)")
+    #expect(e.hiddenPassAtK.map(\.0) == [1, 2, 4, 8] && abs(e.hiddenPassAtK[0].1 - e.hiddenAccuracy) < 1e-12)
+    #expect(zip(e.hiddenPassAtK, e.hiddenPassAtK.dropFirst()).allSatisfy { $0.1 <= $1.1 })
+  }
+
+  /// Clip-Cov's selected tokens are counted per mini-batch: ⌊ratio · N⌋ of N = 64 tokens when
+  /// enough are eligible, none for plain PPO.
+  @Test func selectedTokensAreRecorded() throws {
+    var s = RLVRSettings()
+    s.task = .skills
+    s.hidden = 16
+    s.sftSteps = 20
+    s.sftBatch = 32
+    s.updates = 3
+    s.promptsPerUpdate = 8
+    s.evalPrompts = 4
+    s.evalSamples = 2
+    let trainer = try RLVRTrainer(s)
+    let base = trainer.pretrain()
+    for (loss, bound) in [(PolicyLoss(.ppoDefault), 0.0), (PolicyLoss(.klCov(ratio: 0.25, coefficient: 1)), 16.0)] {
+      var selected: [Double] = []
+      _ = try trainer.train(from: base, loss: loss) { r, _ in
+        if r.update > 0 { selected.append(r.selectedPerMiniBatch) }
+        return true
+      }
+      // 64 sequences × 4 tokens in 4 mini-batches of 64 tokens: KL-Cov takes the top ⌊0.25 · 64⌋ = 16.
+      #expect(selected.count == 3 && selected.allSatisfy { $0 == bound }, "\(selected)")
+    }
+  }
+
   /// The policy's backward pass against finite differences (in Float: 1e-2 relative).
   @Test func policyBackwardMatchesFiniteDifferences() throws {
     let task = try SequenceTask(.hiddenOps)
@@ -81,6 +153,7 @@ import Testing
     s.task = .digitSum
     s.hidden = 32
     s.sftSteps = 150
+    s.sftBatch = 64
     s.updates = 60
     s.promptsPerUpdate = 16
     s.evalEvery = 30

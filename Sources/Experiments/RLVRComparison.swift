@@ -1,0 +1,114 @@
+import Dispatch
+import Foundation
+import PolicyLosses
+import RLVR
+
+/// One arm of a mini-RLVR comparison: a name and the loss it trains with on a seed.
+public struct RLVRArm: Sendable {
+  public var name: String
+  public var loss: @Sendable (UInt64) -> PolicyLoss
+  public init(_ name: String, loss: @escaping @Sendable (UInt64) -> PolicyLoss) {
+    self.name = name
+    self.loss = loss
+  }
+}
+
+/// One arm's run on one seed: every update's record and every evaluation.
+public struct RLVRRun: Sendable {
+  public var records: [UpdateRecord] = []
+  public var evaluations: [Evaluation] = []
+  /// The last evaluation (after the last update).
+  public var final: Evaluation { evaluations[evaluations.count - 1] }
+  /// The training records after update 0, in order.
+  public var updates: ArraySlice<UpdateRecord> { records.dropFirst() }
+}
+
+/// Arms × seeds of mini-RLVR runs, every arm of a seed starting from that seed's base model,
+/// run on `threads` workers (each run sequential and seeded, so the results do not depend on
+/// the thread count).
+public struct RLVRComparison: Sendable {
+  public var seeds: [UInt64]
+  public var arms: [String]
+  /// The settings of each seed's runs.
+  public var settings: [RLVRSettings]
+  /// The base model of each seed, and its evaluation before RL (update 0).
+  public var bases: [SequencePolicy], baseEvaluations: [Evaluation]
+  /// `runs[arm][seed index]`.
+  public var runs: [String: [RLVRRun]]
+  /// Wall time of the pre-training and of the RL runs.
+  public var pretrainSeconds = 0.0, seconds = 0.0
+
+  /// Pre-trains (or takes from `bases`) the base model of every seed, then runs every arm on
+  /// every seed from it.
+  public static func run(seeds: [UInt64], settings: (UInt64) -> RLVRSettings, arms: [RLVRArm], bases given: [SequencePolicy]? = nil,
+                         threads: Int) throws -> RLVRComparison {
+    let settingsList = seeds.map(settings)
+    let trainers = try settingsList.map { try RLVRTrainer($0) }
+    let start = Date()
+    let bases: [SequencePolicy] = try given ?? parallelMap(seeds.count, threads: threads) { trainers[$0].pretrain() }
+    let baseEvaluations = try parallelMap(seeds.count, threads: threads) { trainers[$0].evaluate(bases[$0], update: 0) }
+    let pretrainSeconds = Date().timeIntervalSince(start)
+    let rlStart = Date()
+    let jobs = seeds.indices.flatMap { s in arms.indices.map { (s, $0) } }
+    let done = try parallelMap(jobs.count, threads: threads) { j -> RLVRRun in
+      let (s, a) = jobs[j]
+      var run = RLVRRun()
+      _ = try trainers[s].train(from: bases[s], loss: arms[a].loss(seeds[s])) { record, evaluation in
+        run.records.append(record)
+        if let evaluation { run.evaluations.append(evaluation) }
+        return true
+      }
+      return run
+    }
+    var runs: [String: [RLVRRun]] = [:]
+    for (j, (_, a)) in jobs.enumerated() { runs[arms[a].name, default: []].append(done[j]) }
+    return RLVRComparison(seeds: seeds, arms: arms.map(\.name), settings: settingsList, bases: bases, baseEvaluations: baseEvaluations, runs: runs,
+                          pretrainSeconds: pretrainSeconds, seconds: Date().timeIntervalSince(rlStart))
+  }
+
+  /// `value` of the final evaluation of `arm`, per seed.
+  public func finals(_ arm: String, _ value: (Evaluation) -> Double) -> [Double] { runs[arm]!.map { value($0.final) } }
+
+  /// Welch's test of `value` at the end: `arm` against `reference`.
+  public func welch(_ arm: String, against reference: String, _ value: (Evaluation) -> Double) -> WelchTest {
+    Stats.welch(finals(arm, value), finals(reference, value))
+  }
+
+  /// The mean over seeds of `value` at every evaluation of `arm`, with the standard deviation:
+  /// (updates, mean, sd).
+  public func curve(_ arm: String, _ value: (Evaluation) -> Double) -> (x: [Double], mean: [Double], sd: [Double]) {
+    let list = runs[arm]!
+    let count = list.map(\.evaluations.count).min() ?? 0
+    let x = (0..<count).map { Double(list[0].evaluations[$0].update) }
+    let columns = (0..<count).map { i in list.map { value($0.evaluations[i]) } }
+    return (x, columns.map(Stats.mean), columns.map(Stats.standardDeviation))
+  }
+}
+
+/// Results of a parallel map, filled by index.
+final class ParallelSlots<T>: @unchecked Sendable {
+  let lock = NSLock()
+  var next = 0
+  var values: [Result<T, any Error>?]
+  init(_ n: Int) { values = Array(repeating: nil, count: n) }
+  func take() -> Int? {
+    lock.lock(); defer { lock.unlock() }
+    guard next < values.count else { return nil }
+    next += 1
+    return next - 1
+  }
+  func put(_ i: Int, _ r: Result<T, any Error>) { lock.lock(); values[i] = r; lock.unlock() }
+}
+
+/// `body(0..<count)` on `threads` workers pulling indices in order; results in index order, the
+/// first error (by index) rethrown.
+func parallelMap<T>(_ count: Int, threads: Int, _ body: (Int) throws -> T) throws -> [T] {
+  let slots = ParallelSlots<T>(count)
+  withoutActuallyEscaping(body) { body in
+    nonisolated(unsafe) let body = body
+    DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { _ in
+      while let i = slots.take() { slots.put(i, Result { try body(i) }) }
+    }
+  }
+  return try slots.values.map { try $0!.get() }
+}
