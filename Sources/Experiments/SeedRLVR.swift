@@ -73,7 +73,7 @@ public enum SeedRLVR {
   /// The setup line shared by the experiments.
   static func setup(_ context: ExperimentContext) -> String {
     let s = settings(context, seed: 0)
-    return "A 78 → \(s.hidden) → \(s.hidden) → 10 MLP policy over one-hot features (prompt (op, a, b), the last 4 tokens, the position), pre-trained by \(s.sftSteps) supervised steps of \(s.sftBatch) answers of an imperfect teacher on 10 arithmetic rules (6 of which the teacher does not know), instead of a 7B–32B LLM on maths; answers of 4 digits, groups of 8, 32 prompts and \(32 * 8 * 4) tokens per update in 4 PPO mini-batches of 256 tokens (the paper's batches hold hundreds of thousands); \(seeds(context).count) seeds × \(s.updates) updates; held-out set of 200 unseen prompts."
+    return "A 78 → \(s.hidden) → \(s.hidden) → 10 MLP policy over one-hot features (prompt (op, a, b), the last 4 tokens, the position), pre-trained by \(s.sftSteps) supervised steps of \(s.sftBatch) answers of an imperfect teacher on 10 arithmetic rules (6 of which the teacher does not know: it answers them as if the rule were a + b, right about 8% of the time), instead of a 7B–32B LLM on maths; answers of 4 digits, groups of 8, 32 prompts and \(32 * 8 * 4) tokens per update in 4 PPO mini-batches of 256 tokens (the paper's batches hold hundreds of thousands); \(seeds(context).count) seeds × \(s.updates) updates; held-out set of 200 unseen prompts."
   }
 
   // MARK: - Entropy collapse
@@ -132,7 +132,7 @@ public enum SeedRLVR {
     name: "003-rlvr-control-beats-grpo",
     source: "seed 003 (Cui et al.), §4 and Table 2: Clip-Cov and KL-Cov against GRPO (+2.0 points at 7B, +6.4 at 32B)",
     claim: "Once GRPO's entropy has collapsed, controlling the entropy pays: Clip-Cov and KL-Cov end with a higher held-out pass@1 than GRPO.",
-    setup: "A 78 → 128 → 128 → 10 MLP on the mini-RLVR skills task, not a 7B–32B LLM on maths benchmarks; 8 seeds (quick: 4, a 64-unit policy, 300 updates) × 2000 updates; held-out pass@1 over 200 unseen prompts × 64 samples, not avg@k on AIME/AMC/MATH; the paper's ratios select no token in our 256-token mini-batches, so the arms use ratio 0.2 (see 003-rlvr-ratio-sweep).",
+    setup: "A 78 → 128 → 128 → 10 MLP on the mini-RLVR skills task, not a 7B–32B LLM on maths benchmarks; 8 seeds (quick: 4, a 64-unit policy, 300 updates) × 2000 updates; held-out pass@1 over 200 unseen prompts × 64 samples, not avg@k on AIME/AMC/MATH; the paper's ratios select one token of our 256 per mini-batch, so the arms use ratio 0.2 (see 003-rlvr-ratio-sweep).",
     constants: [ClaimConstant("direction", 1, wrong: -1, "sign of the claimed difference of held-out pass@1, intervention minus GRPO (+1: the interventions are better)")]
   ) { context, k in
     let c = try comparison(context)
@@ -231,7 +231,7 @@ public enum SeedRLVR {
   static let ratioSweep = Experiment(
     name: "003-rlvr-ratio-sweep",
     source: "seed 003 (Cui et al.), §4.2: Clip-Cov ratio 2e-4 and KL-Cov ratio 2e-3 (verl's clip_cov_ratio, kl_cov_ratio)",
-    claim: "The paper's ratios are shares of the tokens in a mini-batch: at 256 tokens per mini-batch Clip-Cov's 2e-4 selects ⌊0.05⌋ = 0 tokens and KL-Cov's 2e-3 max(1, ⌊0.5⌋) = 1, so they leave GRPO's collapse as it is; the entropy they keep rises with the ratio, and at the largest ratio swept it is higher than at the paper's.",
+    claim: "The paper's ratios are shares of the tokens in a mini-batch: at 256 tokens per mini-batch Clip-Cov's 2e-4 and KL-Cov's 2e-3 select max(1, ⌊0.05⌋) = max(1, ⌊0.5⌋) = 1 token (at most), so they leave GRPO's collapse as it is; the entropy they keep rises with the ratio, and at the largest ratio swept it is higher than at the paper's.",
     setup: "The mini-RLVR skills task (see 003-rlvr-control-beats-grpo): 256 tokens per PPO mini-batch where the paper's hold hundreds of thousands; 4 seeds per point (quick and smoke: 2), the comparison's base models; Clip-Cov ratios 2e-4 … 0.5, KL-Cov 2e-3 … 0.5.",
     constants: [ClaimConstant("direction", 1, wrong: -1, "sign of the final-entropy difference, largest ratio minus the paper's (+1: a larger ratio keeps more entropy)")]
   ) { context, k in
@@ -271,7 +271,7 @@ public enum SeedRLVR {
                  ("KL-Cov final entropy at 2e-3", Stats.mean(paper[1].entropy)), ("Clip-Cov entropy Welch t largest vs paper", tests[0].t),
                  ("KL-Cov entropy Welch t largest vs paper", tests[1].t)],
       figures: figures,
-      notes: ["\(c.seeds.prefix(grpo.count).count) seeds per point from the comparison's base models; the points at ratio 0.2 are the comparison's runs. Clip-Cov detaches ⌊ratio · N⌋ of the N tokens of a mini-batch drawn among those with covariance in (1, 5); KL-Cov penalises the top max(1, ⌊ratio · N⌋)."],
+      notes: ["\(c.seeds.prefix(grpo.count).count) seeds per point from the comparison's base models; the points at ratio 0.2 are the comparison's runs. Clip-Cov detaches max(1, ⌊ratio · N⌋) of the N tokens of a mini-batch, drawn among those with covariance in (1, 5) (fewer when fewer are eligible); KL-Cov penalises the top max(1, ⌊ratio · N⌋)."],
       tables: [table])
   }
 
