@@ -558,11 +558,16 @@ import Testing
   @Test func rlvrCommands() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-rlvr-\(getpid())").path
     try? FileManager.default.removeItem(atPath: dir)
-    let r = try Self.run(["rlvr", "compare", "--losses", "grpo,kl-cov", "--task", "digit-sum", "--quick", "--seeds", "1", "--updates", "6",
-                          "--sft-steps", "20", "--eval-every", "3", "--eval-samples", "4", "--eval-prompts", "10", "--base-dir", dir + "/base",
+    let r = try Self.run(["rlvr", "compare", "--losses", "grpo,kl-cov", "--task", "digit-sum", "--quick", "--seeds", "2", "--updates", "6",
+                          "--sft-steps", "20", "--sft-batch", "16", "--eval-every", "3", "--eval-samples", "4", "--eval-prompts", "10", "--base-dir", dir + "/base",
                           "--out", dir + "/out", "-q"])
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stdout.contains("grpo") && r.stdout.contains("kl-cov") && r.stdout.contains("held-out acc"))
+    #expect(r.stdout.contains("grpo") && r.stdout.contains("kl-cov") && r.stdout.contains("held-out pass@1") && r.stdout.contains("(t "))
+    // The base models' properties: known and hidden skills, hidden pass@8.
+    let base = try Self.run(["rlvr", "base", "--seeds", "2", "--sft-steps", "10", "--sft-batch", "16", "--hidden", "8", "--eval-samples", "8", "--eval-prompts", "20", "-q"])
+    #expect(base.status == 0 && base.stdout.contains("hidden pass@8") && base.stdout.contains("mean ± sd"), "\(base.stdout)\(base.stderr)")
+    let badTeacher = try Self.run(["rlvr", "base", "--teacher-hidden-accuracy", "2", "--seeds", "1", "-q"])
+    #expect(badTeacher.status != 0 && badTeacher.stderr.contains("hidden operations"), "\(badTeacher.stderr)")
     let header = try String(contentsOfFile: dir + "/out/series.csv", encoding: .utf8).split(separator: "\n")[0]
     #expect(header.hasPrefix("update,seed,loss,mean_token_entropy,train_accuracy,heldout_accuracy,pass_at_1,pass_at_2,pass_at_4"))
     let summary = try Self.json(try String(contentsOfFile: dir + "/out/summary.json", encoding: .utf8))
