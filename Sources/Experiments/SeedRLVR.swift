@@ -65,15 +65,9 @@ public enum SeedRLVR {
   /// The comparison of a mode and seed, measured once and shared by the experiments (and by
   /// their variants with other constants, which only judge differently).
   static func comparison(_ context: ExperimentContext) throws -> RLVRComparison {
-    try RLVRCache.shared.comparison("\(context.quick) \(context.smoke) \(context.seed)") {
+    try RLVRCache.comparisons.value("\(context.quick) \(context.smoke) \(context.seed)") {
       try RLVRComparison.run(seeds: seeds(context), settings: { settings(context, seed: $0) }, arms: arms, threads: context.threads)
     }
-  }
-
-  /// The setup line shared by the experiments.
-  static func setup(_ context: ExperimentContext) -> String {
-    let s = settings(context, seed: 0)
-    return "A 78 → \(s.hidden) → \(s.hidden) → 10 MLP policy over one-hot features (prompt (op, a, b), the last 4 tokens, the position), pre-trained by \(s.sftSteps) supervised steps of \(s.sftBatch) answers of an imperfect teacher on 10 arithmetic rules (6 of which the teacher does not know: it answers them as if the rule were a + b, right about 8% of the time), instead of a 7B–32B LLM on maths; answers of 4 digits, groups of 8, 32 prompts and \(32 * 8 * 4) tokens per update in 4 PPO mini-batches of 256 tokens (the paper's batches hold hundreds of thousands); \(seeds(context).count) seeds × \(s.updates) updates; held-out set of 200 unseen prompts."
   }
 
   // MARK: - Entropy collapse
@@ -203,7 +197,7 @@ public enum SeedRLVR {
     let c = try comparison(context)
     let n = context.smoke ? 2 : context.size(quick: 2, full: 4)
     let (clip, kl) = sweepRatios(context)
-    let points = try RLVRCache.shared.sweep("\(context.quick) \(context.smoke) \(context.seed)") { () throws -> [SweepPoint] in
+    let points = try RLVRCache.sweeps.value("\(context.quick) \(context.smoke) \(context.seed)") { () throws -> [SweepPoint] in
       var arms: [RLVRArm] = []
       for r in clip where r != 0.2 {
         arms.append(RLVRArm("Clip-Cov \(r)") { seed in PolicyLoss(.clipCov(clipLow: 0.2, clipHigh: 0.2, ratio: r, lowerBound: 1, upperBound: 5, draw: .seeded(seed))) })
@@ -374,13 +368,14 @@ public enum SeedRLVR {
     let (shares, updates) = gainShares(curves, fraction: k["fall fraction"])
     let mean = Stats.mean(shares)
     let s = c.settings[0]
+    let pass1 = c.curve("GRPO", \.accuracy), entropy = c.curve("GRPO", \.meanTokenEntropy)
     return ExperimentResult.judge(
       mean > 0.5,
       "over \(shares.count) GRPO runs the entropy completes \(fmt(100 * k["fall fraction"], 3))% of its fall by update \(Stats.meanSD(updates)) of \(s.updates); by then the run has made \(Stats.meanSD(shares)) of its gain in held-out pass@1 (claimed more than half).",
       evidence: [("gain share", mean), ("update of the entropy fall", Stats.mean(updates)), ("updates", Double(s.updates))],
       figures: [Figure("GRPO: held-out pass@1 and token entropy (mean over seeds)", x: "update", y: "value", series: [
-        PlotSeries("pass@1", x: c.curve("GRPO", \.accuracy).x, y: c.curve("GRPO", \.accuracy).mean),
-        PlotSeries("token entropy / start", x: c.curve("GRPO", \.meanTokenEntropy).x, y: c.curve("GRPO", \.meanTokenEntropy).mean.map { $0 / c.curve("GRPO", \.meanTokenEntropy).mean[0] }),
+        PlotSeries("pass@1", x: pass1.x, y: pass1.mean),
+        PlotSeries("token entropy / start", x: entropy.x, y: entropy.mean.map { $0 / entropy.mean[0] }),
       ])],
       notes: ["A share above 1 means the pass@1 peaked at that point and fell afterwards."])
   }
@@ -388,30 +383,22 @@ public enum SeedRLVR {
 
 /// The measured RLVR comparisons and sweeps, once per key (mode and seed); the first caller
 /// measures while later ones wait.
-final class RLVRCache: @unchecked Sendable {
-  static let shared = RLVRCache()
+enum RLVRCache {
+  static let comparisons = MeasuredOnce<RLVRComparison>()
+  static let sweeps = MeasuredOnce<[SeedRLVR.SweepPoint]>()
+}
+
+/// Values measured once per key, under a lock.
+final class MeasuredOnce<Value>: @unchecked Sendable {
   private let lock = NSLock()
-  private var comparisons: [String: RLVRComparison] = [:]
-  private var sweeps: [String: [SeedRLVR.SweepPoint]] = [:]
+  private var values: [String: Value] = [:]
 
-  func comparison(_ key: String, _ make: () throws -> RLVRComparison) throws -> RLVRComparison {
+  func value(_ key: String, _ make: () throws -> Value) throws -> Value {
     lock.lock()
     defer { lock.unlock() }
-    if let c = comparisons[key] { return c }
-    let c = try make()
-    comparisons[key] = c
-    return c
-  }
-
-  func sweep(_ key: String, _ make: () throws -> [SeedRLVR.SweepPoint]) throws -> [SeedRLVR.SweepPoint] {
-    lock.lock()
-    if let s = sweeps[key] { lock.unlock(); return s }
-    lock.unlock()
-    let s = try make()
-    lock.lock()
-    defer { lock.unlock() }
-    if let existing = sweeps[key] { return existing }
-    sweeps[key] = s
-    return s
+    if let v = values[key] { return v }
+    let v = try make()
+    values[key] = v
+    return v
   }
 }
