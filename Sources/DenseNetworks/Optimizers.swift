@@ -30,8 +30,10 @@ public struct Adam<Scalar: BinaryFloatingPoint & Sendable>: Sendable {
   }
 
   /// Zero moments and step count (a fresh optimiser, without allocating).
+  @inlinable
   public mutating func reset() {
-    for i in moments1.indices { moments1[i] = 0; moments2[i] = 0 }
+    moments1.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    moments2.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     steps = 0
     beta1Power = 1
     beta2Power = 1

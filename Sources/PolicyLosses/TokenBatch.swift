@@ -70,29 +70,35 @@ public struct TokenBatch: Sendable {
     var logProb = [Double](repeating: 0, count: rows * columns)
     var entropy = logProb, collision = logProb, factor = logProb
     var probabilities = [Double](repeating: .nan, count: rows * columns * vocabulary), logProbabilities = probabilities
-    for i in 0..<(rows * columns) {
-      let label = labels[i]
-      let row = Array(logits[(i * vocabulary)..<((i + 1) * vocabulary)])
-      guard mask[i] != 0 || row.allSatisfy({ !$0.isNaN }) else {
-        logProb[i] = .nan; entropy[i] = .nan; collision[i] = .nan; factor[i] = .nan
-        continue
-      }
-      guard label >= 0, label < vocabulary else {
-        if mask[i] == 0 { logProb[i] = .nan; entropy[i] = .nan; collision[i] = .nan; continue }
-        throw LossError("label \(label) at row \(i / columns), position \(i % columns) is outside the vocabulary of \(vocabulary)")
-      }
-      guard row.contains(where: { $0 > -.infinity }), row.allSatisfy({ !$0.isNaN && $0 < .infinity }) else {
-        if mask[i] == 0 { logProb[i] = .nan; entropy[i] = .nan; collision[i] = .nan; continue }
-        throw LossError("the logits at row \(i / columns), position \(i % columns) are not finite (NaN, +inf, or all -inf)")
-      }
-      let d = SoftmaxDistribution<Double>(logits: row, temperature: temperature)
-      logProb[i] = d.logProbabilities[label]
-      entropy[i] = d.entropy
-      collision[i] = d.collisionProbability
-      factor[i] = d.updateNormFactor(action: label)
-      for j in 0..<vocabulary {
-        probabilities[i * vocabulary + j] = d.probabilities[j]
-        logProbabilities[i * vocabulary + j] = d.logProbabilities[j]
+    let beta = 1 / temperature
+    try logits.withUnsafeBufferPointer { (z: UnsafeBufferPointer<Double>) throws(LossError) in
+      try probabilities.withUnsafeMutableBufferPointer { (pb: inout UnsafeMutableBufferPointer<Double>) throws(LossError) in
+        try logProbabilities.withUnsafeMutableBufferPointer { (lb: inout UnsafeMutableBufferPointer<Double>) throws(LossError) in
+          for i in 0..<(rows * columns) {
+            let label = labels[i]
+            let row = UnsafeBufferPointer(rebasing: z[(i * vocabulary)..<((i + 1) * vocabulary)])
+            guard mask[i] != 0 || row.allSatisfy({ !$0.isNaN }) else {
+              logProb[i] = .nan; entropy[i] = .nan; collision[i] = .nan; factor[i] = .nan
+              continue
+            }
+            guard label >= 0, label < vocabulary else {
+              if mask[i] == 0 { logProb[i] = .nan; entropy[i] = .nan; collision[i] = .nan; continue }
+              throw LossError("label \(label) at row \(i / columns), position \(i % columns) is outside the vocabulary of \(vocabulary)")
+            }
+            guard row.contains(where: { $0 > -.infinity }), row.allSatisfy({ !$0.isNaN && $0 < .infinity }) else {
+              if mask[i] == 0 { logProb[i] = .nan; entropy[i] = .nan; collision[i] = .nan; continue }
+              throw LossError("the logits at row \(i / columns), position \(i % columns) are not finite (NaN, +inf, or all -inf)")
+            }
+            // softmax(z/T) of the row, as SoftmaxDistribution(logits:temperature:) computes it
+            // (bit for bit), written straight into the batch's rows.
+            let d = SoftmaxRowStatistics.compute(row.baseAddress!, count: vocabulary, inverseTemperature: beta, label: label,
+                                                 probabilities: pb.baseAddress! + i * vocabulary, logProbabilities: lb.baseAddress! + i * vocabulary)
+            logProb[i] = d.logProb
+            entropy[i] = d.entropy
+            collision[i] = d.collision
+            factor[i] = d.updateNormFactor
+          }
+        }
       }
     }
     self.init(rows: rows, columns: columns, logProb: logProb, oldLogProb: oldLogProb, advantages: advantages, mask: mask)

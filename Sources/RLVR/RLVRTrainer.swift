@@ -49,6 +49,11 @@ public struct RLVRSettings: Sendable {
   /// Start every RL update with fresh Adam moments (the anchor's unit of work) instead of
   /// keeping them across updates.
   public var freshOptimizerEachUpdate = false
+  /// Run each batch's distinct states once (``DistinctRows``): a prompt's `G` samples share
+  /// their first position, and their prefixes as the entropy falls. The logits are
+  /// bit-identical either way, so rollouts and evaluations are too; gradients differ only by
+  /// the rounding of summing a state's copies first.
+  public var shareIdenticalStates = true
   public init() {}
 }
 
@@ -104,7 +109,9 @@ public struct RLVRTrainer: Sendable {
     max(settings.promptsPerUpdate * settings.group * task.answerLength, settings.sftBatch * task.answerLength, 2048)
   }
 
-  func makeEngine(_ policy: SequencePolicy) -> PolicyEngine { PolicyEngine(task: task, policy: policy, maxRows: engineRows) }
+  func makeEngine(_ policy: SequencePolicy) -> PolicyEngine {
+    PolicyEngine(task: task, policy: policy, maxRows: engineRows, sharesStates: settings.shareIdenticalStates)
+  }
 
   /// A fresh policy for this task and settings (before pre-training).
   public func initialPolicy() -> SequencePolicy {
@@ -114,7 +121,7 @@ public struct RLVRTrainer: Sendable {
 
   /// Samples one response (a batch of one; the trainer generates whole batches).
   public func sample(_ policy: SequencePolicy, _ prompt: Prompt, _ rng: inout Xoshiro256StarStar) -> Rollout {
-    let engine = PolicyEngine(task: task, policy: policy, maxRows: 1)
+    let engine = PolicyEngine(task: task, policy: policy, maxRows: 1, sharesStates: settings.shareIdenticalStates)
     return engine.generate(policy, prompts: [prompt], temperature: settings.temperature, rng: &rng).rollout(0)
   }
 
@@ -147,11 +154,11 @@ public struct RLVRTrainer: Sendable {
           }
         }
       }
-      let z = engine.forward(policy, rows: rows)
+      engine.forward(policy, rows: rows)
       engine.logitGradient.withUnsafeMutableBufferPointer { d in
         for r in 0..<rows {
           // The cross-entropy gradient of a token: scale · (softmax(z) − e_label).
-          engine.row(z.base + r * z.stride, beta: 1)
+          engine.row(engine.logits(r), beta: 1)
           let out = d.baseAddress! + r * v
           for j in 0..<v { out[j] = Float(engine.row.probabilities[j]) * scale }
           out[labels[r]] -= scale
@@ -284,9 +291,12 @@ public struct RLVRTrainer: Sendable {
             for (r, m) in members.enumerated() { (f.baseAddress! + r * l * a).update(from: src.baseAddress! + m * l * a, count: l * a) }
           }
         }
-        let z = engine.forward(policy, rows: rows)
+        engine.forward(policy, rows: rows)
         var logits = [Double](repeating: 0, count: rows * v)
-        for r in 0..<rows { for j in 0..<v { logits[r * v + j] = Double(z[r, j]) } }
+        for r in 0..<rows {
+          let z = engine.logits(r)
+          for j in 0..<v { logits[r * v + j] = Double(z[j]) }
+        }
         let tokenBatch: TokenBatch
         do {
           tokenBatch = try TokenBatch(
@@ -333,11 +343,11 @@ public struct RLVRTrainer: Sendable {
       engine.rowFeatures.withUnsafeMutableBufferPointer { f in
         batch.features.withUnsafeBufferPointer { src in f.baseAddress!.update(from: src.baseAddress! + start * a, count: rows * a) }
       }
-      let z = engine.forward(policy, rows: rows)
+      engine.forward(policy, rows: rows)
       batch.logits.withUnsafeBufferPointer { z0 in
         for r in 0..<rows {
           let row = start + r
-          let before = z0.baseAddress! + row * v, after = z.base + r * z.stride
+          let before = z0.baseAddress! + row * v, after = engine.logits(r)
           let logS0 = p0(before, beta: beta), logS1 = p1(after, beta: beta)
           let h0 = p0.entropy(logPartition: logS0), h1 = p1.entropy(logPartition: logS1)
           // −Cov_p(log p, Δ) in the centred form of SoftmaxDistribution.entropyChangeFirstOrder,

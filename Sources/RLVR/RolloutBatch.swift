@@ -62,44 +62,76 @@ final class PolicyEngine {
   var rowFeatures: [Int32]
   /// `∂loss/∂z` rows.
   var logitGradient: [Float]
+  /// The distinct rows of the last forward pass, and `∂loss/∂z` summed over each one's copies.
+  let distinct: DistinctRows
+  let distinctGradient: UnsafeMutablePointer<Float>
+  /// Whether passes run the distinct rows of a batch only (``RLVRSettings/shareIdenticalStates``).
+  let sharesStates: Bool
   /// The softmax of one row, and of a second row (the entropy change compares two).
   let row: RowSoftmax, otherRow: RowSoftmax
 
-  init(task: SequenceTask, policy: SequencePolicy, maxRows: Int) {
+  init(task: SequenceTask, policy: SequencePolicy, maxRows: Int, sharesStates: Bool = true) {
     self.task = task
+    self.sharesStates = sharesStates
     active = SequencePolicy.activeFeatures(task)
     vocabulary = task.vocabulary
     length = task.answerLength
     workspace = NetworkWorkspace(policy.shape(active: active), maxRows: maxRows)
     rowFeatures = [Int32](repeating: 0, count: maxRows * active)
     logitGradient = [Float](repeating: 0, count: maxRows * vocabulary)
+    distinct = DistinctRows(active: active, maxRows: maxRows)
+    distinctGradient = .allocate(capacity: maxRows * vocabulary)
     row = RowSoftmax(count: vocabulary)
     otherRow = RowSoftmax(count: vocabulary)
   }
 
   deinit {
+    distinctGradient.deallocate()
     row.deallocate()
     otherRow.deallocate()
   }
 
   var maxRows: Int { workspace.maxRows }
 
-  /// Forward pass of `rows` rows of ``rowFeatures``.
-  @discardableResult
-  func forward(_ policy: SequencePolicy, rows: Int) -> MatrixView {
+  /// Forward pass of `rows` rows of ``rowFeatures``: of their distinct rows only where the
+  /// engine shares states (``DistinctRows``; the logits are bit-identical either way). Read a
+  /// row's logits with ``logits(_:)``.
+  func forward(_ policy: SequencePolicy, rows: Int) {
     policy.parameters.withUnsafeBufferPointer { p in
-      rowFeatures.withUnsafeBufferPointer { f in workspace.forward(p.baseAddress!, .oneHot(f.baseAddress!), rows: rows) }
+      rowFeatures.withUnsafeBufferPointer { f in
+        if sharesStates {
+          let u = distinct.build(f.baseAddress!, rows: rows)
+          workspace.forward(p.baseAddress!, .oneHot(distinct.rows), rows: u)
+        } else {
+          workspace.forward(p.baseAddress!, .oneHot(f.baseAddress!), rows: rows)
+        }
+      }
     }
   }
 
-  /// Adds (or writes) `∂loss/∂θ` for the last forward pass, from ``logitGradient``.
+  /// The logits of row `r` of the last forward pass.
+  @inline(__always)
+  func logits(_ r: Int) -> UnsafePointer<Float> {
+    let z = workspace.logits
+    return UnsafePointer(z.base + (sharesStates ? Int(distinct.representative[r]) : r) * z.stride)
+  }
+
+  /// Adds (or writes) `∂loss/∂θ` for the last forward pass, from the `rows` rows of
+  /// ``logitGradient`` (summed over each distinct row's copies where the engine shares states).
   func backward(_ policy: SequencePolicy, into gradient: inout [Float], accumulate: Bool) {
-    let rows = workspace.rows, v = vocabulary
+    let v = vocabulary
     policy.parameters.withUnsafeBufferPointer { p in
       rowFeatures.withUnsafeBufferPointer { f in
         logitGradient.withUnsafeBufferPointer { d in
           gradient.withUnsafeMutableBufferPointer { g in
-            workspace.backward(p.baseAddress!, .oneHot(f.baseAddress!), outputGradient: MatrixView(d.baseAddress!, rows: rows, columns: v), into: g.baseAddress!, accumulate: accumulate)
+            if sharesStates {
+              distinct.sumRows(d.baseAddress!, columns: v, into: distinctGradient)
+              workspace.backward(p.baseAddress!, .oneHot(distinct.rows), outputGradient: MatrixView(distinctGradient, rows: distinct.count, columns: v),
+                                 into: g.baseAddress!, accumulate: accumulate)
+            } else {
+              workspace.backward(p.baseAddress!, .oneHot(f.baseAddress!), outputGradient: MatrixView(d.baseAddress!, rows: workspace.rows, columns: v),
+                                 into: g.baseAddress!, accumulate: accumulate)
+            }
           }
         }
       }
@@ -142,11 +174,11 @@ final class PolicyEngine {
                   (features.baseAddress! + (s * l + t) * a).update(from: f.baseAddress! + r * a, count: a)
                 }
               }
-              let z = forward(policy, rows: rows)
+              forward(policy, rows: rows)
               for r in 0..<rows {
-                let s = start + r, row = s * l + t
-                (logits.baseAddress! + row * v).update(from: z.base + r * z.stride, count: v)
-                let (token, lp, h) = sample(z.base + r * z.stride, beta: beta, &rng)
+                let s = start + r, row = s * l + t, z = self.logits(r)
+                (logits.baseAddress! + row * v).update(from: z, count: v)
+                let (token, lp, h) = sample(z, beta: beta, &rng)
                 tokens[row] = token
                 batch.logProbs[row] = lp
                 batch.entropies[row] = h

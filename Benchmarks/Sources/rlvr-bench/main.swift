@@ -16,6 +16,7 @@ import Foundation
 import LogitDynamics
 
 var hidden = 128, updates = 200, rounds = 3, anchor = true
+nonisolated(unsafe) var sharing = true
 var args = CommandLine.arguments.dropFirst().makeIterator()
 while let a = args.next() {
   switch a {
@@ -23,6 +24,7 @@ while let a = args.next() {
   case "--updates": updates = Int(args.next() ?? "") ?? updates
   case "--rounds": rounds = Int(args.next() ?? "") ?? rounds
   case "--no-anchor": anchor = false
+  case "--no-sharing": sharing = false
   default: print("unknown argument \(a)"); exit(2)
   }
 }
@@ -40,6 +42,7 @@ func settings(seed: UInt64, updates: Int, hidden: Int) -> RLVRSettings {
   s.evalPrompts = 1
   s.evalSamples = 1
   s.seed = seed
+  s.shareIdenticalStates = sharing
   return s
 }
 
