@@ -9,7 +9,8 @@
 // (the anchor's "skill" task has the same prompt shape and answer length; the cost of an update
 // does not depend on the rules). Each round starts from fresh parameters after 10 untimed
 // warm-up updates, as the anchor does.
-// Usage: swift run -c release rlvr-bench [--updates 200] [--rounds 3] [--hidden 128] [--no-anchor]
+// Usage: swift run -c release rlvr-bench [--updates 200] [--rounds 3] [--hidden 128] [--no-anchor] [--no-sharing]
+// (--no-sharing: run every row, not only the distinct states of a batch; see DistinctRows)
 import BenchSupport
 import Dispatch
 import Foundation
