@@ -136,6 +136,13 @@ public struct LossResult: Sendable {
 ///   without it (TRL, the paper's formula) the loss is multiplied by `keep` and the normaliser
 ///   stays;
 /// - STEER's token reweighting (``SteerWeighting``);
+/// - Lp-Reg's k3 pull of the selected low-probability tokens toward the min-p proxy
+///   (``LowProbabilityRegularization``; the batch's `proxyLogProb`, or its own logits);
+/// - SIREN's `+ α(H̄ − H_anchor)²` on the peak positions' top-p entropy
+///   (``SelectiveEntropyRegularization``; needs logits);
+/// - EPO's smoothing `+ c_H·c_s·agg(P)` next to the entropy bonus (``EntropySmoothing``);
+/// - BAPO's clip bounds searched per evaluation (``BalancedClipping``; a `vanilla` surrogate
+///   then clips at `[c_low, c_high]`);
 /// - the update-norm–normalised step of seed 002's open question 3: each token's loss weighted
 ///   by `1/√max(1 − 2p_c + C(p), floor)` (no gradient through the weight), so that every
 ///   token's logit step has the same norm;
@@ -149,6 +156,14 @@ public struct PolicyLoss: Sendable, Equatable {
   public var topEntropyRatio: Double?
   public var topEntropyRenormalize = true
   public var steer: SteerWeighting?
+  /// Lp-Reg's pull of selected low-probability tokens toward the min-p proxy.
+  public var lowProbability: LowProbabilityRegularization?
+  /// SIREN's squared deviation of the peak top-p entropy from its anchor.
+  public var siren: SelectiveEntropyRegularization?
+  /// EPO's entropy smoothing (a value term; it carries no gradient, as released).
+  public var entropySmoothing: EntropySmoothing?
+  /// BAPO's adaptive clip bounds (on a `vanilla` surrogate).
+  public var balancedClipping: BalancedClipping?
   public var normalizedStep = false
   public var normalizedStepFloor = 1e-6
   public var complementClamp = false
@@ -182,6 +197,12 @@ public struct PolicyLoss: Sendable, Equatable {
       throw LossError("STEER needs 0 < w_min ≤ w_max, got \(s.minimum), \(s.maximum)")
     }
     guard normalizedStepFloor > 0 else { throw LossError("normalized_step_floor must be > 0") }
+    try lowProbability?.validate()
+    try siren?.validate()
+    if let bapo = balancedClipping {
+      try bapo.validate()
+      guard case .vanilla = surrogate else { throw LossError("BAPO adapts the clip of the vanilla (PPO-clip) surrogate") }
+    }
   }
 
   func checkClip(_ low: Double, _ high: Double) throws(LossError) {
@@ -216,7 +237,14 @@ public struct PolicyLoss: Sendable, Equatable {
     var result = LossResult(loss: 0, policyLoss: 0, gradLogProb: [], gradLogits: nil, selectedMask: [], metrics: [])
     result.validCount = batch.validCount
 
-    switch surrogate {
+    var active = surrogate
+    if let bapo = balancedClipping, case .vanilla(_, _, let c, let clamp) = surrogate {
+      let b = bapo.bounds(batch, dualClip: c, logRatioClamp: clamp)
+      active = .vanilla(clipLow: 1 - b.low, clipHigh: b.high - 1, dualClip: c, logRatioClamp: clamp)
+      result.metrics = [("bapo_clip_low", b.low), ("bapo_clip_high", b.high), ("bapo_pos_neg_ratio", b.statistic), ("bapo_search_steps", Double(b.steps))]
+    }
+    let base = result.metrics
+    switch active {
     case .reinforce:
       for i in 0..<n {
         lambda[i] = -adv[i] * l[i]
@@ -332,6 +360,14 @@ public struct PolicyLoss: Sendable, Equatable {
       result.metrics = [("ppo_kl", Self.maskedMean(absKL, mask))]
     }
 
+    result.metrics += base
+    if let lp = lowProbability {
+      let proxy: [Double]
+      if let given = batch.proxyLogProb { proxy = given } else { proxy = try LowProbabilityRegularization.proxyLogProbs(batch, minP: lp.minP) }
+      let count = lp.apply(batch, proxy: proxy, lambda: &lambda, slope: &slope, selected: &selected)
+      result.metrics.append(("lp_reg_selected", Double(count)))
+    }
+
     // Token weights of the interventions (no gradient through them).
     var pgMask = mask
     var tokenWeight = [Double](repeating: 1, count: n)
@@ -389,6 +425,22 @@ public struct PolicyLoss: Sendable, Equatable {
       total -= entropyCoefficient * agg
       result.metrics.append(("entropy_agg", agg))
     }
+    if let smoothing = entropySmoothing {
+      guard let entropy else { throw LossError("EPO's smoothing needs per-token entropies (entropy or logits)") }
+      try smoothing.validate(rows: rows)
+      let agg = aggregation.aggregate(smoothing.penalties(entropy: entropy, mask: mask, rows: rows, columns: columns), mask: mask, rows: rows, columns: columns)
+      total += entropyCoefficient * smoothing.coefficient * agg
+      result.metrics.append(("entropy_smooth_penalty", agg))
+    }
+    var sirenGradient: [Double]?
+    if let siren {
+      let statistic = try siren.statistic(batch)
+      let anchor = siren.anchor ?? statistic.mean, deviation = statistic.mean - anchor
+      total += siren.coefficient * deviation * deviation
+      sirenGradient = statistic.gradient.map { 2 * siren.coefficient * deviation * $0 }
+      for i in 0..<n where statistic.peakMask[i] != 0 { selected[i] = 1 }
+      result.metrics += [("siren_entropy", statistic.mean), ("siren_anchor", anchor), ("siren_peaks", statistic.peakMask.reduce(0, +))]
+    }
     if let kl = klPenalty {
       guard let ref = batch.refLogProb else { throw LossError("a KL penalty needs ref_log_prob") }
       var values = [Double](repeating: 0, count: n)
@@ -436,6 +488,7 @@ public struct PolicyLoss: Sendable, Equatable {
         }
       }
       _ = logits
+      if let sirenGradient { for j in g.indices { g[j] += sirenGradient[j] } }
       result.gradLogits = g
     } else if complementClamp {
       throw LossError("complement_clamp acts on the logit gradient and needs logits")

@@ -32,6 +32,9 @@ public struct TokenBatch: Sendable {
   public var entropy: [Double]?
   /// `Σ_v π(v)²` per position, for the update-norm factor.
   public var sumPiSquared: [Double]?
+  /// `log π_proxy(a_t)`, Lp-Reg's min-p proxy of the old policy
+  /// (``LowProbabilityRegularization/proxyLogProb(_:label:minP:temperature:)``).
+  public var proxyLogProb: [Double]?
   /// `√(1 − 2p_c + C(p))` per position in its stable form (set from logits; otherwise the loss
   /// forms it from `exp(ℓ)` and `Σπ²`, which loses digits as `p_c → 1`).
   public var updateNormFactor: [Double]?
@@ -143,6 +146,7 @@ public struct TokenBatch: Sendable {
     try check("ref_log_prob", refLogProb)
     try check("entropy", entropy)
     try check("sum_pi_squared", sumPiSquared)
+    try check("proxy_log_prob", proxyLogProb)
   }
 
   /// Checks that logged quantities lie in their ranges (valid tokens only): log π ≤ 0 for
