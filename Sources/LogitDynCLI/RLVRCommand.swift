@@ -13,9 +13,16 @@ struct RLVRCommand: ParsableCommand {
       Tasks: skills (default: (op, a, b) → 4 digits summing to f_op(a, b) with the numpy \
       prototype's ten rules; the teacher is wrong on the last --hard-ops operations), hidden-ops \
       (the same with rules up to 36, two of them residues mod 37), digit-sum (4 digits summing to a target; many \
-      answers), addition (a + b as 3 digits). Losses: grpo (PPO-clip with GRPO advantages), \
-      clip-cov (ratio 0.2, bounds (1, 5)), kl-cov (ratio 0.2, β = 1), entropy-bonus (0.05), or any \
-      loss of `logitdyn loss` with --set parameters.
+      answers), addition (a + b as 3 digits).
+
+      Methods (--loss, --losses; `all` for every one), each on GRPO advantages and PPO-clip \
+      ε 0.2 with dual-clip 3 unless it changes them: grpo, dr-grpo (no std), dapo (clip-higher \
+      0.2/0.28), clip-cov (ratio 0.2, bounds (1, 5)), kl-cov (ratio 0.2, β = 1), entropy-bonus \
+      (0.05), steer, lp-reg (ρ_neg 0.1, κ 0.02), siren (α 0.005, top-p 0.8, peaks above the \
+      0.8 quantile, anchored on the first rollout), epo (bonus 0.001 with smoothing), bapo \
+      (adaptive clip bounds), canon (entropy-split advantages; _lambda, alpha, beta), aepo \
+      (temperature-switched extra rollout; temperature_high, temperature_low, entropy_base, \
+      reinforce_sample_num), or any loss of `logitdyn loss`; parameters with --set.
       """,
     subcommands: [RLVRTrain.self, RLVRCompare.self, RLVRBase.self],
     defaultSubcommand: RLVRTrain.self)
@@ -105,22 +112,17 @@ struct RLVROptions: ParsableArguments {
 }
 
 /// A named method: a loss of `PolicyLosses`.
-func rlvrLoss(_ name: String, settings: [String]) throws -> PolicyLoss {
-  var p = try LossCommand.parameters(settings)
-  switch name {
-  case "grpo": return try LossCommand.makeLoss(name: "vanilla", parameters: p)
-  case "clip-cov":
-    p["clip_cov_ratio"] = p["clip_cov_ratio"] ?? "0.2"
-    return try LossCommand.makeLoss(name: "clip_cov", parameters: p)
-  case "kl-cov":
-    p["kl_cov_ratio"] = p["kl_cov_ratio"] ?? "0.2"
-    p["ppo_kl_coef"] = p["ppo_kl_coef"] ?? "1"
-    return try LossCommand.makeLoss(name: "kl_cov", parameters: p)
-  case "entropy-bonus":
-    p["entropy_coeff"] = p["entropy_coeff"] ?? "0.05"
-    return try LossCommand.makeLoss(name: "vanilla", parameters: p)
-  default: return try LossCommand.makeLoss(name: name.replacingOccurrences(of: "-", with: "_"), parameters: p)
-  }
+func rlvrMethod(_ name: String, settings: [String]) throws -> RLVRMethod {
+  do { return try RLVRMethod.named(name, parameters: try RLVRMethod.parse(settings)) } catch { throw CLIError(error.description) }
+}
+
+/// The methods of a comma-separated list (`all`: every named method).
+func rlvrMethods(_ list: String, settings: [String]) throws -> [(String, RLVRMethod)] {
+  let names = list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+  guard !names.isEmpty else { throw CLIError("--losses is empty") }
+  let expanded = names.flatMap { $0 == "all" ? RLVRMethod.names : [$0] }
+  var seen = Set<String>()
+  return try expanded.filter { seen.insert($0).inserted }.map { ($0, try rlvrMethod($0, settings: settings)) }
 }
 
 /// Runs methods × seeds and writes the series, the summary and the table.
@@ -128,12 +130,13 @@ enum RLVRRunner {
   struct Outcome {
     var method: String, seed: UInt64
     var records: [UpdateRecord] = [], evaluations: [Evaluation] = []
+    var seconds = 0.0
   }
 
-  static func run(_ options: RLVROptions, methods: [(String, PolicyLoss)]) throws {
+  static func run(_ options: RLVROptions, methods: [(String, RLVRMethod)]) throws {
     guard options.seeds >= 1 else { throw CLIError("--seeds must be at least 1, got \(options.seeds)") }
     let seeds = (1...options.seeds).map { UInt64($0) }
-    var jobList: [(String, PolicyLoss, UInt64)] = []
+    var jobList: [(String, RLVRMethod, UInt64)] = []
     for s in seeds { for (name, loss) in methods { jobList.append((name, loss, s)) } }
     let jobs = jobList
     // Base models first (one per seed, shared by the methods), in parallel.
@@ -150,16 +153,18 @@ enum RLVRRunner {
     let bases = box.bases.prefix(seeds.count).map { $0! }
     let start = Date()
     DispatchQueue.concurrentPerform(iterations: jobs.count) { j in
-      let (name, loss, seed) = jobs[j]
+      let (name, method, seed) = jobs[j]
       let i = seeds.firstIndex(of: seed)!
       var outcome = Outcome(method: name, seed: seed)
+      let began = Date()
       do {
-        _ = try trainers[i].train(from: bases[i], loss: loss) { record, evaluation in
+        _ = try trainers[i].train(from: bases[i], method: method) { record, evaluation in
           outcome.records.append(record)
           if let evaluation { outcome.evaluations.append(evaluation) }
           return true
         }
       } catch { box.fail("\(name), seed \(seed): \(error)") }
+      outcome.seconds = Date().timeIntervalSince(began)
       box.set(j, outcome)
       progress.update(box.done, of: jobs.count)
     }
@@ -217,6 +222,7 @@ enum RLVRRunner {
     var lawTable = TextTable(["method", "R = −a·e^H + b (R²)", "first 15%: predicted final", "measured final", "corr(ΔH pred, meas)"])
     var methodsJSON: [(String, JSONValue)] = []
     var lawLines: [String] = []
+    var board: [(method: String, pass1: Double, cells: [String])] = []
     for m in methods {
       let runs = outcomes.filter { $0.method == m }
       let finals = runs.compactMap { $0.evaluations.last }
@@ -245,6 +251,13 @@ enum RLVRRunner {
                     tText(finals, m) { $0.passAtK.last?.1 ?? .nan }, tText(finals, m, \.distinctCorrect),
                     "\(formatNumber(hStart, digits: 3)) → \(formatNumber(hEnd, digits: 3))", halvedText])
       passTable.append([m] + ks.indices.map { i in formatNumber(meanSD(finals.map { $0.passAtK[i].1 }).0, digits: 3) })
+      func t(_ value: (Evaluation) -> Double) -> String {
+        guard m != methods[0], finals.count > 1, reference.count > 1 else { return "" }
+        return "\(Stats.welch(finals.map(value), reference.map(value)).t)"
+      }
+      board.append((m, acc, [m, "\(acc)", "\(accSD)", t(\.accuracy)] + ks.indices.map { i in "\(meanSD(finals.map { $0.passAtK[i].1 }).0)" }
+        + ["\(meanSD(finals.map(\.knownAccuracy)).0)", "\(meanSD(finals.map(\.hiddenAccuracy)).0)", t(\.hiddenAccuracy), "\(hEnd)", "\(distinct)",
+           t(\.distinctCorrect), "\(meanSD(runs.map(\.seconds)).0)"]))
       lawTable.append([m, "a \(formatNumber(law.a, digits: 3)), b \(formatNumber(law.b, digits: 3)) (\(formatNumber(law.r2, digits: 3)))",
                        early.count < 3 ? "—" : "\(formatNumber(predictedFinal, digits: 3)) (a \(formatNumber(earlyLaw.a, digits: 3)), b \(formatNumber(earlyLaw.b, digits: 3)))",
                        formatNumber(acc, digits: 3), formatNumber(correlation, digits: 3)])
@@ -276,6 +289,13 @@ enum RLVRRunner {
     do {
       try AtomicFileWriter.write(Data(csv.utf8), to: options.out + "/series.csv")
       try AtomicFileWriter.write(Data((summary.rendered() + "\n").utf8), to: options.out + "/summary.json")
+      // The leaderboard: methods by final held-out pass@1, best first (Welch t against the first method).
+      let sorted = board.enumerated().sorted { $0.element.pass1 != $1.element.pass1 ? $0.element.pass1 > $1.element.pass1 : $0.offset < $1.offset }.map(\.element)
+      var leaderboard = (["rank", "method", "pass_at_1_mean", "pass_at_1_sd", "pass_at_1_welch_t"] + ks.map { "pass_at_\($0)_mean" }
+        + ["known_accuracy_mean", "hidden_accuracy_mean", "hidden_accuracy_welch_t", "final_token_entropy", "distinct_correct", "distinct_correct_welch_t", "seconds_per_run"])
+        .joined(separator: ",") + "\n"
+      for (r, row) in sorted.enumerated() { leaderboard += "\(r + 1)," + row.cells.joined(separator: ",") + "\n" }
+      try AtomicFileWriter.write(Data(leaderboard.utf8), to: options.out + "/leaderboard.csv")
     } catch { throw CLIError("\(error)") }
     print("\(options.task), \(options.seeds) seeds × \(methods.count) methods, \(settings.updates) updates each, \(formatNumber(seconds, digits: 3)) s (mean ± sd over seeds)")
     print(table.rendered())
@@ -284,28 +304,26 @@ enum RLVRRunner {
     print("\nthe law R = −a·e^H + b on (held-out entropy, pass@1) of every evaluation, and fitted on the first 15% of updates")
     print(lawTable.rendered())
     for line in lawLines { print(line) }
-    print("wrote \(options.out)/series.csv, \(options.out)/summary.json")
+    print("wrote \(options.out)/series.csv, \(options.out)/summary.json, \(options.out)/leaderboard.csv")
   }
 }
 
 struct RLVRTrain: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "train", abstract: "Train with one loss over several seeds.")
   @OptionGroup var options: RLVROptions
-  @Option(help: "Loss: grpo, clip-cov, kl-cov, entropy-bonus, or a loss of `logitdyn loss`.") var loss: String = "grpo"
+  @Option(help: "Method: grpo, dr-grpo, dapo, clip-cov, kl-cov, entropy-bonus, steer, lp-reg, siren, epo, bapo, canon, aepo, or a loss of `logitdyn loss`.") var loss: String = "grpo"
   @Option(name: .customLong("set"), parsing: .singleValue, help: ArgumentHelp("A loss parameter, key=value.", valueName: "key=value"))
   var settings: [String] = []
 
-  func run() throws { try RLVRRunner.run(options, methods: [(loss, try rlvrLoss(loss, settings: settings))]) }
+  func run() throws { try RLVRRunner.run(options, methods: [(loss, try rlvrMethod(loss, settings: settings))]) }
 }
 
 struct RLVRCompare: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "compare", abstract: "The default comparison: several losses × seeds, a table with the spread over seeds.")
   @OptionGroup var options: RLVROptions
-  @Option(help: "Comma-separated losses.") var losses: String = "grpo,clip-cov,kl-cov"
+  @Option(help: "Comma-separated methods (the first is the reference of Welch's t); `all`: every named method, GRPO first.") var losses: String = "grpo,clip-cov,kl-cov"
+  @Option(name: .customLong("set"), parsing: .singleValue, help: ArgumentHelp("A parameter for every method, key=value.", valueName: "key=value"))
+  var settings: [String] = []
 
-  func run() throws {
-    let names = losses.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-    guard !names.isEmpty else { throw CLIError("--losses is empty") }
-    try RLVRRunner.run(options, methods: try names.map { ($0, try rlvrLoss($0, settings: [])) })
-  }
+  func run() throws { try RLVRRunner.run(options, methods: try rlvrMethods(losses, settings: settings)) }
 }

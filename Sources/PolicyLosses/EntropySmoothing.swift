@@ -23,7 +23,7 @@ public struct EntropySmoothing: Sendable, Equatable {
   /// `c_s`, `κ_lo`, `κ_hi`, `p_out`, the phase weight `w`.
   public var coefficient: Double, lowerRatio: Double, upperRatio: Double, penalty: Double, weight: Double
   public var mode: Mode
-  /// `H̄_hist` of each row (response) of the batch.
+  /// `H̄_hist` of each row (response) of the batch, or one value for all rows.
   public var history: [Double]
 
   /// Smoothing with the script's defaults unless given.
@@ -48,7 +48,8 @@ public struct EntropySmoothing: Sendable, Equatable {
 
   /// Checks the parameters against a batch of `rows` rows.
   func validate(rows: Int) throws(LossError) {
-    guard history.count == rows else { throw LossError("EPO's entropy history has \(history.count) values for \(rows) rows") }
+    guard !history.isEmpty else { throw LossError("EPO's smoothing needs the historical entropy of the samples' turn (entropy_history)") }
+    guard history.count == rows || history.count == 1 else { throw LossError("EPO's entropy history has \(history.count) values for \(rows) rows") }
     guard history.allSatisfy(\.isFinite), coefficient.isFinite, lowerRatio.isFinite, upperRatio.isFinite, penalty.isFinite, weight.isFinite else {
       throw LossError("EPO's smoothing parameters and history must be finite")
     }
@@ -60,7 +61,8 @@ public struct EntropySmoothing: Sendable, Equatable {
   public func penalties(entropy h: [Double], mask: [Double], rows: Int, columns: Int) -> [Double] {
     var out = [Double](repeating: 0, count: rows * columns)
     for b in 0..<rows {
-      let lo = lowerRatio * history[b], hi = upperRatio * history[b]
+      let past = history.count == 1 ? history[0] : history[b]
+      let lo = lowerRatio * past, hi = upperRatio * past
       func outside(_ x: Double) -> Bool { !(x > lo && x < hi) }
       switch mode {
       case .token:

@@ -86,6 +86,8 @@ public struct UpdateRecord: Sendable {
   /// Tokens the loss's intervention selected (Clip-Cov's detached tokens, KL-Cov's penalised
   /// ones), mean per PPO mini-batch; 0 for plain PPO/GRPO.
   public var selectedPerMiniBatch: Double = 0
+  /// AEPO: the extra rollout's responses that replaced rows of the batch.
+  public var injected = 0
 }
 
 /// Supervised pre-training on the teacher, RL with group advantages and any loss of
@@ -252,6 +254,15 @@ public struct RLVRTrainer: Sendable {
   public func train(
     from base: SequencePolicy, loss: PolicyLoss, onUpdate: (UpdateRecord, Evaluation?) -> Bool
   ) throws(RLVRError) -> SequencePolicy {
+    try train(from: base, method: RLVRMethod(loss), onUpdate: onUpdate)
+  }
+
+  /// RL from `base` with `method` (its loss, advantages and extra rollout; see
+  /// ``train(from:loss:onUpdate:)`` for one update and ``RLVRMethod`` for the methods' state).
+  public func train(
+    from base: SequencePolicy, method: RLVRMethod, onUpdate: (UpdateRecord, Evaluation?) -> Bool
+  ) throws(RLVRError) -> SequencePolicy {
+    var loss = method.loss
     var policy = base
     let engine = makeEngine(policy)
     var adam = Adam<Float>(count: policy.parameterCount, learningRate: settings.rate)
@@ -261,6 +272,8 @@ public struct RLVRTrainer: Sendable {
     if !onUpdate(UpdateRecord(update: 0, meanTokenEntropy: .nan, trainAccuracy: .nan, entropyChangePredicted: .nan, entropyChangeActual: .nan, loss: .nan),
                  evaluate(policy, update: 0, engine: engine)) { return policy }
     let groupNames = (0..<settings.promptsPerUpdate).map { String($0) }
+    var entropyHistory = 0.0  // EPO: Σ over updates of the rollout's mean token entropy
+    var sampledNLL = 0.0  // AEPO: the previous update's −mean log π(sampled token)
     for update in 1...max(1, settings.updates) where settings.updates > 0 {
       // Rollouts: groups of G samples per prompt, generated together.
       var prompts: [Prompt] = []
@@ -273,10 +286,25 @@ public struct RLVRTrainer: Sendable {
           groups.append(groupNames[q])
         }
       }
-      let batch = engine.generate(policy, prompts: prompts, temperature: settings.temperature, rng: &rng)
+      var batch = engine.generate(policy, prompts: prompts, temperature: settings.temperature, rng: &rng)
       let n = batch.sequences
       let rewards = batch.correct.map { $0 ? 1.0 : 0.0 }
-      let advantages = OutcomeAdvantages.grpo(scores: rewards, groups: groups)
+      var advantages: [Double]
+      switch method.advantages {
+      case .grpo(let std): advantages = OutcomeAdvantages.grpo(scores: rewards, groups: groups, normalizeByStd: std)
+      case .canon(let c): advantages = c.advantages(scores: rewards, groups: groups, metric: c.metric == .entropy ? batch.meanEntropies : [Double](repeating: Double(l), count: n))
+      }
+      var injected = 0
+      if let aepo = method.aepo {
+        injected = aepoInjection(aepo, policy: policy, engine: engine, batch: &batch, advantages: &advantages, prompts: prompts, groups: groups, previous: sampledNLL, rng: &rng)
+      }
+      if update == 1, loss.siren != nil, loss.siren!.anchor == nil {
+        // SIREN's anchor: the statistic of the first update's whole rollout, before any step.
+        do { loss.siren!.anchor = try loss.siren!.statistic(try wholeBatch(batch)).mean } catch { throw RLVRError("SIREN's anchor: \(error)") }
+      }
+      if loss.entropySmoothing != nil { entropyHistory += batch.entropies.reduce(0, +) / Double(n * l) }
+      let proxy = loss.lowProbability.map { proxyLogProbs(batch, minP: $0.minP) }
+      var nll = 0.0
       // PPO mini-batches over the shuffled rollouts.
       var order = Array(0..<n)
       for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.nextInt(below: i + 1)) }
@@ -297,13 +325,16 @@ public struct RLVRTrainer: Sendable {
           let z = engine.logits(r)
           for j in 0..<v { logits[r * v + j] = Double(z[j]) }
         }
-        let tokenBatch: TokenBatch
+        var tokenBatch: TokenBatch
         do {
           tokenBatch = try TokenBatch(
             rows: members.count, columns: l, logits: logits, vocabulary: v, labels: members.flatMap { batch.answer($0) },
             temperature: settings.temperature, oldLogProb: members.flatMap { batch.logProbs[($0 * l)..<(($0 + 1) * l)] },
             advantages: members.flatMap { m in [Double](repeating: advantages[m], count: l) }, mask: [Double](repeating: 1, count: rows))
         } catch { throw RLVRError("\(error)") }
+        if let proxy { tokenBatch.proxyLogProb = members.flatMap { proxy[($0 * l)..<(($0 + 1) * l)] } }
+        if loss.entropySmoothing != nil { loss.entropySmoothing!.history = [Double](repeating: entropyHistory / Double(update), count: members.count) }
+        nll -= tokenBatch.logProb.reduce(0, +) / Double(rows)
         let result: LossResult
         do { result = try loss.evaluate(tokenBatch) } catch { throw RLVRError("update \(update): \(error)") }
         totalLoss += result.loss
@@ -317,12 +348,13 @@ public struct RLVRTrainer: Sendable {
           policy.parameters.withUnsafeMutableBufferPointer { p in adam.step(p.baseAddress!, gradient: gb.baseAddress!, scale: scale) }
         }
       }
+      sampledNLL = nll / Double(max(1, miniBatches))
       // Entropy change on the batch's own states: predicted from the logit change, and measured.
       let (predicted, actual) = entropyChange(policy, batch, engine: engine)
       let states = Double(n * l)
       let record = UpdateRecord(update: update, meanTokenEntropy: batch.entropies.reduce(0, +) / states, trainAccuracy: rewards.reduce(0, +) / Double(n),
                                 entropyChangePredicted: predicted / states, entropyChangeActual: actual / states, loss: totalLoss,
-                                selectedPerMiniBatch: selected / Double(max(1, miniBatches)))
+                                selectedPerMiniBatch: selected / Double(max(1, miniBatches)), injected: injected)
       let evaluation = update % settings.evalEvery == 0 || update == settings.updates ? evaluate(policy, update: update, engine: engine) : nil
       if !onUpdate(record, evaluation) { break }
     }

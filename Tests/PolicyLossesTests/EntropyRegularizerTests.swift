@@ -127,12 +127,19 @@ import Testing
     for j in 0..<6 { #expect(Self.close(g[j], want[j], 1e-8), "∂L/∂z[0][\(j)]") }
   }
 
-  @Test func epoPhaseWeights() {
+  @Test func epoPhaseWeights() throws {
     let cases: [(Int, Double)] = [(0, 1), (1, 0.994737149870629), (30, 0.88986579282344436), (75, 0.8270670566473225),
                                   (76, 0.76863155132185856), (100, 0.29430355293715388), (149, 0.041455133738180668), (200, 0.039829654694291158)]
     for (e, w) in cases { #expect(Self.close(EntropySmoothing.phaseWeight(epoch: e), w, 1e-14), "w(\(e))") }
     var loss = Self.epoLoss()
+    loss.entropySmoothing!.history = [0.8, 0.8]
+    #expect(throws: LossError("EPO's entropy history has 2 values for 3 rows")) { try loss.evaluate(Self.epoBatch()) }
+    loss.entropySmoothing!.history = []
+    #expect(throws: LossError("EPO's smoothing needs the historical entropy of the samples' turn (entropy_history)")) { try loss.evaluate(Self.epoBatch()) }
+    // One value serves every row.
     loss.entropySmoothing!.history = [0.8]
-    #expect(throws: LossError("EPO's entropy history has 1 values for 3 rows")) { try loss.evaluate(Self.epoBatch()) }
+    let one = try loss.evaluate(Self.epoBatch())
+    loss.entropySmoothing!.history = [0.8, 0.8, 0.8]
+    #expect(try loss.evaluate(Self.epoBatch()).loss == one.loss)
   }
 }
