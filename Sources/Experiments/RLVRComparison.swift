@@ -3,13 +3,20 @@ import Foundation
 import PolicyLosses
 import RLVR
 
-/// One arm of a mini-RLVR comparison: a name and the loss it trains with on a seed.
+/// One arm of a mini-RLVR comparison: a name and the method (a loss, its advantages and
+/// rollout) it trains with on a seed.
 public struct RLVRArm: Sendable {
   public var name: String
-  public var loss: @Sendable (UInt64) -> PolicyLoss
+  public var method: @Sendable (UInt64) -> RLVRMethod
+  /// An arm of a loss with GRPO advantages.
   public init(_ name: String, loss: @escaping @Sendable (UInt64) -> PolicyLoss) {
     self.name = name
-    self.loss = loss
+    self.method = { RLVRMethod(loss($0)) }
+  }
+  /// An arm of any method.
+  public init(_ name: String, method: @escaping @Sendable (UInt64) -> RLVRMethod) {
+    self.name = name
+    self.method = method
   }
 }
 
@@ -17,6 +24,8 @@ public struct RLVRArm: Sendable {
 public struct RLVRRun: Sendable {
   public var records: [UpdateRecord] = []
   public var evaluations: [Evaluation] = []
+  /// Wall time of the run.
+  public var seconds = 0.0
   /// The last evaluation (after the last update).
   public var final: Evaluation { evaluations[evaluations.count - 1] }
   /// The training records after update 0, in order.
@@ -53,11 +62,13 @@ public struct RLVRComparison: Sendable {
     let done = try parallelMap(jobs.count, threads: threads) { j -> RLVRRun in
       let (s, a) = jobs[j]
       var run = RLVRRun()
-      _ = try trainers[s].train(from: bases[s], loss: arms[a].loss(seeds[s])) { record, evaluation in
+      let began = Date()
+      _ = try trainers[s].train(from: bases[s], method: arms[a].method(seeds[s])) { record, evaluation in
         run.records.append(record)
         if let evaluation { run.evaluations.append(evaluation) }
         return true
       }
+      run.seconds = Date().timeIntervalSince(began)
       return run
     }
     var runs: [String: [RLVRRun]] = [:]

@@ -120,6 +120,7 @@ public enum LossBatchFile {
       if let c = arrays["sum_pi_squared"] { batch.sumPiSquared = try check("sum_pi_squared", c) }
     }
     if let r = arrays["ref_log_prob"] { batch.refLogProb = try check("ref_log_prob", r) }
+    if let r = arrays["proxy_log_prob"] { batch.proxyLogProb = try check("proxy_log_prob", r) }
     // A file's numbers must also lie in their ranges (log π ≤ 0, H ≥ 0, Σπ² ∈ (0, 1]).
     do { try batch.validateRanges() } catch { throw BatchInputError("\(error)") }
     return batch

@@ -11,7 +11,8 @@ struct LossCommand: ParsableCommand {
     abstract: "Replay a logged batch through a published policy loss (verl-exact) and its entropy interventions.",
     discussion: """
       BATCH is a .safetensors file or a JSON object whose [B][L] arrays are named log_prob, \\
-      old_log_prob, advantages, response_mask (optional ref_log_prob, entropy, sum_pi_squared; \\
+      old_log_prob, advantages, response_mask (optional ref_log_prob, entropy, sum_pi_squared, \\
+      proxy_log_prob; \\
       or logits [B][L][V] with labels [B][L], which then give log_prob, entropy and Σπ² at \\
       --set temperature=T). A JSON object with an "inputs" member (a fixture case) works too. \\
       Non-finite numbers may be written "nan", "inf", "-inf".
@@ -19,7 +20,16 @@ struct LossCommand: ParsableCommand {
       Losses: vanilla (= ppo; verl: ε 0.2, dual-clip c 3, log-ratio clamp ±20), dapo (ε 0.2/0.28, \\
       c 10), reinforce (seq-mean-token-sum), clip_cov (ratio 2e-4, bounds (1, 5)), kl_cov (ratio \\
       2e-4, coefficient 0.1 as verl's config; the paper's scripts use 1), steer (dapo + linear \\
-      STEER weights).
+      STEER weights), and seed 004's methods with their official names and script defaults: \\
+      lp_reg (logp_neg_k_percent 0.01, logp_pos_k_percent 0, minp_p_threshold 0.02, \\
+      ppo_kl_coef 1, clip 1/9; the min-p proxy from proxy_log_prob or, on-policy, the logits), \\
+      siren (entropy_coeff = α 0.005, entropy_topk 10000, entropy_topp 0.8, mask_ratio 0.8, \\
+      entropy_anchor; needs logits; clip 0.28, seq-mean-token-sum-norm), epo (entropy_coeff \\
+      0.001 with entropy_smooth_coeff 1, entropy_smooth_min_ratio 0.5, entropy_smooth_max_ratio \\
+      1.5, entropy_smooth_out_range_penalty 0.1, entropy_smooth_mask_mode token|seq, \\
+      entropy_history, enable_smooth_weights with epoch), bapo (adv_ratio_target 1, \\
+      ratio_lower_start 0.6, ratio_lower_max 0.8, ratio_lower_step 0.05, ratio_upper_start \\
+      1.2, ratio_upper_max 2.0, ratio_upper_step 0.05, bapo_statistic value|gradient).
 
       Parameters (--set key=value, names as verl's): clip_ratio, clip_ratio_low, \\
       clip_ratio_high, clip_ratio_c (0 disables dual-clip), log_ratio_clamp (0 disables), \\
@@ -41,7 +51,7 @@ struct LossCommand: ParsableCommand {
       """)
 
   @Argument(help: ArgumentHelp("The logged batch (.json or .safetensors).", valueName: "batch")) var batch: String
-  @Option(help: "Loss: vanilla, ppo, dapo, reinforce, clip_cov, kl_cov, steer.") var loss: String = "vanilla"
+  @Option(help: "Loss: vanilla, ppo, dapo, reinforce, clip_cov, kl_cov, steer, lp_reg, siren, epo, bapo.") var loss: String = "vanilla"
   @Option(name: .customLong("set"), parsing: .singleValue, help: ArgumentHelp("A parameter, key=value (repeatable).", valueName: "key=value"))
   var settings: [String] = []
   @Flag(help: "Print the full result as JSON.") var json = false

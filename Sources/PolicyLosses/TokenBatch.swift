@@ -169,6 +169,7 @@ public struct TokenBatch: Sendable {
     try range("log_prob", logProb, { $0 <= slack }, "log-probabilities are ≤ 0")
     try range("old_log_prob", oldLogProb, { $0 <= slack }, "log-probabilities are ≤ 0")
     try range("ref_log_prob", refLogProb, { $0 <= slack }, "log-probabilities are ≤ 0")
+    try range("proxy_log_prob", proxyLogProb, { $0 <= slack }, "log-probabilities are ≤ 0")
     try range("entropy", entropy, { $0 >= -slack }, "entropies are ≥ 0")
     try range("sum_pi_squared", sumPiSquared, { $0 > 0 && $0 <= 1 + slack }, "Σπ² lies in (0, 1]")
   }

@@ -79,6 +79,17 @@ import Testing
     #expect(SeedRLVR.controlVerdict(pass1: pass1, arms: ["Clip-Cov", "KL-Cov"], direction: -1).0 == .fails)
     #expect(SeedRLVR.controlVerdict(pass1: pass1, arms: ["Clip-Cov", "flat"], direction: 1).0 == .inconclusive)
     #expect(SeedRLVR.controlVerdict(pass1: ["GRPO": better, "Clip-Cov": grpo], arms: ["Clip-Cov"], direction: 1).0 == .fails)
+    // The leaderboard: all six of seed 004's methods must beat GRPO; one flat method leaves it
+    // inconclusive, one worse method fails it, the wrong direction fails it.
+    var board = ["GRPO": grpo]
+    for m in SeedRLVR.seed004Methods { board[m] = better }
+    #expect(SeedRLVR.leaderboardVerdict(pass1: board, methods: SeedRLVR.seed004Methods, direction: 1).0 == .holds)
+    #expect(SeedRLVR.leaderboardVerdict(pass1: board, methods: SeedRLVR.seed004Methods, direction: -1).0 == .fails)
+    board["EPO"] = same
+    let (mixed, each) = SeedRLVR.leaderboardVerdict(pass1: board, methods: SeedRLVR.seed004Methods, direction: 1)
+    #expect(mixed == .inconclusive && each["EPO"] == .inconclusive && each["SIREN"] == .holds)
+    board["BAPO"] = grpo.map { $0 - 0.05 }
+    #expect(SeedRLVR.leaderboardVerdict(pass1: board, methods: SeedRLVR.seed004Methods, direction: 1).0 == .fails)
     // The sweep: few tokens at the paper's ratio, more entropy at the largest.
     let low = [0.10, 0.12, 0.11, 0.09], high = [0.90, 0.95, 0.85, 0.92]
     #expect(SeedRLVR.sweepVerdict(paperSelected: [0, 1], paperEntropy: [low, low], largestEntropy: [high, high], direction: 1).0 == .holds)

@@ -315,6 +315,12 @@ import Testing
     #expect(abs(grad[0][0] - (-r0 / 3)) < 1e-14 && abs(grad[0][1] - (2.0 / 3)) < 1e-14 && grad[1][0] == 0 && grad[1][1] == 0)
     #expect(abs((d["pg_clipfrac"] as? Double ?? .nan) - 1.0 / 3) < 1e-8)
     #expect(FileManager.default.contents(atPath: dir + "/result.json") == Data((r.stdout).utf8))
+    // Seed 004's losses by name: BAPO's bounds and Lp-Reg's refusal without a proxy are reported.
+    let bapo = try Self.run(["loss", dir + "/batch.json", "--loss", "bapo", "--json"])
+    #expect(bapo.status == 0, "\(bapo.stdout)\(bapo.stderr)")
+    #expect(try Self.json(bapo.stdout)["bapo_clip_low"] as? Double != nil)
+    let lp = try Self.run(["loss", dir + "/batch.json", "--loss", "lp_reg"])
+    #expect(lp.status != 0 && lp.stderr.contains("Lp-Reg needs proxy_log_prob or logits"), "\(lp.stderr)")
     let text = try Self.run(["loss", dir + "/batch.json", "--loss", "kl_cov", "--set", "kl_cov_ratio=0.5", "--set", "ppo_kl_coef=1"])
     #expect(text.status == 0 && text.stdout.contains("ppo_kl") && text.stdout.contains("selected     1 tokens"), "\(text.stdout)\(text.stderr)")
     for (arguments, fragment) in [
@@ -563,6 +569,15 @@ import Testing
                           "--out", dir + "/out", "-q"])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout.contains("grpo") && r.stdout.contains("kl-cov") && r.stdout.contains("held-out pass@1") && r.stdout.contains("(t "))
+    // The leaderboard: every method of `all` once, ranked by pass@1, GRPO's t empty.
+    let all = try Self.run(["rlvr", "compare", "--losses", "all,grpo", "--task", "digit-sum", "--quick", "--seeds", "2", "--updates", "2",
+                            "--eval-every", "2", "--eval-samples", "4", "--eval-prompts", "6", "--base-dir", dir + "/base", "--out", dir + "/all", "-q"])
+    #expect(all.status == 0, "\(all.stderr)")
+    let board = try String(contentsOfFile: dir + "/all/leaderboard.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    #expect(board.count == 14 && board[0].prefix(3) == ["rank", "method", "pass_at_1_mean"], "\(board.first ?? [])")
+    let means = board.dropFirst().map { Double($0[2])! }
+    #expect(means == means.sorted(by: >) && Set(board.dropFirst().map { String($0[1]) }).count == 13)
+    #expect(board.dropFirst().allSatisfy { ($0[1] == "grpo") == $0[4].isEmpty })
     // The base models' properties: known and hidden skills, hidden pass@8.
     let base = try Self.run(["rlvr", "base", "--seeds", "2", "--sft-steps", "10", "--sft-batch", "16", "--hidden", "8", "--eval-samples", "8", "--eval-prompts", "20", "-q"])
     #expect(base.status == 0 && base.stdout.contains("hidden pass@8") && base.stdout.contains("mean ± sd"), "\(base.stdout)\(base.stderr)")
@@ -580,7 +595,9 @@ import Testing
     for (arguments, fragment) in [
       (["rlvr", "train", "--task", "digit-sum", "--quick", "--seeds", "1", "--updates", "2", "--base-dir", dir + "/base", "--out", dir + "/o2"], "corrupt (checksum mismatch)"),
       (["rlvr", "train", "--task", "sudoku"], "unknown task 'sudoku'"),
-      (["rlvr", "train", "--loss", "magic"], "unknown loss 'magic'"),
+      (["rlvr", "train", "--loss", "magic"], "unknown method 'magic'"),
+      (["rlvr", "train", "--loss", "canon", "--set", "_lambda=x"], "_lambda must be a finite number"),
+      (["rlvr", "compare", "--losses", " , "], "--losses is empty"),
       (["rlvr", "train", "--hard-ops", "12", "--quick"], "hard operations must be between 0 and 10"),
       (["rlvr", "compare", "--seeds", "0"], "--seeds must be at least 1"),
     ] {
