@@ -15,7 +15,7 @@ import SeededRandom
 /// bonus 0.05). All five experiments share one comparison (GRPO, Clip-Cov, KL-Cov and the
 /// entropy bonus over the same seeds and base models), run once per mode and seed.
 public enum SeedRLVR {
-  public static var experiments: [Experiment] { [collapse, controlBeatsGRPO, ratioSweep, lawCeiling, saturation, leaderboardExperiment] }
+  public static var experiments: [Experiment] { [collapse, controlBeatsGRPO, ratioSweep, lawCeiling, saturation, leaderboardExperiment, precisionEntropyDecay, truncatedSamplingRatio] }
 
   /// The settings of one seed's run: `smoke` (the test suite), quick, or full.
   static func settings(_ context: ExperimentContext, seed: UInt64) -> RLVRSettings {

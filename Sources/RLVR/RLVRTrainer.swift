@@ -54,7 +54,25 @@ public struct RLVRSettings: Sendable {
   /// bit-identical either way, so rollouts and evaluations are too; gradients differ only by
   /// the rounding of summing a state's copies first.
   public var shareIdenticalStates = true
+  /// The precision of the logits the trainer's loss sees (the rollout keeps `Float`): with
+  /// `bfloat16`, a bf16 trainer's view, so that the recomputed log-probs differ from the
+  /// sampler's even on-policy (the training–inference mismatch).
+  public var trainerPrecision: LogitPrecision = .float32
   public init() {}
+}
+
+/// A precision for logits: `Float`, or `bfloat16` (8 bits of mantissa, round to nearest even).
+public enum LogitPrecision: String, Sendable, CaseIterable {
+  case float32, bfloat16
+
+  /// `x` rounded to this precision (NaN stays NaN).
+  @inline(__always)
+  public func round(_ x: Float) -> Float {
+    guard self == .bfloat16, x.isFinite else { return x }
+    let bits = x.bitPattern
+    let rounded = (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000
+    return Float(bitPattern: rounded)
+  }
 }
 
 /// One evaluation on held-out prompts.
@@ -323,7 +341,7 @@ public struct RLVRTrainer: Sendable {
         var logits = [Double](repeating: 0, count: rows * v)
         for r in 0..<rows {
           let z = engine.logits(r)
-          for j in 0..<v { logits[r * v + j] = Double(z[j]) }
+          for j in 0..<v { logits[r * v + j] = Double(settings.trainerPrecision.round(z[j])) }
         }
         var tokenBatch: TokenBatch
         do {

@@ -90,6 +90,23 @@ import Testing
     #expect(mixed == .inconclusive && each["EPO"] == .inconclusive && each["SIREN"] == .holds)
     board["BAPO"] = grpo.map { $0 - 0.05 }
     #expect(SeedRLVR.leaderboardVerdict(pass1: board, methods: SeedRLVR.seed004Methods, direction: 1).0 == .fails)
+    // bf16 against f32: a clear shift holds, a tight null fails under the bound, a noisy one is
+    // inconclusive, and a huge (wrong) bound turns the noisy one into a fail.
+    let f32 = [0.30, 0.31, 0.29, 0.30, 0.32, 0.28, 0.30, 0.31]
+    #expect(SeedRLVR.precisionVerdict(bf16: f32.map { $0 - 0.05 }, f32: f32, bound: 0.02).0 == .holds)
+    #expect(SeedRLVR.precisionVerdict(bf16: f32.reversed().map { $0 + 0.001 }, f32: f32, bound: 0.02).0 == .fails)
+    let noisy = [0.20, 0.45, 0.25, 0.40, 0.22, 0.38, 0.30, 0.35]
+    #expect(SeedRLVR.precisionVerdict(bf16: noisy, f32: f32, bound: 0.02).0 == .inconclusive)
+    #expect(SeedRLVR.precisionVerdict(bf16: noisy, f32: f32, bound: 10).0 == .fails)
+    // Truncated sampling: the mean ratio is the mean kept mass (exponent 1), not its square; no
+    // truncation (every mass 1) has no bias to show.
+    let logits: [Float] = (0..<200).map { Float(($0 * 37) % 11) * 0.4 - 2 }
+    let nucleus = SeedRLVR.truncatedDraws(logits, vocabulary: 10, topP: 0.9, topK: nil, seed: 3)
+    let top = SeedRLVR.truncatedDraws(logits, vocabulary: 10, topP: nil, topK: 3, seed: 4)
+    #expect(nucleus.ratios.count == 20 && nucleus.kept.allSatisfy { $0 >= 0.9 && $0 <= 1 })
+    #expect(SeedRLVR.truncationVerdict([nucleus, top], exponent: 1) == .holds)
+    #expect(SeedRLVR.truncationVerdict([nucleus, top], exponent: 2) == .fails)
+    #expect(SeedRLVR.truncationVerdict([SeedRLVR.truncatedDraws(logits, vocabulary: 10, topP: nil, topK: 10, seed: 5)], exponent: 1) == .fails)
     // The sweep: few tokens at the paper's ratio, more entropy at the largest.
     let low = [0.10, 0.12, 0.11, 0.09], high = [0.90, 0.95, 0.85, 0.92]
     #expect(SeedRLVR.sweepVerdict(paperSelected: [0, 1], paperEntropy: [low, low], largestEntropy: [high, high], direction: 1).0 == .holds)

@@ -34,6 +34,8 @@ import Testing
     b.refLogProb = logProb.map { $0 + 0.3 * rng.nextGaussian() }
     b.entropy = (0..<(rows * columns)).map { _ in 3 * rng.nextDouble() }
     b.sumPiSquared = logProb.map { l in let p = Foundation.exp(l); return min(1, p * p + 0.5 * (1 - p) * (1 - p) * rng.nextDouble()) }
+    // Lp-Reg's proxy: mostly above the current log-prob (a renormalised nucleus), some filtered.
+    b.proxyLogProb = logProb.map { l in rng.nextDouble() < 0.15 ? -1e4 : l + 0.6 * rng.nextDouble() - 0.1 }
     return b
   }
 
@@ -62,6 +64,18 @@ import Testing
     var norm = PolicyLoss(.ppoDefault)
     norm.normalizedStep = true
     out.append(("normalised step", norm))
+    var lp = PolicyLoss(.ppoDefault)
+    lp.lowProbability = LowProbabilityRegularization(negativeRatio: 0.3, positiveRatio: 0.2, coefficient: 0.7)
+    out.append(("lp-reg", lp))
+    var bapo = PolicyLoss(.ppoDefault)
+    bapo.balancedClipping = BalancedClipping()
+    out.append(("bapo", bapo))
+    bapo.balancedClipping!.statistic = .gradient
+    out.append(("bapo gradient statistic", bapo))
+    var epo = PolicyLoss(.ppoDefault)
+    epo.entropyCoefficient = 0.01
+    epo.entropySmoothing = EntropySmoothing(history: [1.5])
+    out.append(("epo", epo))
     return out
   }()
 
@@ -86,6 +100,32 @@ import Testing
       }
       #expect(worst < 1e-5, "\(name): worst relative error \(worst)")
     }
+  }
+
+  /// SIREN's gradient through the kept tokens' logits, with PPO, against central differences
+  /// (a nucleus of 4 candidates at p 0.9; an anchor away from the batch's statistic).
+  @Test func sirenLogitGradientMatchesFiniteDifferences() throws {
+    let base = try Self.batch(seed: 23, rows: 3, columns: 6, spread: 0.1, logits: 7)
+    var loss = PolicyLoss(.ppoDefault)
+    loss.siren = SelectiveEntropyRegularization(coefficient: 0.5, topK: 4, topP: 0.9, maskRatio: 0.5, anchor: 0.2)
+    let r = try loss.evaluate(base)
+    #expect(r.metric("siren_peaks")! > 0 && r.metric("siren_entropy")! != 0.2)
+    let g = try #require(r.gradLogits)
+    let logits = try #require(base.logits), labels = try #require(base.labels)
+    let h = 1e-6
+    var worst = 0.0
+    for k in logits.indices where base.mask[k / base.vocabulary] != 0 {
+      var plus = logits, minus = logits
+      plus[k] += h
+      minus[k] -= h
+      func lossAt(_ z: [Double]) throws -> Double {
+        try loss.evaluate(try TokenBatch(rows: base.rows, columns: base.columns, logits: z, vocabulary: base.vocabulary, labels: labels,
+                                         oldLogProb: base.oldLogProb, advantages: base.advantages, mask: base.mask)).loss
+      }
+      let fd = (try lossAt(plus) - (try lossAt(minus))) / (2 * h)
+      worst = max(worst, abs(fd - g[k]) / max(1e-3, abs(fd)))
+    }
+    #expect(worst < 1e-5, "SIREN logit gradient worst relative error \(worst)")
   }
 
   /// Through the logits: the gradient of the full loss (PPO + entropy bonus + KL) with respect
