@@ -127,6 +127,28 @@ import Testing
     }
   }
 
+  /// Hand-built selections: every token negative (the positive branch has nothing), ties at
+  /// the k-th log-prob broken by position, candidates above their proxy dropped, `A = 0`
+  /// never a candidate.
+  @Test func selectionRules() throws {
+    // Six negative tokens with log-probs −3, −3, −3, −1, −2, −3 (ties), one A = 0 token at −9.
+    let l: [Double] = [-3, -3, -3, -1, -2, -3, -9]
+    var b = TokenBatch(rows: 1, columns: 7, logProb: l, oldLogProb: l, advantages: [-1, -1, -1, -1, -1, -1, 0], mask: [1, 1, 1, 1, 1, 1, 1])
+    b.proxyLogProb = [-2, -2, -4, -0.5, -1, -2, -1]
+    var loss = PolicyLoss(LowProbabilityRegularization.scriptSurrogate)
+    loss.lowProbability = LowProbabilityRegularization(negativeRatio: 0.5, positiveRatio: 0.5)
+    // k = ⌊6 · 0.5⌋ = 3 smallest: positions 0, 1, 2 (the ties at −3 by position; 5 is the fourth);
+    // position 2 lies above its proxy (−3 > −4) and is dropped.
+    let r = try loss.evaluate(b)
+    #expect(r.selectedMask == [1, 1, 0, 0, 0, 0, 0], "\(r.selectedMask)")
+    // Each pulled token: −A r + β(e^x − x − 1) with x = 1, r = 1: 1 + (e − 2).
+    let plain = try PolicyLoss(LowProbabilityRegularization.scriptSurrogate).evaluate(b)
+    #expect(abs((r.loss - plain.loss) * 7 - 2 * (Foundation.exp(1) - 2)) < 1e-12)
+    // Every candidate above its proxy: nothing selected.
+    b.proxyLogProb = [Double](repeating: -10, count: 7)
+    #expect(try loss.evaluate(b).selectedMask.allSatisfy { $0 == 0 })
+  }
+
   @Test func badParametersAreRefused() {
     var loss = PolicyLoss(LowProbabilityRegularization.scriptSurrogate)
     loss.lowProbability = LowProbabilityRegularization(negativeRatio: 1.5)
