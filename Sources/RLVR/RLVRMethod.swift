@@ -70,8 +70,8 @@ extension RolloutBatch {
         for j in 0..<v { logits[to * v + j] = other.logits[from * v + j] }
         let z = (0..<v).map { Double(logits[to * v + $0]) / temperature }
         let m = z.max()!
-        let s = z.reduce(0.0) { $0 + Foundation.exp($1 - m) }
-        let logS = m + Foundation.log(s)
+        let sum = z.reduce(0.0) { $0 + Foundation.exp($1 - m) }
+        let logS = m + Foundation.log(sum)
         logProbs[to] = z[tokens[to]] - logS
         entropies[to] = z.reduce(0.0) { h, x in let p = Foundation.exp(x - logS); return p > 0 ? h - p * (x - logS) : h }
       }
