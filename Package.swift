@@ -9,6 +9,7 @@
 //               └─> DenseNetworks (the batched neural engine: products, layers, optimisers)
 //   DenseNetworks ─> PGLab, RLVR (never SoftmaxCore or PolicyLosses below it)
 //   StrictJSON (untrusted JSON and files) ─> TensorIO, Games, Sweeps, LogitDynCLI
+//   ParallelMap (indices on worker threads, results in order) ─> PGLab, Experiments, LogitDynCLI
 //   SeededRandom, SoftmaxCore (math) ─┬─> LogitKernels, TensorIO, OutputFormats
 //                                     ├─> PolicyLosses (the published losses and interventions)
 //                                     ├─> LogitAnalysis (kernels + tensor I/O + outputs + losses)
@@ -74,6 +75,8 @@ let package = Package(
   targets: [
     // Seeded, splittable random streams (xoshiro256**, SplitMix64 seeding).
     .target(name: "SeededRandom", swiftSettings: strictSwift6),
+    // The one parallel map: indices on worker threads, results in index order.
+    .target(name: "ParallelMap", swiftSettings: strictSwift6),
     // Exact softmax mathematics: log-sum-exp, entropy, collision probability, score,
     // logit updates and their closed forms, first-order entropy change.
     .target(
@@ -124,7 +127,7 @@ let package = Package(
     // The registry of the source papers' claims as experiments with computed verdicts.
     .target(
       name: "Experiments",
-      dependencies: ["PGLab", "PolicyLosses", "Games", "RLVR", "SoftmaxCore", "SeededRandom", "Reports", "OutputFormats",
+      dependencies: ["ParallelMap", "PGLab", "PolicyLosses", "Games", "RLVR", "SoftmaxCore", "SeededRandom", "Reports", "OutputFormats",
                      .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
     // Token-level diagnostics of a logged batch: per-token kernel results, covariance,
@@ -138,7 +141,7 @@ let package = Package(
     // tabular bandits, a general one for everything else).
     .target(
       name: "PGLab",
-      dependencies: ["SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", "PolicyLosses", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["ParallelMap", "SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", "PolicyLosses", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6 + kernelFlags),
     // Umbrella: re-exports the public modules.
     .target(
@@ -150,7 +153,7 @@ let package = Package(
     .target(
       name: "LogitDynCLI",
       dependencies: [
-        "LogitDynamics", "Sweeps", "RunStore", "StrictJSON", "TensorIO",
+        "LogitDynamics", "ParallelMap", "Sweeps", "RunStore", "StrictJSON", "TensorIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "TOMLKit", package: "TOMLKit"),
       ],
@@ -173,6 +176,7 @@ let package = Package(
       dependencies: ["SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
       path: "Tests/_TestSupport",
       swiftSettings: strictSwift6),
+    .testTarget(name: "ParallelMapTests", dependencies: ["ParallelMap"], swiftSettings: strictSwift6),
     .testTarget(
       name: "SoftmaxCoreTests",
       dependencies: ["SoftmaxCore", "SeededRandom", "_TestSupport"],

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ParallelMap
 import PolicyLosses
 import RLVR
 
@@ -54,12 +55,12 @@ public struct RLVRComparison: Sendable {
     let settingsList = seeds.map(settings)
     let trainers = try settingsList.map { try RLVRTrainer($0) }
     let start = Date()
-    let bases: [SequencePolicy] = try given ?? parallelMap(seeds.count, threads: threads) { trainers[$0].pretrain() }
-    let baseEvaluations = try parallelMap(seeds.count, threads: threads) { trainers[$0].evaluate(bases[$0], update: 0) }
+    let bases: [SequencePolicy] = given ?? parallelMap(count: seeds.count, threads: threads) { trainers[$0].pretrain() }
+    let baseEvaluations = parallelMap(count: seeds.count, threads: threads) { trainers[$0].evaluate(bases[$0], update: 0) }
     let pretrainSeconds = Date().timeIntervalSince(start)
     let rlStart = Date()
     let jobs = seeds.indices.flatMap { s in arms.indices.map { (s, $0) } }
-    let done = try parallelMap(jobs.count, threads: threads) { j -> RLVRRun in
+    let done = try parallelMap(count: jobs.count, threads: threads) { j -> RLVRRun in
       let (s, a) = jobs[j]
       var run = RLVRRun()
       let began = Date()
@@ -94,32 +95,4 @@ public struct RLVRComparison: Sendable {
     let columns = (0..<count).map { i in list.map { value($0.evaluations[i]) } }
     return (x, columns.map(Stats.mean), columns.map(Stats.standardDeviation))
   }
-}
-
-/// Results of a parallel map, filled by index.
-final class ParallelSlots<T>: @unchecked Sendable {
-  let lock = NSLock()
-  var next = 0
-  var values: [Result<T, any Error>?]
-  init(_ n: Int) { values = Array(repeating: nil, count: n) }
-  func take() -> Int? {
-    lock.lock(); defer { lock.unlock() }
-    guard next < values.count else { return nil }
-    next += 1
-    return next - 1
-  }
-  func put(_ i: Int, _ r: Result<T, any Error>) { lock.lock(); values[i] = r; lock.unlock() }
-}
-
-/// `body(0..<count)` on `threads` workers pulling indices in order; results in index order, the
-/// first error (by index) rethrown.
-func parallelMap<T>(_ count: Int, threads: Int, _ body: (Int) throws -> T) throws -> [T] {
-  let slots = ParallelSlots<T>(count)
-  withoutActuallyEscaping(body) { body in
-    nonisolated(unsafe) let body = body
-    DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { _ in
-      while let i = slots.take() { slots.put(i, Result { try body(i) }) }
-    }
-  }
-  return try slots.values.map { try $0!.get() }
 }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import LogitDynamics
 import OutputFormats
+import ParallelMap
 
 /// `logitdyn rlvr base`: the base models' measured properties, before any RL.
 struct RLVRBase: ParsableCommand {
@@ -23,25 +24,15 @@ struct RLVRBase: ParsableCommand {
       let s = try options.settings(seed: seed)
       do { return try RLVRTrainer(s) } catch { throw CLIError("\(error)") }
     }
-    final class Box: @unchecked Sendable {
-      var evaluations: [Evaluation?], train: [Double?], error: String?
-      let lock = NSLock()
-      init(_ n: Int) { evaluations = Array(repeating: nil, count: n); train = Array(repeating: nil, count: n) }
-    }
-    let box = Box(seeds.count)
     let start = Date()
-    DispatchQueue.concurrentPerform(iterations: seeds.count) { i in
-      do {
+    let measured: [(Evaluation, Double)]
+    do {
+      measured = try parallelMap(count: seeds.count, threads: ProcessInfo.processInfo.activeProcessorCount) { i in
         let base = try options.base(trainers[i])
-        let e = trainers[i].evaluate(base, update: 0)
-        let t = trainers[i].trainAccuracy(base)
-        box.lock.lock(); box.evaluations[i] = e; box.train[i] = t; box.lock.unlock()
-      } catch {
-        box.lock.lock(); if box.error == nil { box.error = "\(error)" }; box.lock.unlock()
+        return (trainers[i].evaluate(base, update: 0), trainers[i].trainAccuracy(base))
       }
-    }
-    if let e = box.error { throw CLIError(e) }
-    let evaluations = box.evaluations.map { $0! }, train = box.train.map { $0! }
+    } catch { throw CLIError("\(error)") }
+    let evaluations = measured.map(\.0), train = measured.map(\.1)
     var table = TextTable(["seed", "held-out pass@1", "known skills", "hidden skills", "hidden pass@8", "pass@\(evaluations[0].passAtK.last?.0 ?? 1)", "train pass@1", "token entropy", "distinct correct"])
     func row(_ label: String, _ values: [[Double]]) {
       table.append([label] + values.map { v in

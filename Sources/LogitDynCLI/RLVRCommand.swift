@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import LogitDynamics
 import OutputFormats
+import ParallelMap
 
 /// `logitdyn rlvr`: sequence tasks with a verifiable reward, where entropy collapse happens.
 struct RLVRCommand: ParsableCommand {
@@ -145,44 +146,34 @@ enum RLVRRunner {
       do { return try RLVRTrainer(s) } catch { throw CLIError("\(error)") }
     }
     let progress = ProgressLine(enabled: !options.quiet, label: "rlvr", unit: "runs")
-    let box = ResultBox(count: max(seeds.count, jobs.count))
-    DispatchQueue.concurrentPerform(iterations: seeds.count) { i in
-      do { box.bases[i] = try options.base(trainers[i]) } catch { box.fail("\(error)") }
-    }
-    if let e = box.error { throw CLIError(e) }
-    let bases = box.bases.prefix(seeds.count).map { $0! }
+    let threads = ProcessInfo.processInfo.activeProcessorCount
+    let bases: [SequencePolicy]
+    do { bases = try parallelMap(count: seeds.count, threads: threads) { i in try options.base(trainers[i]) } } catch { throw CLIError("\(error)") }
     let start = Date()
-    DispatchQueue.concurrentPerform(iterations: jobs.count) { j in
-      let (name, method, seed) = jobs[j]
-      let i = seeds.firstIndex(of: seed)!
-      var outcome = Outcome(method: name, seed: seed)
-      let began = Date()
-      do {
-        _ = try trainers[i].train(from: bases[i], method: method) { record, evaluation in
-          outcome.records.append(record)
-          if let evaluation { outcome.evaluations.append(evaluation) }
-          return true
-        }
-      } catch { box.fail("\(name), seed \(seed): \(error)") }
-      outcome.seconds = Date().timeIntervalSince(began)
-      box.set(j, outcome)
-      progress.update(box.done, of: jobs.count)
+    let outcomes: [Outcome]
+    do {
+      outcomes = try parallelMap(count: jobs.count, threads: threads) { j in
+        let (name, method, seed) = jobs[j]
+        let i = seeds.firstIndex(of: seed)!
+        var outcome = Outcome(method: name, seed: seed)
+        let began = Date()
+        do {
+          _ = try trainers[i].train(from: bases[i], method: method) { record, evaluation in
+            outcome.records.append(record)
+            if let evaluation { outcome.evaluations.append(evaluation) }
+            return true
+          }
+        } catch { throw CLIError("\(name), seed \(seed): \(error)") }
+        outcome.seconds = Date().timeIntervalSince(began)
+        progress.advance(of: jobs.count)
+        return outcome
+      }
+    } catch {
+      progress.finish()
+      throw error
     }
     progress.finish()
-    if let e = box.error { throw CLIError(e) }
-    let outcomes = box.outcomes.prefix(jobs.count).map { $0! }
     try write(outcomes, options: options, methods: methods.map(\.0), seconds: Date().timeIntervalSince(start), settings: settings[0])
-  }
-
-  final class ResultBox: @unchecked Sendable {
-    let lock = NSLock()
-    var outcomes: [Outcome?], bases: [SequencePolicy?], error: String?, done = 0
-    init(count: Int) {
-      outcomes = Array(repeating: nil, count: count)
-      bases = Array(repeating: nil, count: count)
-    }
-    func set(_ j: Int, _ o: Outcome) { lock.lock(); outcomes[j] = o; done += 1; lock.unlock() }
-    func fail(_ e: String) { lock.lock(); if error == nil { error = e }; lock.unlock() }
   }
 
   static func meanSD(_ v: [Double]) -> (Double, Double) {

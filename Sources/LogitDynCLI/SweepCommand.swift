@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import LogitDynamics
 import OutputFormats
+import ParallelMap
 import RunStore
 import Sweeps
 
@@ -130,52 +131,36 @@ struct SweepRun: ParsableCommand {
     let sweepName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
     Interrupt.install()
     defer { Interrupt.restore() }
-    let state = SweepState(progress: ProgressLine(enabled: !quiet, label: "sweep", unit: "runs"))
+    let progress = ProgressLine(enabled: !quiet, label: "sweep", unit: "runs")
     let workers = max(1, min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, todo.count))
     let version = LogitDynVersion.string
-    state.progress.update(0, of: todo.count)
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      while true {
-        state.lock.lock()
-        guard state.next < todo.count, state.failure == nil, !Interrupt.requested else { state.lock.unlock(); return }
-        let spec = todo[state.next]
-        state.next += 1
-        state.lock.unlock()
+    progress.update(0, of: todo.count)
+    // The runs on the workers; a failure or Ctrl-C stops new runs from starting (the ones
+    // running finish, or stop at their next chunk on Ctrl-C), and what finished is stored.
+    var failure: (any Error)?
+    do {
+      _ = try parallelMap(count: todo.count, threads: workers) { k in
+        guard !Interrupt.requested else { throw CLIError("interrupted") }
+        let spec = todo[k]
         let start = Date()
-        do {
-          let (series, summary) = try Self.execute(spec, stop: { Interrupt.requested })
-          let end = Date()
-          let varied = "{" + spec.varied.map { "\"\($0.0)\":\($0.1.json)" }.joined(separator: ",") + "}"
-          try runStore.save(StoredRun(
-            id: spec.id, sweep: sweepName, gridIndex: spec.index, config: spec.configJSON, varied: varied, status: "done",
-            started: start.timeIntervalSince1970, finished: end.timeIntervalSince1970, seconds: end.timeIntervalSince(start),
-            codeVersion: version, summary: summary, series: series))
-          state.lock.lock()
-          state.finished += 1
-          state.progress.update(state.finished, of: todo.count)
-          state.lock.unlock()
-        } catch {
-          state.lock.lock()
-          if !Interrupt.requested, state.failure == nil { state.failure = "\(error)" }
-          state.lock.unlock()
-        }
+        let (series, summary) = try Self.execute(spec, stop: { Interrupt.requested })
+        let end = Date()
+        let varied = "{" + spec.varied.map { "\"\($0.0)\":\($0.1.json)" }.joined(separator: ",") + "}"
+        try runStore.save(StoredRun(
+          id: spec.id, sweep: sweepName, gridIndex: spec.index, config: spec.configJSON, varied: varied, status: "done",
+          started: start.timeIntervalSince1970, finished: end.timeIntervalSince1970, seconds: end.timeIntervalSince(start),
+          codeVersion: version, summary: summary, series: series))
+        progress.advance(of: todo.count)
       }
+    } catch {
+      failure = error
     }
-    state.progress.finish()
-    if let failure = state.failure { throw CLIError(failure) }
-    let finished = state.finished
+    progress.finish()
+    if let failure, !Interrupt.requested { throw CLIError("\(failure)") }
+    let finished = progress.completedCount
     print("\(finished) runs done, \(done.intersection(Set(runs.map(\.id))).count) already in \(store), \(todo.count - finished) left")
     if Interrupt.requested { throw ExitCode(130) }
   }
-}
-
-/// The shared state of a sweep's workers (guarded by `lock`).
-final class SweepState: @unchecked Sendable {
-  let lock = NSLock()
-  var next = 0, finished = 0
-  var failure: String?
-  let progress: ProgressLine
-  init(progress: ProgressLine) { self.progress = progress }
 }
 
 struct SweepMerge: ParsableCommand {

@@ -1,3 +1,4 @@
+import ParallelMap
 import Dispatch
 import SeededRandom
 
@@ -76,20 +77,14 @@ public struct BanditExperiment: Sendable {
     var step = 0
     while step < steps, !stopRequested() {
       let count = min(chunk, steps - step)
-      DispatchQueue.concurrentPerform(iterations: workers) { w in
-        for g in (groups * w / workers)..<(groups * (w + 1) / workers) {
-          kernel.advance(group: g, count: count, sums: shared.0.p, maxes: shared.1.p, runValues: shared.2?.p)
-        }
+      // Each group of 8 runs writes its own part of the chunk's sums.
+      _ = parallelMap(count: groups, threads: workers) { g in
+        kernel.advance(group: g, count: count, sums: shared.0.p, maxes: shared.1.p, runValues: shared.2?.p)
       }
       // Aggregate the chunk's steps (in parallel over steps; each step's sums in group order).
-      let aggregates = UnsafeMutablePointer<StepAggregate?>.allocate(capacity: count)
-      aggregates.initialize(repeating: nil, count: count)
-      let out = LabPointer(aggregates)
       let first = step
-      DispatchQueue.concurrentPerform(iterations: min(workers, count)) { w in
-        var scratch: [Double] = []
-        var t = w
-        while t < count {
+      let aggregates = parallelMap(count: count, threads: workers) { t -> StepAggregate in
+          var scratch: [Double] = []
           var mean = [Double](repeating: 0, count: probeCount), largest = [Double](repeating: 0, count: probeCount)
           for g in 0..<groups {
             let base = (t * groups + g) * probeCount
@@ -109,16 +104,12 @@ public struct BanditExperiment: Sendable {
               (q10[probe.rawValue], q50[probe.rawValue], q90[probe.rawValue]) = StepAggregate.quantiles(sorting: &scratch)
             }
           }
-          out.p[t] = StepAggregate(step: first + t, mean: mean, q10: q10, q50: q50, q90: q90, maxAbs: largest)
-          t += workers
-        }
+          return StepAggregate(step: first + t, mean: mean, q10: q10, q50: q50, q90: q90, maxAbs: largest)
       }
       var stop = false
-      for t in 0..<count where !stop {
-        if !onStep(aggregates[t]!) { stop = true }
+      for aggregate in aggregates where !stop {
+        if !onStep(aggregate) { stop = true }
       }
-      aggregates.deinitialize(count: count)
-      aggregates.deallocate()
       if stop { break }
       step += count
     }

@@ -1,4 +1,5 @@
 import Dispatch
+import ParallelMap
 import RealModule
 import SeededRandom
 import PolicyLosses
@@ -129,8 +130,6 @@ public struct LabExperiment: Sendable {
     /// The initial parameters: the reference policy of a KL penalty.
     let reference: [Double]
     var adaptiveEntropy: AdaptiveEntropyCoefficient?
-    /// Why the run stopped, if its loss failed.
-    var failure: String?
     /// The contexts of the current step.
     var contextBatch: ContextBatch
     /// The engine's buffers, for runs the batched step serves.
@@ -167,30 +166,18 @@ public struct LabExperiment: Sendable {
     // long enough to amortise the thread handoff, short enough for progress and Ctrl-C.
     let work = Double(runs) * Double(batchSize) * Double(surrogate.epochs) * Double(policy.parameterCount + environment.actionCount)
     let chunk = max(1, min(steps, 64, Int(5e7 / max(1, 4 * work))))
-    // values[(t·P + probe)·N + run] for the steps of a chunk.
-    let values = UnsafeMutablePointer<Double>.allocate(capacity: chunk * probeCount * runs)
-    defer { values.deallocate() }
-    let out = LabPointer(values)
     var step = 0
     while step < steps, !stopRequested() {
       let count = min(chunk, steps - step), first = step
-      DispatchQueue.concurrentPerform(iterations: workers) { w in
-        for i in (runs * w / workers)..<(runs * (w + 1) / workers) {
-          for t in 0..<count {
-            do {
-              let probes = try self.step(states[i], step: first + t)
-              for q in 0..<probeCount { out.p[(t * probeCount + q) * runs + i] = probes[q] }
-            } catch {
-              states[i].failure = "run \(i), step \(first + t): \(error)"
-              break
-            }
-          }
+      // perRun[run][t][probe]: each run's steps of the chunk, runs on the workers.
+      // A loss that failed (a non-finite value) stops the chunk: the first run's failure, in run order.
+      let perRun = try parallelMap(count: runs, threads: workers) { i throws(LabError) -> [[Double]] in
+        try (0..<count).map { t throws(LabError) -> [Double] in
+          do { return try self.step(states[i], step: first + t) } catch { throw LabError("run \(i), step \(first + t): \(error)") }
         }
       }
-      // A loss that failed (a non-finite value): report the first run's failure, in run order.
-      if let failure = states.lazy.compactMap(\.failure).first { throw LabError(failure) }
       for t in 0..<count {
-        let columns = (0..<probeCount).map { q in Array(UnsafeBufferPointer(start: values + (t * probeCount + q) * runs, count: runs)) }
+        let columns = (0..<probeCount).map { q in (0..<runs).map { perRun[$0][t][q] } }
         if !onStep(StepAggregate(step: first + t, values: columns, quantiles: quantiles)) { return states.map(\.theta) }
       }
       step += count
