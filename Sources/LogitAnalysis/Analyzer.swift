@@ -10,11 +10,12 @@ public struct AnalysisOptions: Sendable {
   /// Worker threads.
   public var threads: Int = 1
   /// Clip-Cov: fraction `r` of valid tokens to detach, and the covariance band `(lb, ub)`.
-  public var clipCovRatio: Double = 2e-4
+  public var clipCovRatio: Double = CovarianceSelection.verlClipCovRatio
   public var clipCovLowerBound: Double = 1
   public var clipCovUpperBound: Double = 5
-  /// KL-Cov: fraction `k` of valid tokens to penalise.
-  public var klCovRatio: Double = 2e-3
+  /// KL-Cov: fraction `k` of valid tokens to penalise (verl's default; the paper's 7B runs use
+  /// ``CovarianceSelection/paperKLCovRatio7B``).
+  public var klCovRatio: Double = CovarianceSelection.verlKLCovRatio
   /// PPO clip range used to exclude already-clipped tokens from Clip-Cov (needs old log-probs).
   public var clipRatioLow: Double = 0.2
   public var clipRatioHigh: Double = 0.2

@@ -44,14 +44,14 @@ struct AnalyzeCommand: ParsableCommand {
 
   @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
-  @Option(name: .customLong("clip-cov-ratio"), parsing: .unconditional, help: "Clip-Cov: fraction of valid tokens detached.")
-  var clipCovRatio: Double = 2e-4
+  @Option(name: .customLong("clip-cov-ratio"), parsing: .unconditional, help: "Clip-Cov: fraction of valid tokens detached (verl's default 2e-4).")
+  var clipCovRatio: Double = CovarianceSelection.verlClipCovRatio
   @Option(name: .customLong("clip-cov-lb"), parsing: .unconditional, help: "Clip-Cov: lower covariance bound (exclusive).")
   var clipCovLB: Double = 1
   @Option(name: .customLong("clip-cov-ub"), parsing: .unconditional, help: "Clip-Cov: upper covariance bound (exclusive).")
   var clipCovUB: Double = 5
-  @Option(name: .customLong("kl-cov-ratio"), parsing: .unconditional, help: "KL-Cov: fraction of valid tokens penalised.")
-  var klCovRatio: Double = 2e-3
+  @Option(name: .customLong("kl-cov-ratio"), parsing: .unconditional, help: "KL-Cov: fraction of valid tokens penalised (verl's default 2e-4; the paper's 7B runs 2e-3, 32B 2e-4).")
+  var klCovRatio: Double = CovarianceSelection.verlKLCovRatio
   @Option(name: .customLong("clip-ratio-low"), parsing: .unconditional, help: "PPO ε_low (tokens PPO clips are not Clip-Cov candidates).")
   var clipRatioLow: Double = 0.2
   @Option(name: .customLong("clip-ratio-high"), parsing: .unconditional, help: "PPO ε_high.")

@@ -4,6 +4,12 @@ import SeededRandom
 /// Which tokens Clip-Cov and KL-Cov (Cui et al., arXiv 2505.22617; verl `core_algos.py`)
 /// would touch in a batch, given the token covariances.
 public enum CovarianceSelection {
+  /// verl's config defaults (`actor.policy_loss`): `clip_cov_ratio` 2e-4 and `kl_cov_ratio`
+  /// 2e-4 — what `logitdyn loss` and `logitdyn analyze` default to.
+  public static let verlClipCovRatio = 2e-4, verlKLCovRatio = 2e-4
+  /// The paper's KL-Cov ratios per model (Cui et al.'s scripts, verl-recipe): 7B 2e-3, 32B 2e-4.
+  public static let paperKLCovRatio7B = 2e-3, paperKLCovRatio32B = 2e-4
+
   /// The token rows of `count` micro-batches of a `[sequences, length]` batch, split as verl's
   /// `torch.split(batch, ⌈sequences/count⌉)` splits sequences (the last may be shorter; fewer
   /// than `count` when `count` does not divide evenly).

@@ -90,10 +90,10 @@ public enum VerlParameters {
         guard let seed = UInt64(p["seed"] ?? "0") else { throw LossError("seed must be a whole number ≥ 0, got '\(p["seed"]!)'") }
         draw = .seeded(seed)
       }
-      surrogate = .clipCov(clipLow: low, clipHigh: high, ratio: try number("clip_cov_ratio", 0.0002),
+      surrogate = .clipCov(clipLow: low, clipHigh: high, ratio: try number("clip_cov_ratio", CovarianceSelection.verlClipCovRatio),
                            lowerBound: try number("clip_cov_lb", 1), upperBound: try number("clip_cov_ub", 5), draw: draw)
     case "kl_cov":
-      surrogate = .klCov(ratio: try number("kl_cov_ratio", 0.0002), coefficient: try number("ppo_kl_coef", 0.1))
+      surrogate = .klCov(ratio: try number("kl_cov_ratio", CovarianceSelection.verlKLCovRatio), coefficient: try number("ppo_kl_coef", 0.1))
     default:
       throw LossError("unknown loss '\(name)' (available: \(lossNames.joined(separator: ", ")))")
     }
