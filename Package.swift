@@ -113,7 +113,7 @@ let package = Package(
       dependencies: ["SoftmaxCore", "StrictJSON", "OutputFormats", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
     // Sweeps: TOML sweep files, grid expansion, sharding.
-    .target(name: "Sweeps", dependencies: ["StrictJSON", .product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strictSwift6),
+    .target(name: "Sweeps", dependencies: ["StrictJSON", "SeededRandom", .product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strictSwift6),
     // The run store: SQLite through GRDB, one transaction per finished run.
     .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strictSwift6),
     // Mini-RLVR: sequence tasks with a verifiable reward, an autoregressive MLP policy,

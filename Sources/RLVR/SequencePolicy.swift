@@ -121,11 +121,7 @@ public struct SequencePolicy: Sendable {
     return d
   }
 
-  static func checksum(_ d: Data) -> UInt64 {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for b in d { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-    return hash
-  }
+  static func checksum(_ d: Data) -> UInt64 { FNV1a.hash64(d) }
 
   /// Reads a policy file written by ``encoded()`` (version 2) or by earlier versions
   /// (version 1: tanh, `W₂` and `W₃` stored `out × in`, transposed here), refusing a corrupt

@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandom
 import StrictJSON
 import TOMLKit
 
@@ -93,12 +94,7 @@ public struct RunSpec: Sendable, Equatable {
 
   /// A stable 16-hex-digit identity: FNV-1a 64 of the canonical configuration.
   public var id: String {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in configJSON.utf8 {
-      hash ^= UInt64(byte)
-      hash = hash &* 0x0000_0100_0000_01B3
-    }
-    return String(hash, radix: 16).leftPadded(to: 16)
+    String(FNV1a.hash64(configJSON.utf8), radix: 16).leftPadded(to: 16)
   }
 
   /// The command line of `logitdyn run` (or `logitdyn game learn GAME`) for this run, without

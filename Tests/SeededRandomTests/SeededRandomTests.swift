@@ -74,3 +74,12 @@ import Testing
     }
   }
 }
+
+/// FNV-1a 64 against the published test vectors (Fowler–Noll–Vo, `fnv_test.c`).
+@Suite struct FNV1aTests {
+  @Test func publishedVectors() {
+    #expect(FNV1a.hash64([UInt8]()) == 0xCBF2_9CE4_8422_2325)
+    #expect(FNV1a.hash64("a".utf8) == 0xAF63_DC4C_8601_EC8C)
+    #expect(FNV1a.hash64("foobar".utf8) == 0x8594_4171_F739_67E8)
+  }
+}
