@@ -5,7 +5,7 @@
 // Module graph (arrows point one way):
 //
 //   KernelIntrinsics (a C header) ────> VectorMath (SIMD exp/log/cos/tanh, reductions)
-//   VectorMath ─┬─> LogitKernels (the fused row kernel)
+//   VectorMath ─┬─> LogitKernels (the fused row kernel), TensorIO (half → float)
 //               └─> DenseNetworks (the batched neural engine: products, layers, optimisers)
 //   DenseNetworks ─> PGLab, RLVR (never SoftmaxCore or PolicyLosses below it)
 //   StrictJSON (untrusted JSON and files) ─> TensorIO, Games, Sweeps, LogitDynCLI
@@ -88,7 +88,7 @@ let package = Package(
     // A strict, non-recursive JSON parser for untrusted files (numbers kept as written).
     .target(name: "StrictJSON", swiftSettings: strictSwift6),
     // Memory-mapped tensor files: .npy (v1-3) and .safetensors.
-    .target(name: "TensorIO", dependencies: ["StrictJSON"], swiftSettings: strictSwift6),
+    .target(name: "TensorIO", dependencies: ["StrictJSON", "VectorMath"], swiftSettings: strictSwift6),
     // General SIMD helpers: exp2/exp/log/cos on vectors, tanh, dot products, lane reductions.
     .target(name: "VectorMath", dependencies: ["KernelIntrinsics"], swiftSettings: strictSwift6 + kernelFlags),
     // Fused one-pass row kernels over [tokens × vocabulary] logits (SIMD16, multi-core).

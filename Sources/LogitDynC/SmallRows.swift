@@ -28,7 +28,7 @@ func smallRowStatistics(_ source: RowSource, row: Int, chosen: Int?, beta: Doubl
       for i in 0..<v { z[i] = p[first + i * step] }
     case .float16:
       let p = source.base.assumingMemoryBound(to: UInt16.self)
-      for i in 0..<v { z[i] = Double(_halfToFloat(p[first + i * step])) }
+      for i in 0..<v { z[i] = Double(halfToFloat(p[first + i * step])) }
     case .bfloat16:
       let p = source.base.assumingMemoryBound(to: UInt16.self)
       for i in 0..<v { z[i] = Double(Float(bitPattern: UInt32(p[first + i * step]) << 16)) }

@@ -80,12 +80,12 @@ public struct Float16RowLoader: RowLoader {
     return SIMD16<Float>(h)
     #else
     var v = SIMD16<Float>()
-    for k in 0..<16 { v[k] = _halfToFloat(base[i + k]) }
+    for k in 0..<16 { v[k] = halfToFloat(base[i + k]) }
     return v
     #endif
   }
   @inlinable @inline(__always)
-  public func scalar(at i: Int) -> Float { _halfToFloat(base[i]) }
+  public func scalar(at i: Int) -> Float { halfToFloat(base[i]) }
   @inlinable @inline(__always)
   public func prefetch64(at i: Int) { prefetchLines(UnsafeRawPointer(base + i), 2) }
 }
@@ -120,7 +120,7 @@ public struct StridedRowLoader: RowLoader {
     case .float32: return source.base.assumingMemoryBound(to: Float.self)[index]
     case .float64: return Float(source.base.assumingMemoryBound(to: Double.self)[index])
     case .bfloat16: return Float(bitPattern: UInt32(source.base.assumingMemoryBound(to: UInt16.self)[index]) << 16)
-    case .float16: return _halfToFloat(source.base.assumingMemoryBound(to: UInt16.self)[index])
+    case .float16: return halfToFloat(source.base.assumingMemoryBound(to: UInt16.self)[index])
     }
   }
 }
