@@ -39,8 +39,11 @@ public enum Seed004 {
         let now = SoftmaxDistribution<Double>(logits: z)
         for (i, a) in actions.enumerated() {
           let ratio = Double.exp(now.logProbabilities[a] - oldLogProb[i])
-          if advantages[i] < 0, ratio < 1 - clipLow { out.lowEvents += 1 }
-          if advantages[i] > 0, ratio > 1 + clipHigh { out.highEvents += 1 }
+          switch PPOClip.side(ratio: ratio, advantage: advantages[i], low: clipLow, high: clipHigh) {
+          case .low: out.lowEvents += 1
+          case .high: out.highEvents += 1
+          case nil: break
+          }
           out.tokens += 1
         }
         let batch = try TokenBatch(rows: g, columns: 1, logits: (0..<g).flatMap { _ in z }, vocabulary: k, labels: actions,

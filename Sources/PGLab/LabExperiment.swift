@@ -350,8 +350,7 @@ public struct LabExperiment: Sendable {
           var weight = s.advantage
           if case .ppoClip(_, let low, let high) = surrogate {
             let ratio = Double.exp(rows.logProbabilities[row + s.action] - s.oldLogProbability)
-            let clipped = (s.advantage > 0 && ratio > 1 + high) || (s.advantage < 0 && ratio < 1 - low)
-            weight = clipped ? 0 : ratio * s.advantage
+            weight = PPOClip.isClipped(ratio: ratio, advantage: s.advantage, low: low, high: high) ? 0 : ratio * s.advantage
           }
           let w = scale * weight
           var complement = 0.0

@@ -57,8 +57,6 @@ public enum CovarianceSelection {
   /// Whether PPO's clipped surrogate is active for a token: `−A·clip(ρ, 1−ε_l, 1+ε_h) > −A·ρ`
   /// with `ρ = exp(log π − log π_old)` (verl's `clip_by_origin`).
   public static func ppoClipped(logProb: Double, oldLogProb: Double, advantage: Double, low: Double, high: Double) -> Bool {
-    let ratio = Double.exp(Swift.min(logProb - oldLogProb, 700))
-    let clipped = Swift.min(Swift.max(ratio, 1 - low), 1 + high)
-    return -advantage * clipped > -advantage * ratio
+    PPOClip.isClipped(ratio: Double.exp(Swift.min(logProb - oldLogProb, 700)), advantage: advantage, low: low, high: high)
   }
 }

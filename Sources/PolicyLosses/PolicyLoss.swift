@@ -264,7 +264,7 @@ public struct PolicyLoss: Sendable, Equatable {
         negKL[i] = -delta
         let ratio = Double.exp(delta), dRatio = ratio * dDelta
         let a = adv[i]
-        let clipped = Swift.min(Swift.max(ratio, 1 - low), 1 + high)
+        let clipped = PPOClip.clipped(ratio, low: low, high: high)
         let dClipped = (ratio >= 1 - low && ratio <= 1 + high) ? dRatio : 0
         let l1 = -a * ratio, l2 = -a * clipped
         let (w1, w2) = Self.maxDerivative(l1, l2)
@@ -290,7 +290,7 @@ public struct PolicyLoss: Sendable, Equatable {
         let delta = l[i] - old[i]
         let ratio = Double.exp(delta)
         let a = adv[i]
-        let clipped = Swift.min(Swift.max(ratio, 1 - low), 1 + high)
+        let clipped = PPOClip.clipped(ratio, low: low, high: high)
         let dClipped = (ratio >= 1 - low && ratio <= 1 + high) ? ratio : 0
         let l1 = -a * ratio, l2 = -a * clipped
         let (w1, w2) = Self.maxDerivative(l1, l2)
