@@ -33,12 +33,7 @@ public enum AdvantageEstimator: Sendable, Equatable {
   /// (`√(Σ(r − mean)²/(G − 1))`), or `r − mean r` without the scaling. A group whose rewards
   /// are all equal gets zeros.
   public static func groupAdvantages(_ rewards: [Double], scaleByStd: Bool, epsilon: Double) -> [Double] {
-    let g = Double(rewards.count)
-    let mean = rewards.reduce(0, +) / g
-    guard rewards.count > 1 else { return rewards.map { $0 - mean } }
-    let variance = rewards.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (g - 1)
-    let scale = scaleByStd ? 1 / (variance.squareRoot() + epsilon) : 1
-    return rewards.map { ($0 - mean) * scale }
+    OutcomeAdvantages.grpoGroup(rewards, epsilon: epsilon, normalizeByStd: scaleByStd)
   }
 }
 

@@ -36,9 +36,7 @@ public enum OutcomeAdvantages {
       if idx.count > 1 {
         switch statistics {
         case .loop:
-          mean = idx.reduce(0.0) { $0 + scores[$1] } / Double(idx.count)
-          let std = (idx.reduce(0.0) { $0 + (scores[$1] - mean) * (scores[$1] - mean) } / Double(idx.count - 1)).squareRoot()
-          divisor = std + epsilon
+          (mean, divisor) = loopStatistics(idx.map { scores[$0] }, epsilon: epsilon)
         case .vectorized:
           let x = idx.map { Float(scores[$0]) }
           let m = x.reduce(Float(0), +) / Float(x.count)
@@ -50,6 +48,24 @@ public enum OutcomeAdvantages {
       for b in idx { out[b] = normalizeByStd ? (scores[b] - mean) / divisor : scores[b] - mean }
     }
     return out
+  }
+
+  /// The mean and the divisor `std + ε` (unbiased std, in `Double`) of one group of two or more
+  /// scores, as verl's loop computes them.
+  @inlinable
+  static func loopStatistics(_ s: [Double], epsilon: Double) -> (mean: Double, divisor: Double) {
+    let mean = s.reduce(0.0, +) / Double(s.count)
+    let std = (s.reduce(0.0) { $0 + ($1 - mean) * ($1 - mean) } / Double(s.count - 1)).squareRoot()
+    return (mean, std + epsilon)
+  }
+
+  /// One group's GRPO advantages (``grpo(scores:groups:epsilon:normalizeByStd:statistics:)``
+  /// with the loop statistics, for a group given on its own): `(s − mean)/(std + ε)`, or
+  /// `s − mean`; a group of one gets 0 (no comparison), not verl's `s/(1 + ε)`.
+  public static func grpoGroup(_ scores: [Double], epsilon: Double = 1e-6, normalizeByStd: Bool = true) -> [Double] {
+    guard scores.count > 1 else { return scores.map { _ in 0 } }
+    let (mean, divisor) = loopStatistics(scores, epsilon: epsilon)
+    return scores.map { normalizeByStd ? ($0 - mean) / divisor : $0 - mean }
   }
 
   /// RLOO: `s_b − (Σ_{j≠b} s_j)/(G − 1)` within each group of `G > 1`; a singleton keeps its

@@ -2,7 +2,7 @@ import Foundation
 import PolicyLosses
 
 /// How an RLVR update's advantages are formed from the group rewards.
-public enum AdvantageEstimator: Sendable, Equatable {
+public enum RLVRAdvantages: Sendable, Equatable {
   /// GRPO: `(R − mean_g R)/(std_g R + ε)`, or Dr. GRPO's `R − mean_g R` without the std.
   case grpo(normalizeByStd: Bool)
   /// CANON's conditional advantages, split by each response's mean token entropy under the
@@ -43,11 +43,11 @@ public struct AEPOSampling: Sendable, Equatable {
 /// the current one included).
 public struct RLVRMethod: Sendable {
   public var loss: PolicyLoss
-  public var advantages: AdvantageEstimator
+  public var advantages: RLVRAdvantages
   public var aepo: AEPOSampling?
 
   /// A method with GRPO advantages unless given.
-  public init(_ loss: PolicyLoss, advantages: AdvantageEstimator = .grpo(normalizeByStd: true), aepo: AEPOSampling? = nil) {
+  public init(_ loss: PolicyLoss, advantages: RLVRAdvantages = .grpo(normalizeByStd: true), aepo: AEPOSampling? = nil) {
     self.loss = loss
     self.advantages = advantages
     self.aepo = aepo
