@@ -10,6 +10,7 @@
 //   DenseNetworks ─> PGLab, RLVR (never SoftmaxCore or PolicyLosses below it)
 //   StrictJSON (untrusted JSON and files) ─> TensorIO, Games, Sweeps, LogitDynCLI
 //   ParallelMap (indices on worker threads, results in order) ─> PGLab, Experiments, LogitDynCLI
+//   SampleStatistics (mean, sd, type-7 quantiles) ─> PGLab, LogitAnalysis, Experiments
 //   SeededRandom, SoftmaxCore (math) ─┬─> LogitKernels, TensorIO, OutputFormats
 //                                     ├─> PolicyLosses (the published losses and interventions)
 //                                     ├─> LogitAnalysis (kernels + tensor I/O + outputs + losses)
@@ -77,6 +78,8 @@ let package = Package(
     .target(name: "SeededRandom", swiftSettings: strictSwift6),
     // The one parallel map: indices on worker threads, results in index order.
     .target(name: "ParallelMap", swiftSettings: strictSwift6),
+    // Mean, standard deviation and quantiles, written once for every floor.
+    .target(name: "SampleStatistics", swiftSettings: strictSwift6),
     // Exact softmax mathematics: log-sum-exp, entropy, collision probability, score,
     // logit updates and their closed forms, first-order entropy change.
     .target(
@@ -127,21 +130,21 @@ let package = Package(
     // The registry of the source papers' claims as experiments with computed verdicts.
     .target(
       name: "Experiments",
-      dependencies: ["ParallelMap", "PGLab", "PolicyLosses", "Games", "RLVR", "SoftmaxCore", "SeededRandom", "Reports", "OutputFormats",
+      dependencies: ["ParallelMap", "SampleStatistics", "PGLab", "PolicyLosses", "Games", "RLVR", "SoftmaxCore", "SeededRandom", "Reports", "OutputFormats",
                      .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
     // Token-level diagnostics of a logged batch: per-token kernel results, covariance,
     // Clip-Cov / KL-Cov selections, quantiles; and the writers of their outputs.
     .target(
       name: "LogitAnalysis",
-      dependencies: ["LogitKernels", "TensorIO", "StrictJSON", "SeededRandom", "OutputFormats", "PolicyLosses", "SoftmaxCore"],
+      dependencies: ["LogitKernels", "TensorIO", "StrictJSON", "SeededRandom", "SampleStatistics", "OutputFormats", "PolicyLosses", "SoftmaxCore"],
       swiftSettings: strictSwift6 + kernelFlags),
     // The policy-gradient lab: environments (bandits, contextual bandits), policies (tabular,
     // linear, MLP), update rules and optimisers, probes, and the runners (a vectorised one for
     // tabular bandits, a general one for everything else).
     .target(
       name: "PGLab",
-      dependencies: ["ParallelMap", "SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", "PolicyLosses", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["ParallelMap", "SampleStatistics", "SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", "PolicyLosses", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6 + kernelFlags),
     // Umbrella: re-exports the public modules.
     .target(
@@ -153,7 +156,7 @@ let package = Package(
     .target(
       name: "LogitDynCLI",
       dependencies: [
-        "LogitDynamics", "ParallelMap", "Sweeps", "RunStore", "StrictJSON", "TensorIO",
+        "LogitDynamics", "ParallelMap", "SampleStatistics", "Sweeps", "RunStore", "StrictJSON", "TensorIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "TOMLKit", package: "TOMLKit"),
       ],
@@ -177,6 +180,7 @@ let package = Package(
       path: "Tests/_TestSupport",
       swiftSettings: strictSwift6),
     .testTarget(name: "ParallelMapTests", dependencies: ["ParallelMap"], swiftSettings: strictSwift6),
+    .testTarget(name: "SampleStatisticsTests", dependencies: ["SampleStatistics"], swiftSettings: strictSwift6),
     .testTarget(
       name: "SoftmaxCoreTests",
       dependencies: ["SoftmaxCore", "SeededRandom", "_TestSupport"],

@@ -1,16 +1,14 @@
 import RealModule
+import SampleStatistics
 
 /// Small statistics for verdicts: means, spreads, correlation, Welch's t-test.
 public enum Stats {
-  /// `Σv / n` (NaN when empty).
-  public static func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
+  /// `Σv / n` (NaN when empty): ``SampleStatistics/mean(_:)``.
+  public static func mean(_ v: [Double]) -> Double { SampleStatistics.mean(v) }
 
-  /// Sample standard deviation `√(Σ(v − v̄)² / (n − 1))` (NaN below two values).
-  public static func standardDeviation(_ v: [Double]) -> Double {
-    guard v.count > 1 else { return .nan }
-    let m = mean(v)
-    return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
-  }
+  /// Sample standard deviation `√(Σ(v − v̄)² / (n − 1))` (NaN below two values):
+  /// ``SampleStatistics/standardDeviation(_:)``.
+  public static func standardDeviation(_ v: [Double]) -> Double { SampleStatistics.standardDeviation(v) }
 
   /// Pearson correlation `Σ(a − ā)(b − b̄) / √(Σ(a − ā)² Σ(b − b̄)²)`.
   public static func correlation(_ a: [Double], _ b: [Double]) -> Double {

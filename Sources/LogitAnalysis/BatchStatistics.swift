@@ -1,4 +1,5 @@
 import Foundation
+import SampleStatistics
 import SeededRandom
 
 /// Order statistics of a sample: quantiles by linear interpolation between order statistics
@@ -11,16 +12,10 @@ public struct Quantiles: Sendable {
   public init(_ values: [Double]) { sorted = values.filter { !$0.isNaN }.sorted() }
 
   /// The `q`-quantile, `q ∈ [0, 1]`: `x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋])` with `h = (n−1)q`.
-  public func quantile(_ q: Double) -> Double {
-    guard !sorted.isEmpty else { return .nan }
-    let h = Double(sorted.count - 1) * q
-    let lo = Int(h.rounded(.down))
-    let hi = Swift.min(lo + 1, sorted.count - 1)
-    return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
-  }
+  public func quantile(_ q: Double) -> Double { SampleStatistics.quantile(sorted: sorted, q) }
 
   /// The arithmetic mean.
-  public var mean: Double { sorted.isEmpty ? .nan : sorted.reduce(0, +) / Double(sorted.count) }
+  public var mean: Double { SampleStatistics.mean(sorted) }
 
   /// Counts in `bins` equal-width bins over `[lo, hi]` (values outside are clamped in).
   public func histogram(bins: Int, lo: Double, hi: Double) -> [Int] {

@@ -4,6 +4,7 @@ import Foundation
 import LogitDynamics
 import OutputFormats
 import ParallelMap
+import SampleStatistics
 
 /// `logitdyn rlvr`: sequence tasks with a verifiable reward, where entropy collapse happens.
 struct RLVRCommand: ParsableCommand {
@@ -176,10 +177,9 @@ enum RLVRRunner {
     try write(outcomes, options: options, methods: methods.map(\.0), seconds: Date().timeIntervalSince(start), settings: settings[0])
   }
 
+  /// Mean and sample sd (0 for a single seed, so that one-seed tables read `± 0`).
   static func meanSD(_ v: [Double]) -> (Double, Double) {
-    let m = v.reduce(0, +) / Double(v.count)
-    let sd = v.count > 1 ? (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot() : 0
-    return (m, sd)
+    (SampleStatistics.mean(v), v.count > 1 ? SampleStatistics.standardDeviation(v) : 0)
   }
 
   static func write(_ outcomes: [Outcome], options: RLVROptions, methods: [String], seconds: Double, settings: RLVRSettings) throws {

@@ -1,3 +1,5 @@
+import SampleStatistics
+
 /// The quantities recorded for one run at one step.
 public enum Probe: Int, CaseIterable, Sendable {
   /// Reward received.
@@ -94,13 +96,7 @@ public struct StepAggregate: Sendable {
   public static func quantiles(sorting values: inout [Double]) -> (Double, Double, Double) {
     guard !values.isEmpty else { return (.nan, .nan, .nan) }
     values.sort()
-    let count = values.count
-    func q(_ f: Double) -> Double {
-      let h = Double(count - 1) * f
-      let lo = Int(h.rounded(.down)), hi = Swift.min(lo + 1, count - 1)
-      return values[lo] + (h - Double(lo)) * (values[hi] - values[lo])
-    }
-    return (q(0.1), q(0.5), q(0.9))
+    return (SampleStatistics.quantile(sorted: values, 0.1), SampleStatistics.quantile(sorted: values, 0.5), SampleStatistics.quantile(sorted: values, 0.9))
   }
 
   /// Aggregates `values[probe][run]`, in a fixed order (results do not depend on threads).
