@@ -279,7 +279,6 @@ struct RunCommand: ParsableCommand {
         try series!.commit(to: out + "/" + seriesName)
       } catch { throw CLIError("\(error)") }
     }
-    func metric(_ a: StepAggregate, _ p: Probe) -> JSONValue { .number(a.mean[p.rawValue]) }
     let summary: JSONValue = .object([
       ("env", .string(env)), ("arms", .integer(arms)), ("policy", .string(policy)), ("rule", .string(rule)),
       ("configuration", .string(plan.description)), ("runner", .string(plan.vectorised ? "vectorised" : "general")),
@@ -287,12 +286,7 @@ struct RunCommand: ParsableCommand {
       ("lr", .number(learningRate)), ("runs", .integer(runs)), ("steps", .integer(steps)),
       ("steps_completed", .integer(completed)), ("interrupted", .bool(completed < steps)),
       ("seed", .integer(Int(truncatingIfNeeded: seed))), ("series_file", .string(seriesName)),
-      ("entropy_first", metric(first, .entropy)), ("entropy_last", metric(last, .entropy)),
-      ("reward_last", metric(last, .reward)), ("regret_last", metric(last, .regret)),
-      ("update_norm_first", metric(first, .updateNorm)), ("update_norm_last", metric(last, .updateNorm)),
-      ("jjt_ratio_last", metric(last, .jacobianRatio)), ("jjt_cosine_last", metric(last, .jacobianCosine)),
-      ("run_steps_per_second", .number(Double(runs * completed) / elapsed)),
-    ])
+    ] + Self.outcomeFields(first: first, last: last) + [("run_steps_per_second", .number(Double(runs * completed) / elapsed))])
     if let out {
       do { try AtomicFileWriter.write(Data((summary.rendered() + "\n").utf8), to: out + "/summary.json") } catch {
         throw CLIError("\(error)")
@@ -308,5 +302,19 @@ struct RunCommand: ParsableCommand {
       """ + (out.map { "\nwrote        \($0)/\(seriesName), \($0)/summary.json" } ?? ""))
     // Interrupted by Ctrl-C: the files are complete up to the last step; exit as SIGINT would.
     if completed < steps { throw ExitCode(130) }
+  }
+}
+
+extension RunCommand {
+  /// The outcome of a lab run in its summary (`run`'s `summary.json`, `sweep`'s store): the
+  /// mean over runs of the probes at the first and the last step.
+  static func outcomeFields(first: StepAggregate, last: StepAggregate) -> [(String, JSONValue)] {
+    func metric(_ a: StepAggregate, _ p: Probe) -> JSONValue { .number(a.mean[p.rawValue]) }
+    return [
+      ("entropy_first", metric(first, .entropy)), ("entropy_last", metric(last, .entropy)),
+      ("reward_last", metric(last, .reward)), ("regret_last", metric(last, .regret)), ("collision_last", metric(last, .collision)),
+      ("update_norm_first", metric(first, .updateNorm)), ("update_norm_last", metric(last, .updateNorm)),
+      ("jjt_ratio_last", metric(last, .jacobianRatio)), ("jjt_cosine_last", metric(last, .jacobianCosine)),
+    ]
   }
 }

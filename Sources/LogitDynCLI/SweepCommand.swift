@@ -98,12 +98,7 @@ struct SweepRun: ParsableCommand {
       }
     } catch { throw CLIError("run \(spec.id): \(error)") }
     guard let first, let last, last.step + 1 == command.steps else { throw CLIError("interrupted") }
-    func m(_ a: StepAggregate, _ p: Probe) -> JSONValue { .number(a.mean[p.rawValue]) }
-    let summary: JSONValue = .object([
-      ("steps", .integer(last.step + 1)), ("entropy_first", m(first, .entropy)), ("entropy_last", m(last, .entropy)),
-      ("reward_last", m(last, .reward)), ("regret_last", m(last, .regret)), ("collision_last", m(last, .collision)),
-      ("update_norm_first", m(first, .updateNorm)), ("update_norm_last", m(last, .updateNorm)),
-    ])
+    let summary: JSONValue = .object([("steps", .integer(last.step + 1))] + RunCommand.outcomeFields(first: first, last: last))
     return (text, summary.rendered(indent: 0).replacingOccurrences(of: "\n", with: ""))
   }
 
