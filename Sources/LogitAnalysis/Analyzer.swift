@@ -121,8 +121,11 @@ public struct BatchAnalysis: Sendable {
             logProb: logProbs[i], oldLogProb: old[i], advantage: adv[i], low: options.clipRatioLow, high: options.clipRatioHigh)
         }
       }
+      // Clip-Cov centres with verl's masked mean, KL-Cov (and the reported covariance) with the
+      // exact one: the same calls the loss makes.
+      let clipCov = CovarianceSelection.tokenCovariance(logProbs: logProbs, advantages: adv, valid: valid, centering: .maskedMean)
       let eligible = CovarianceSelection.clipCovEligible(
-        cov: cov, valid: valid, lowerBound: options.clipCovLowerBound, upperBound: options.clipCovUpperBound,
+        cov: clipCov, valid: valid, lowerBound: options.clipCovLowerBound, upperBound: options.clipCovUpperBound,
         ppoClipped: ppoClipped)
       let validCount = valid.filter { $0 }.count
       eligibleCount = eligible.count
@@ -136,9 +139,10 @@ public struct BatchAnalysis: Sendable {
           let offset = rows.lowerBound
           let chunkValid = Array(valid[rows])
           let chunkCov = TokenCovariance.compute(logProbs: Array(logProbs[rows]), advantages: Array(adv[rows]), valid: chunkValid)
+          let chunkClipCov = CovarianceSelection.tokenCovariance(logProbs: Array(logProbs[rows]), advantages: Array(adv[rows]), valid: chunkValid, centering: .maskedMean)
           let validTokens = chunkValid.filter { $0 }.count
           let eligible = validTokens == 0 ? [] : CovarianceSelection.clipCovEligible(
-            cov: chunkCov, valid: chunkValid, lowerBound: options.clipCovLowerBound, upperBound: options.clipCovUpperBound,
+            cov: chunkClipCov, valid: chunkValid, lowerBound: options.clipCovLowerBound, upperBound: options.clipCovUpperBound,
             ppoClipped: ppoClipped.map { Array($0[rows]) })
           let count = validTokens == 0 ? 0 : CovarianceSelection.clipCovCount(ratio: options.clipCovRatio, validCount: validTokens, eligible: eligible.count)
           perMicroBatch.append(MicroBatchSelection(

@@ -1,4 +1,5 @@
 import Foundation
+import PolicyLosses
 import SampleStatistics
 import SeededRandom
 
@@ -35,16 +36,10 @@ public struct Quantiles: Sendable {
 /// The token-level covariance of seeds 003/004 over the valid tokens of a batch:
 /// `cov_i = (log π(y_i) − mean log π)(A_i − mean A)`, means over the valid tokens.
 public enum TokenCovariance {
-  /// `cov_i` for every row (NaN where `valid` is false).
+  /// `cov_i` for every row (NaN where `valid` is false), centred on the exact means (seed 003's
+  /// tables, KL-Cov): ``CovarianceSelection/tokenCovariance(logProbs:advantages:valid:centering:)``.
   public static func compute(logProbs: [Double], advantages: [Double], valid: [Bool]) -> [Double] {
-    var n = 0.0, sumL = 0.0, sumA = 0.0
-    for i in valid.indices where valid[i] {
-      n += 1
-      sumL += logProbs[i]
-      sumA += advantages[i]
-    }
-    let meanL = sumL / n, meanA = sumA / n
-    return valid.indices.map { valid[$0] ? (logProbs[$0] - meanL) * (advantages[$0] - meanA) : .nan }
+    CovarianceSelection.tokenCovariance(logProbs: logProbs, advantages: advantages, valid: valid, centering: .exactMean)
   }
 
   /// The group fractions of seed 003's Table 1.

@@ -18,6 +18,29 @@ public enum CovarianceSelection {
     return stride(from: 0, to: sequences, by: size).map { ($0 * length)..<(Swift.min(sequences, $0 + size) * length) }
   }
 
+  /// How the token covariance is centred, as verl's two losses centre it.
+  public enum Centering: Sendable {
+    /// Clip-Cov: `masked_mean`, `Σ m x / (Σ m + 10⁻⁸)`.
+    case maskedMean
+    /// KL-Cov (and seed 003's tables): the exact mean over the valid tokens.
+    case exactMean
+  }
+
+  /// The token covariance `cov_i = (A_i − Ā)(ℓ_i − ℓ̄)` over the valid tokens (NaN elsewhere),
+  /// the means as `centering` takes them. The loss's selections and the analyzer's both read
+  /// it, so what `analyze` reports Clip-Cov and KL-Cov would select is what the loss selects.
+  public static func tokenCovariance(logProbs: [Double], advantages: [Double], valid: [Bool], centering: Centering) -> [Double] {
+    var n = 0.0, sumL = 0.0, sumA = 0.0
+    for i in valid.indices where valid[i] {
+      n += 1
+      sumL += logProbs[i]
+      sumA += advantages[i]
+    }
+    let d = centering == .maskedMean ? n + 1e-8 : n
+    let meanL = sumL / d, meanA = sumA / d
+    return valid.indices.map { valid[$0] ? (advantages[$0] - meanA) * (logProbs[$0] - meanL) : .nan }
+  }
+
   /// Clip-Cov's candidates: valid tokens with `lb < cov < ub` (strict) that PPO has not
   /// already clipped (`ppoClipped[i]`).
   public static func clipCovEligible(cov: [Double], valid: [Bool], lowerBound lb: Double, upperBound ub: Double,
@@ -48,10 +71,14 @@ public enum CovarianceSelection {
   /// KL-Cov's selection: the top `max(1, ⌊k·N⌋)` valid tokens by covariance (ties broken by
   /// row order), returned in row order. They may have negative covariance.
   public static func klCovSelection(cov: [Double], valid: [Bool], ratio: Double) -> [Int] {
+    klCovRanking(cov: cov, valid: valid, ratio: ratio).sorted()
+  }
+
+  /// KL-Cov's selection in order of decreasing covariance (ties by row order).
+  public static func klCovRanking(cov: [Double], valid: [Bool], ratio: Double) -> [Int] {
     let candidates = cov.indices.filter { valid[$0] }
     let k = Swift.min(candidates.count, Swift.max(1, Int((ratio * Double(candidates.count)).rounded(.down))))
-    let ranked = candidates.sorted { cov[$0] != cov[$1] ? cov[$0] > cov[$1] : $0 < $1 }
-    return ranked[0..<k].sorted()
+    return Array(candidates.sorted { cov[$0] != cov[$1] ? cov[$0] > cov[$1] : $0 < $1 }.prefix(k))
   }
 
   /// Whether PPO's clipped surrogate is active for a token: `−A·clip(ρ, 1−ε_l, 1+ε_h) > −A·ρ`

@@ -85,16 +85,14 @@ extension PolicyLoss {
         slope[i] = w1 * (-a * ratio) + w2 * (-a * dClipped)
         clipByOrigin[i] = l2 > l1 && mask[i] > 0
       }
-      let meanA = Self.maskedMean(adv, mask), meanL = Self.maskedMean(l, mask)
-      let eligible = (0..<n).filter { i in
-        guard mask[i] > 0, !clipByOrigin[i] else { return false }
-        let cov = (adv[i] - meanA) * (l[i] - meanL)
-        return cov > lb && cov < ub
-      }
+      // The candidates and their count as the analyzer computes them (one implementation).
+      let valid = mask.map { $0 > 0 }
+      let cov = CovarianceSelection.tokenCovariance(logProbs: l, advantages: adv, valid: valid, centering: .maskedMean)
+      let eligible = CovarianceSelection.clipCovEligible(cov: cov, valid: valid, lowerBound: lb, upperBound: ub, ppoClipped: clipByOrigin)
       let clipNumber = Swift.max(Int((ratioParameter * Double(result.validCount)).rounded(.towardZero)), 1)
       var chosen: [Int] = []
       if !eligible.isEmpty {
-        let take = Swift.min(clipNumber, eligible.count)
+        let take = CovarianceSelection.clipCovCount(ratio: ratioParameter, validCount: result.validCount, eligible: eligible.count)
         switch draw {
         case .torch(let seed):
           var mt = MersenneTwister19937(seed: seed)
@@ -126,16 +124,11 @@ extension PolicyLoss {
         slope[i] = -adv[i] * ratio
         absKL[i] = Swift.abs(delta)
       }
-      let valid = (0..<n).filter { mask[$0] > 0 }
-      let meanA = valid.reduce(0.0) { $0 + adv[$1] } / Double(valid.count)
-      let meanL = valid.reduce(0.0) { $0 + l[$1] } / Double(valid.count)
-      let k = Swift.max(1, Int((Double(valid.count) * ratioParameter).rounded(.towardZero)))
-      // Top k by covariance; ties keep row order.
-      let ranked = valid.sorted { a, b in
-        let ca = (adv[a] - meanA) * (l[a] - meanL), cb = (adv[b] - meanA) * (l[b] - meanL)
-        return ca != cb ? ca > cb : a < b
-      }
-      let top = Array(ranked.prefix(k))
+      // The top k by covariance (ties keep row order), as the analyzer ranks them.
+      let valid = mask.map { $0 > 0 }
+      let k = Swift.max(1, Int((Double(result.validCount) * ratioParameter).rounded(.towardZero)))
+      let cov = CovarianceSelection.tokenCovariance(logProbs: l, advantages: adv, valid: valid, centering: .exactMean)
+      let top = CovarianceSelection.klCovRanking(cov: cov, valid: valid, ratio: ratioParameter)
       for i in top {
         let delta = l[i] - old[i]
         selected[i] = 1

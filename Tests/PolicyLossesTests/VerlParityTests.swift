@@ -137,6 +137,33 @@ import Testing
     }
   }
 
+  /// What `logitdyn analyze` reports Clip-Cov and KL-Cov would select is computed by the calls
+  /// the analyzer makes (`CovarianceSelection`: the token covariance with each loss's centring,
+  /// PPO's clip predicate, the candidates, the count, the ranking); on every verl fixture they
+  /// give verl's own eligible tokens, `clip_num` and KL-Cov's top-k order.
+  @Test func analyzerSelectionsAreVerls() throws {
+    for c in try Self.cases("clip_cov") {
+      let p = c.params, b = Self.batch(c)
+      let valid = b.mask.map { $0 > 0 }
+      let clipped = (0..<b.count).map { i in
+        valid[i] && CovarianceSelection.ppoClipped(logProb: b.logProb[i], oldLogProb: b.oldLogProb[i], advantage: b.advantages[i],
+                                                   low: Self.number(p["clip_ratio_low"]!), high: Self.number(p["clip_ratio_high"]!))
+      }
+      let cov = CovarianceSelection.tokenCovariance(logProbs: b.logProb, advantages: b.advantages, valid: valid, centering: .maskedMean)
+      let eligible = CovarianceSelection.clipCovEligible(cov: cov, valid: valid, lowerBound: Self.number(p["clip_cov_lb"]!),
+                                                         upperBound: Self.number(p["clip_cov_ub"]!), ppoClipped: clipped)
+      #expect(eligible == (c.expected["eligible_idx_rowmajor"] as? [[Int]] ?? []).map { $0[0] * b.columns + $0[1] }, "\(c.name): eligible")
+      let count = CovarianceSelection.clipCovCount(ratio: Self.number(p["clip_cov_ratio"]!), validCount: b.validCount, eligible: eligible.count)
+      #expect(count == min(c.expected["clip_num"] as? Int ?? -1, eligible.count), "\(c.name): count")
+    }
+    for c in try Self.cases("kl_cov") {
+      let b = Self.batch(c), valid = b.mask.map { $0 > 0 }
+      let cov = CovarianceSelection.tokenCovariance(logProbs: b.logProb, advantages: b.advantages, valid: valid, centering: .exactMean)
+      #expect(CovarianceSelection.klCovRanking(cov: cov, valid: valid, ratio: Self.number(c.params["kl_cov_ratio"]!))
+              == c.expected["topk_flat_positions_in_order"] as? [Int], "\(c.name): top-k")
+    }
+  }
+
   @Test func klCov() throws {
     let cases = try Self.cases("kl_cov")
     #expect(cases.count == 9)
