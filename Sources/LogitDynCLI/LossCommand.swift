@@ -69,7 +69,7 @@ struct LossCommand: ParsableCommand {
 
   /// Builds the loss from its name and parameters.
   static func makeLoss(name: String, parameters p: [String: String]) throws -> PolicyLoss {
-    do { return try VerlParameters.makeLoss(name: name, parameters: p) } catch { throw CLIError(error.description) }
+    do { return try PolicyLoss(named: name, parameters: p) } catch { throw CLIError(error.description) }
   }
 
   func run() throws {

@@ -172,3 +172,20 @@ public enum VerlParameters {
     return t
   }
 }
+
+extension PolicyLoss {
+  /// The published loss `name` with verl-style `parameters` and their defaults
+  /// (``VerlParameters/makeLoss(name:parameters:)``): one of ``VerlParameters/lossNames``,
+  /// `-` standing for `_` (`clip-cov`) and `grpo` for `vanilla` (GRPO is PPO-clip on group
+  /// advantages). Unknown names and bad values throw with the valid ones listed.
+  public init(named name: String, parameters: [String: String] = [:]) throws(LossError) {
+    let key = name == "grpo" ? "vanilla" : String(name.map { $0 == "-" ? "_" : $0 })
+    guard VerlParameters.lossNames.contains(key) else {
+      throw LossError("unknown loss '\(name)' (available: grpo, \(VerlParameters.lossNames.joined(separator: ", ")))")
+    }
+    for k in parameters.keys where !VerlParameters.knownKeys.contains(k) {
+      throw LossError("unknown parameter '\(k)' (known: \(VerlParameters.knownKeys.sorted().joined(separator: ", ")))")
+    }
+    self = try VerlParameters.makeLoss(name: key, parameters: parameters)
+  }
+}

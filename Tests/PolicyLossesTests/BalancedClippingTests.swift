@@ -74,6 +74,21 @@ import Testing
     #expect(b.low == 0.8 && b.high == 2 && Self.close(b.statistic, 0.79545454364669421))
   }
 
+  /// The losses by name: aliases, defaults, and refusals naming the bad parameter.
+  @Test func lossesByName() throws {
+    #expect(try PolicyLoss(named: "grpo") == PolicyLoss(.ppoDefault))
+    #expect(try PolicyLoss(named: "clip-cov", parameters: ["clip_cov_ratio": "0.1"]) == PolicyLoss(named: "clip_cov", parameters: ["clip_cov_ratio": "0.1"]))
+    #expect(try PolicyLoss(named: "bapo").balancedClipping == BalancedClipping())
+    #expect(try PolicyLoss(named: "lp_reg").lowProbability == LowProbabilityRegularization())
+    #expect(throws: LossError.self) { try PolicyLoss(named: "magic") }
+    do { _ = try PolicyLoss(named: "bapo", parameters: ["ratio_lower_sta": "0.7"]) } catch {
+      #expect(error.description.contains("unknown parameter 'ratio_lower_sta'") && error.description.contains("ratio_lower_start"))
+    }
+    do { _ = try PolicyLoss(named: "bapo", parameters: ["ratio_lower_start": "x"]) } catch {
+      #expect(error.description.contains("ratio_lower_start must be a finite number"))
+    }
+  }
+
   @Test func refusals() {
     var loss = PolicyLoss(.reinforce)
     loss.balancedClipping = BalancedClipping()
