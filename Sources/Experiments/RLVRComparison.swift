@@ -49,9 +49,10 @@ public struct RLVRComparison: Sendable {
   public var pretrainSeconds = 0.0, seconds = 0.0
 
   /// Pre-trains (or takes from `bases`) the base model of every seed, then runs every arm on
-  /// every seed from it.
+  /// every seed from it; `finished` is called (from any thread) as each run ends. A failed
+  /// run's error names its arm and seed.
   public static func run(seeds: [UInt64], settings: (UInt64) -> RLVRSettings, arms: [RLVRArm], bases given: [SequencePolicy]? = nil,
-                         threads: Int) throws -> RLVRComparison {
+                         threads: Int, finished: @Sendable () -> Void = {}) throws -> RLVRComparison {
     let settingsList = seeds.map(settings)
     let trainers = try settingsList.map { try RLVRTrainer($0) }
     let start = Date()
@@ -64,12 +65,15 @@ public struct RLVRComparison: Sendable {
       let (s, a) = jobs[j]
       var run = RLVRRun()
       let began = Date()
-      _ = try trainers[s].train(from: bases[s], method: arms[a].method(seeds[s])) { record, evaluation in
-        run.records.append(record)
-        if let evaluation { run.evaluations.append(evaluation) }
-        return true
-      }
+      do {
+        _ = try trainers[s].train(from: bases[s], method: arms[a].method(seeds[s])) { record, evaluation in
+          run.records.append(record)
+          if let evaluation { run.evaluations.append(evaluation) }
+          return true
+        }
+      } catch { throw ExperimentError("\(arms[a].name), seed \(seeds[s]): \(error)") }
       run.seconds = Date().timeIntervalSince(began)
+      finished()
       return run
     }
     var runs: [String: [RLVRRun]] = [:]

@@ -138,10 +138,8 @@ enum RLVRRunner {
   static func run(_ options: RLVROptions, methods: [(String, RLVRMethod)]) throws {
     guard options.seeds >= 1 else { throw CLIError("--seeds must be at least 1, got \(options.seeds)") }
     let seeds = (1...options.seeds).map { UInt64($0) }
-    var jobList: [(String, RLVRMethod, UInt64)] = []
-    for s in seeds { for (name, loss) in methods { jobList.append((name, loss, s)) } }
-    let jobs = jobList
-    // Base models first (one per seed, shared by the methods), in parallel.
+    // Base models first (one per seed, shared by the methods, from --base-dir when cached), in
+    // parallel; then the comparison of the library (`Experiments.RLVRComparison`).
     let settings = try seeds.map { try options.settings(seed: $0) }
     let trainers = try settings.map { s throws -> RLVRTrainer in
       do { return try RLVRTrainer(s) } catch { throw CLIError("\(error)") }
@@ -151,27 +149,21 @@ enum RLVRRunner {
     let bases: [SequencePolicy]
     do { bases = try parallelMap(count: seeds.count, threads: threads) { i in try options.base(trainers[i]) } } catch { throw CLIError("\(error)") }
     let start = Date()
-    let outcomes: [Outcome]
+    let total = seeds.count * methods.count
+    let comparison: RLVRComparison
     do {
-      outcomes = try parallelMap(count: jobs.count, threads: threads) { j in
-        let (name, method, seed) = jobs[j]
-        let i = seeds.firstIndex(of: seed)!
-        var outcome = Outcome(method: name, seed: seed)
-        let began = Date()
-        do {
-          _ = try trainers[i].train(from: bases[i], method: method) { record, evaluation in
-            outcome.records.append(record)
-            if let evaluation { outcome.evaluations.append(evaluation) }
-            return true
-          }
-        } catch { throw CLIError("\(name), seed \(seed): \(error)") }
-        outcome.seconds = Date().timeIntervalSince(began)
-        progress.advance(of: jobs.count)
-        return outcome
-      }
+      comparison = try RLVRComparison.run(
+        seeds: seeds, settings: { settings[seeds.firstIndex(of: $0)!] }, arms: methods.map { name, method in RLVRArm(name) { _ in method } },
+        bases: bases, threads: threads, finished: { progress.advance(of: total) })
     } catch {
       progress.finish()
-      throw error
+      throw CLIError("\(error)")
+    }
+    let outcomes = seeds.indices.flatMap { s in
+      methods.map { name, _ in
+        let run = comparison.runs[name]![s]
+        return Outcome(method: name, seed: seeds[s], records: run.records, evaluations: run.evaluations, seconds: run.seconds)
+      }
     }
     progress.finish()
     try write(outcomes, options: options, methods: methods.map(\.0), seconds: Date().timeIntervalSince(start), settings: settings[0])
