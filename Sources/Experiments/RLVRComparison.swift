@@ -3,6 +3,7 @@ import Foundation
 import ParallelMap
 import PolicyLosses
 import RLVR
+import Reports
 
 /// One arm of a mini-RLVR comparison: a name and the method (a loss, its advantages and
 /// rollout) it trains with on a seed.
@@ -88,6 +89,12 @@ public struct RLVRComparison: Sendable {
   /// Welch's test of `value` at the end: `arm` against `reference`.
   public func welch(_ arm: String, against reference: String, _ value: (Evaluation) -> Double) -> WelchTest {
     Stats.welch(finals(arm, value), finals(reference, value))
+  }
+
+  /// The mean ± sd curve of `value` for `arm` as a plotted band.
+  public func band(_ arm: String, _ value: (Evaluation) -> Double) -> PlotSeries {
+    let curve = self.curve(arm, value)
+    return PlotSeries(arm, x: curve.x, y: curve.mean, lower: zip(curve.mean, curve.sd).map { $0 - $1 }, upper: zip(curve.mean, curve.sd).map { $0 + $1 })
   }
 
   /// The mean over seeds of `value` at every evaluation of `arm`, with the standard deviation:

@@ -147,14 +147,10 @@ public enum SeedRLVR {
     }
     var passTable = ReportTable("Held-out pass@k at the end, mean ± sd (Welch t against GRPO)", header: ["method"] + ks.map { "pass@\($0)" })
     for arm in c.arms { passTable.rows.append([arm] + ks.indices.map { i in cell(c, arm) { $0.passAtK[i].1 } }) }
-    func band(_ arm: String, _ value: (Evaluation) -> Double) -> PlotSeries {
-      let curve = c.curve(arm, value)
-      return PlotSeries(arm, x: curve.x, y: curve.mean, lower: zip(curve.mean, curve.sd).map { $0 - $1 }, upper: zip(curve.mean, curve.sd).map { $0 + $1 })
-    }
     let figures = [
-      Figure("Held-out pass@1 (mean ± sd over seeds)", x: "update", y: "pass@1", series: c.arms.map { band($0, \.accuracy) }),
-      Figure("Held-out pass@1 on the hidden skills (mean ± sd)", x: "update", y: "pass@1, hidden skills", series: c.arms.map { band($0, \.hiddenAccuracy) }),
-      Figure("Held-out token entropy (mean ± sd)", x: "update", y: "entropy (nats)", series: c.arms.map { band($0, \.meanTokenEntropy) }),
+      Figure("Held-out pass@1 (mean ± sd over seeds)", x: "update", y: "pass@1", series: c.arms.map { c.band($0, \.accuracy) }),
+      Figure("Held-out pass@1 on the hidden skills (mean ± sd)", x: "update", y: "pass@1, hidden skills", series: c.arms.map { c.band($0, \.hiddenAccuracy) }),
+      Figure("Held-out token entropy (mean ± sd)", x: "update", y: "entropy (nats)", series: c.arms.map { c.band($0, \.meanTokenEntropy) }),
       Figure("Held-out pass@k at the end (mean over seeds)", x: "k", y: "pass@k", logX: true, series: c.arms.map { arm in
         PlotSeries(arm, x: ks.map(Double.init), y: ks.indices.map { i in Stats.mean(c.finals(arm) { $0.passAtK[i].1 }) }, markers: true)
       }),

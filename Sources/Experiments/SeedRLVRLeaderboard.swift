@@ -66,14 +66,10 @@ extension SeedRLVR {
     }
     var passTable = ReportTable("Held-out pass@k at the end, mean over seeds", header: ["method"] + ks.map { "pass@\($0)" })
     for arm in ranked { passTable.rows.append([arm] + ks.indices.map { i in fmt(Stats.mean(c.finals(arm) { $0.passAtK[i].1 }), 3) }) }
-    func band(_ arm: String, _ value: (Evaluation) -> Double) -> PlotSeries {
-      let curve = c.curve(arm, value)
-      return PlotSeries(arm, x: curve.x, y: curve.mean, lower: zip(curve.mean, curve.sd).map { $0 - $1 }, upper: zip(curve.mean, curve.sd).map { $0 + $1 })
-    }
     let shown = ["GRPO"] + seed004Methods + ["entropy bonus"]
     let figures = [
-      Figure("Held-out pass@1, seed 004's methods against GRPO and the entropy bonus (mean ± sd over seeds)", x: "update", y: "pass@1", series: shown.map { band($0, \.accuracy) }),
-      Figure("Held-out token entropy (mean ± sd)", x: "update", y: "entropy (nats)", series: shown.map { band($0, \.meanTokenEntropy) }),
+      Figure("Held-out pass@1, seed 004's methods against GRPO and the entropy bonus (mean ± sd over seeds)", x: "update", y: "pass@1", series: shown.map { c.band($0, \.accuracy) }),
+      Figure("Held-out token entropy (mean ± sd)", x: "update", y: "entropy (nats)", series: shown.map { c.band($0, \.meanTokenEntropy) }),
       Figure("Final held-out pass@1 against final token entropy, every method (mean over seeds)", x: "token entropy (nats)", y: "pass@1",
              series: c.arms.map { arm in PlotSeries(arm, x: [Stats.mean(c.finals(arm, \.meanTokenEntropy))], y: [Stats.mean(pass1[arm]!)], markers: true) }),
     ]

@@ -2,6 +2,7 @@ import Foundation
 import RLVR
 import Reports
 import SeededRandom
+import SoftmaxCore
 
 /// Two claims from the literature after the seeds, on the mini-RLVR skills task: training
 /// precision and the entropy decay, and the importance-ratio bias of truncated sampling.
@@ -86,10 +87,7 @@ extension SeedRLVR {
     var out = TruncatedDraws()
     let rows = logits.count / v
     for r in 0..<rows {
-      let z = (0..<v).map { Double(logits[r * v + $0]) }
-      let m = z.max()!
-      let e = z.map { Foundation.exp($0 - m) }, s = e.reduce(0, +)
-      let p = e.map { $0 / s }
+      let p = SoftmaxDistribution<Double>(logits: (0..<v).map { Double(logits[r * v + $0]) }).probabilities
       let order = (0..<v).sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
       var keep = 0, mass = 0.0
       if let k = topK {

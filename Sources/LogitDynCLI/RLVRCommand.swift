@@ -234,20 +234,19 @@ enum RLVRRunner {
                     tText(finals, m) { $0.passAtK.last?.1 ?? .nan }, tText(finals, m, \.distinctCorrect),
                     "\(formatNumber(hStart, digits: 3)) → \(formatNumber(hEnd, digits: 3))", halvedText])
       passTable.append([m] + ks.indices.map { i in formatNumber(meanSD(finals.map { $0.passAtK[i].1 }).0, digits: 3) })
-      func t(_ value: (Evaluation) -> Double) -> String {
-        guard m != methods[0], finals.count > 1, reference.count > 1 else { return "" }
-        return "\(Stats.welch(finals.map(value), reference.map(value)).t)"
+      // Welch's t of `value` against the reference method (none for the reference itself).
+      func welchT(_ value: (Evaluation) -> Double) -> Double? {
+        guard m != methods[0], finals.count > 1, reference.count > 1 else { return nil }
+        return Stats.welch(finals.map(value), reference.map(value)).t
       }
+      func t(_ value: (Evaluation) -> Double) -> String { welchT(value).map { "\($0)" } ?? "" }
       board.append((m, acc, [m, "\(acc)", "\(accSD)", t(\.accuracy)] + ks.indices.map { i in "\(meanSD(finals.map { $0.passAtK[i].1 }).0)" }
         + ["\(meanSD(finals.map(\.knownAccuracy)).0)", "\(meanSD(finals.map(\.hiddenAccuracy)).0)", t(\.hiddenAccuracy), "\(hEnd)", "\(distinct)",
            t(\.distinctCorrect), "\(meanSD(runs.map(\.seconds)).0)"]))
       lawTable.append([m, "a \(formatNumber(law.a, digits: 3)), b \(formatNumber(law.b, digits: 3)) (\(formatNumber(law.r2, digits: 3)))",
                        early.count < 3 ? "—" : "\(formatNumber(predictedFinal, digits: 3)) (a \(formatNumber(earlyLaw.a, digits: 3)), b \(formatNumber(earlyLaw.b, digits: 3)))",
                        formatNumber(acc, digits: 3), formatNumber(correlation, digits: 3)])
-      func welchJSON(_ value: (Evaluation) -> Double) -> JSONValue {
-        guard m != methods[0], finals.count > 1, reference.count > 1 else { return .null }
-        return .number(Stats.welch(finals.map(value), reference.map(value)).t)
-      }
+      func welchJSON(_ value: (Evaluation) -> Double) -> JSONValue { welchT(value).map { .number($0) } ?? .null }
       methodsJSON.append((m, .object([
         ("heldout_accuracy_mean", .number(acc)), ("heldout_accuracy_sd", .number(accSD)), ("pass_at_\(ks.last ?? 1)_mean", .number(pass)),
         ("pass_at_\(ks.last ?? 1)_sd", .number(passSD)),

@@ -28,6 +28,15 @@ public enum VerlParameters {
     "bapo_statistic",
   ]
 
+  /// The script defaults of seed 004's losses where they differ from verl's, as parameters
+  /// that the caller's own override: Lp-Reg's clip 1/9 without dual-clip or log-ratio clamp,
+  /// SIREN's clip 0.28 and Dr. GRPO-style aggregation, EPO's bonus 0.001 with smoothing on.
+  public static let presets: [String: [String: String]] = [
+    "lp_reg": ["clip_ratio_low": "1", "clip_ratio_high": "9", "clip_ratio_c": "0", "log_ratio_clamp": "0"],
+    "siren": ["clip_ratio": "0.28", "loss_agg_mode": "seq-mean-token-sum-norm"],
+    "epo": ["entropy_coeff": "0.001", "entropy_smooth": "true"],
+  ]
+
   /// The losses ``makeLoss(name:parameters:)`` knows.
   public static let lossNames = ["vanilla", "ppo", "dapo", "reinforce", "clip_cov", "kl_cov", "steer", "lp_reg", "siren", "epo", "bapo"]
 
@@ -48,7 +57,8 @@ public enum VerlParameters {
 
   /// The loss `name` (one of ``lossNames``) with the parameters `p` (verl's names and
   /// defaults, the methods' official names for theirs), validated.
-  public static func makeLoss(name: String, parameters p: [String: String]) throws(LossError) -> PolicyLoss {
+  public static func makeLoss(name: String, parameters given: [String: String]) throws(LossError) -> PolicyLoss {
+    let p = (presets[name] ?? [:]).merging(given) { _, user in user }
     func number(_ key: String, _ fallback: Double) throws(LossError) -> Double {
       guard let text = p[key] else { return fallback }
       guard let v = Double(text), v.isFinite else { throw LossError("\(key) must be a finite number, got '\(text)'") }
@@ -68,11 +78,11 @@ public enum VerlParameters {
       return v
     }
     let isDAPO = name == "dapo" || name == "steer"
-    let clip = try number("clip_ratio", name == "siren" ? 0.28 : 0.2)
-    let low = try number("clip_ratio_low", name == "lp_reg" ? 1 : clip)
-    let high = try number("clip_ratio_high", name == "lp_reg" ? 9 : (p["clip_ratio"] == nil && isDAPO ? 0.28 : clip))
-    let c = try number("clip_ratio_c", isDAPO ? 10 : (name == "lp_reg" ? 0 : 3))
-    let clamp = try number("log_ratio_clamp", name == "lp_reg" ? 0 : 20)
+    let clip = try number("clip_ratio", 0.2)
+    let low = try number("clip_ratio_low", clip)
+    let high = try number("clip_ratio_high", p["clip_ratio"] == nil && isDAPO ? 0.28 : clip)
+    let c = try number("clip_ratio_c", isDAPO ? 10 : 3)
+    let clamp = try number("log_ratio_clamp", 20)
     let surrogate: SurrogateLoss
     var defaultMode = Aggregation.Mode.tokenMean
     switch name {
@@ -97,7 +107,6 @@ public enum VerlParameters {
     default:
       throw LossError("unknown loss '\(name)' (available: \(lossNames.joined(separator: ", ")))")
     }
-    if name == "siren" { defaultMode = .seqMeanTokenSumNorm }
     let modeName = p["loss_agg_mode"] ?? defaultMode.rawValue
     guard let mode = Aggregation.Mode(rawValue: modeName) else {
       throw LossError("unknown loss_agg_mode '\(modeName)' (available: \(Aggregation.Mode.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -111,7 +120,8 @@ public enum VerlParameters {
     if p["global_batch_size"] != nil { aggregation.globalBatchSize = try number("global_batch_size", 0) }
     if p["loss_scale_factor"] != nil { aggregation.lossScaleFactor = try number("loss_scale_factor", 0) }
     var loss = PolicyLoss(surrogate, aggregation: aggregation)
-    loss.entropyCoefficient = name == "siren" ? 0 : try number("entropy_coeff", name == "epo" ? 0.001 : 0)
+    // SIREN's `entropy_coeff` is its α, not a bonus.
+    loss.entropyCoefficient = name == "siren" ? 0 : try number("entropy_coeff", 0)
     if let kind = p["kl_loss_type"] {
       guard let estimator = KLEstimator(name: kind) else {
         throw LossError("unknown kl_loss_type '\(kind)' (available: kl, k1, abs, mse, k2, low_var_kl, k3, k1+, k3+)")
@@ -137,7 +147,7 @@ public enum VerlParameters {
         coefficient: try number("entropy_coeff", 0.005), topK: try whole("entropy_topk", 10_000), topP: try number("entropy_topp", 0.8),
         maskRatio: try number("mask_ratio", 0.8), anchor: p["entropy_anchor"] == nil ? nil : try number("entropy_anchor", 0))
     }
-    if try flag("entropy_smooth", name == "epo") {
+    if try flag("entropy_smooth", false) {
       let modeName = p["entropy_smooth_mask_mode"] ?? "token"
       guard let mode = EntropySmoothing.Mode(rawValue: modeName) else { throw LossError("entropy_smooth_mask_mode must be token or seq, got '\(modeName)'") }
       let weight = try flag("enable_smooth_weights", false) ? EntropySmoothing.phaseWeight(epoch: try whole("epoch", 0)) : 1

@@ -1,5 +1,6 @@
 import Foundation
 import PolicyLosses
+import SoftmaxCore
 
 /// How an RLVR update's advantages are formed from the group rewards.
 public enum RLVRAdvantages: Sendable, Equatable {
@@ -68,12 +69,9 @@ extension RolloutBatch {
         tokens[to] = other.tokens[from]
         for j in 0..<a { features[to * a + j] = other.features[from * a + j] }
         for j in 0..<v { logits[to * v + j] = other.logits[from * v + j] }
-        let z = (0..<v).map { Double(logits[to * v + $0]) / temperature }
-        let m = z.max()!
-        let sum = z.reduce(0.0) { $0 + Foundation.exp($1 - m) }
-        let logS = m + Foundation.log(sum)
-        logProbs[to] = z[tokens[to]] - logS
-        entropies[to] = z.reduce(0.0) { h, x in let p = Foundation.exp(x - logS); return p > 0 ? h - p * (x - logS) : h }
+        let d = SoftmaxDistribution<Double>(logits: (0..<v).map { Double(logits[to * v + $0]) }, temperature: temperature)
+        logProbs[to] = d.logProbabilities[tokens[to]]
+        entropies[to] = d.entropy
       }
     }
   }

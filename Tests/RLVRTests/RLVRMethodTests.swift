@@ -8,17 +8,7 @@ import Testing
 /// setting is GRPO's run exactly.
 @Suite struct RLVRMethodTests {
   static let trainer: (RLVRTrainer, SequencePolicy) = {
-    var s = RLVRSettings()
-    s.task = .skills
-    s.hidden = 16
-    s.sftSteps = 30
-    s.sftBatch = 32
-    s.updates = 4
-    s.promptsPerUpdate = 8
-    s.evalEvery = 2
-    s.evalPrompts = 6
-    s.evalSamples = 4
-    let t = try! RLVRTrainer(s)
+    let t = try! RLVRTrainer(.small(sftSteps: 30, updates: 4, evalEvery: 2, evalPrompts: 6, evalSamples: 4))
     return (t, t.pretrain())
   }()
 

@@ -60,14 +60,7 @@ import Testing
     }
     #expect(throws: RLVRError.self) { try SequenceTask(.skills, teacherHiddenAccuracy: 1.5) }
     // The evaluation's split adds up to its mean: accuracy = (n_known·known + n_hidden·hidden)/n.
-    var s = RLVRSettings()
-    s.task = .skills
-    s.hidden = 16
-    s.sftSteps = 40
-    s.sftBatch = 32
-    s.evalPrompts = 60
-    s.evalSamples = 8
-    let trainer = try RLVRTrainer(s)
+    let trainer = try RLVRTrainer(.small(sftSteps: 40, evalPrompts: 60, evalSamples: 8))
     let e = trainer.evaluate(trainer.pretrain(), update: 0)
     let prompts = trainer.task.heldOut.prefix(60)
     let hiddenCount = Double(prompts.filter { trainer.task.isHidden($0)! }.count)
@@ -80,16 +73,7 @@ import Testing
   /// Clip-Cov's selected tokens are counted per mini-batch: ⌊ratio · N⌋ of N = 64 tokens when
   /// enough are eligible, none for plain PPO.
   @Test func selectedTokensAreRecorded() throws {
-    var s = RLVRSettings()
-    s.task = .skills
-    s.hidden = 16
-    s.sftSteps = 20
-    s.sftBatch = 32
-    s.updates = 3
-    s.promptsPerUpdate = 8
-    s.evalPrompts = 4
-    s.evalSamples = 2
-    let trainer = try RLVRTrainer(s)
+    let trainer = try RLVRTrainer(.small())
     let base = trainer.pretrain()
     for (loss, bound) in [(PolicyLoss(.ppoDefault), 0.0), (PolicyLoss(.klCov(ratio: 0.25, coefficient: 1)), 16.0)] {
       var selected: [Double] = []
@@ -149,16 +133,8 @@ import Testing
   /// A short RL run from a briefly pre-trained base: training accuracy rises, the first-order
   /// entropy change tracks the measured one, and the run is reproducible.
   @Test func rlImprovesAndIsReproducible() throws {
-    var s = RLVRSettings()
-    s.task = .digitSum
-    s.hidden = 32
-    s.sftSteps = 150
-    s.sftBatch = 64
-    s.updates = 60
-    s.promptsPerUpdate = 16
-    s.evalEvery = 30
-    s.evalPrompts = 40
-    s.evalSamples = 8
+    var s = RLVRSettings.small(.digitSum, hidden: 32, sftSteps: 150, sftBatch: 64, updates: 60, promptsPerUpdate: 16, evalEvery: 30,
+                               evalPrompts: 40, evalSamples: 8)
     s.rate = 3e-3
     let trainer = try RLVRTrainer(s)
     let base = trainer.pretrain()
@@ -185,16 +161,7 @@ import Testing
   /// the same base, the same first rollouts (logits bit-identical, so the same draws), the
   /// same held-out evaluation, and training records within rounding of each other early on.
   @Test func sharedStatesMatchEveryRow() throws {
-    var s = RLVRSettings()
-    s.task = .skills
-    s.hidden = 24
-    s.sftSteps = 40
-    s.sftBatch = 32
-    s.updates = 3
-    s.promptsPerUpdate = 8
-    s.evalEvery = 3
-    s.evalPrompts = 10
-    s.evalSamples = 16
+    let s = RLVRSettings.small(hidden: 24, sftSteps: 40, evalEvery: 3, evalPrompts: 10, evalSamples: 16)
     var off = s
     off.shareIdenticalStates = false
     let shared = try RLVRTrainer(s), every = try RLVRTrainer(off)
