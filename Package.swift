@@ -17,7 +17,10 @@
 //                                     ├─> PGLab (the lab: environments, policies, runners, losses)
 //                                     └─> Games (normal-form games, logit QRE, learning dynamics)
 //   PGLab, PolicyLosses, Games, Reports ─> Experiments (the papers' claims with verdicts)
-//   Sweeps (TOML sweep files), RunStore (SQLite) ─> LogitDynCLI
+//   Configuration (typed configurations' one schema) ─> PGLab (LabConfiguration), Games
+//     (GameRunConfiguration), Sweeps
+//   PGLab, Games, PolicyLosses ─> Sweeps (TOML sweep and configuration files → typed
+//     configurations), RunStore (SQLite) ─> LogitDynCLI
 //   all of them ─> LogitDynamics (umbrella, re-exports) ─> LogitDynCLI ─> logitdyn
 //   LogitKernels, LogitAnalysis, PolicyLosses, Games ─> LogitDynC (the C ABI, include/logitdyn.h)
 //     ─> the Python package in python/ (ctypes)
@@ -76,6 +79,8 @@ let package = Package(
   targets: [
     // Seeded, splittable random streams (xoshiro256**, SplitMix64 seeding).
     .target(name: "SeededRandom", swiftSettings: strictSwift6),
+    // Typed configurations' one schema: values, fields, the errors that list valid keys.
+    .target(name: "Configuration", swiftSettings: strictSwift6),
     // The one parallel map: indices on worker threads, results in index order.
     .target(name: "ParallelMap", swiftSettings: strictSwift6),
     // Mean, standard deviation and quantiles, written once for every floor.
@@ -113,10 +118,10 @@ let package = Package(
     // Softmax in games: normal-form games, logit QRE by path following, learning dynamics.
     .target(
       name: "Games",
-      dependencies: ["SoftmaxCore", "StrictJSON", "OutputFormats", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["Configuration", "SoftmaxCore", "StrictJSON", "OutputFormats", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
     // Sweeps: TOML sweep files, grid expansion, sharding.
-    .target(name: "Sweeps", dependencies: ["StrictJSON", "SeededRandom", .product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strictSwift6),
+    .target(name: "Sweeps", dependencies: ["Configuration", "PGLab", "Games", "PolicyLosses", "StrictJSON", "SeededRandom", .product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strictSwift6),
     // The run store: SQLite through GRDB, one transaction per finished run.
     .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strictSwift6),
     // Mini-RLVR: sequence tasks with a verifiable reward, an autoregressive MLP policy,
@@ -144,19 +149,19 @@ let package = Package(
     // tabular bandits, a general one for everything else).
     .target(
       name: "PGLab",
-      dependencies: ["ParallelMap", "SampleStatistics", "SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", "PolicyLosses", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["Configuration", "ParallelMap", "SampleStatistics", "SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", "PolicyLosses", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6 + kernelFlags),
     // Umbrella: re-exports the public modules.
     .target(
       name: "LogitDynamics",
-      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "VectorMath", "LogitKernels", "DenseNetworks", "LogitAnalysis", "OutputFormats", "PolicyLosses", "PGLab", "Games",
+      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "VectorMath", "LogitKernels", "Configuration", "DenseNetworks", "LogitAnalysis", "OutputFormats", "PolicyLosses", "PGLab", "Games",
                      "Reports", "Experiments", "RLVR"],
       swiftSettings: strictSwift6),
     // The command-line interface as a library, so tests can drive it in-process.
     .target(
       name: "LogitDynCLI",
       dependencies: [
-        "LogitDynamics", "ParallelMap", "SampleStatistics", "Sweeps", "RunStore", "StrictJSON", "TensorIO",
+        "LogitDynamics", "Configuration", "ParallelMap", "SampleStatistics", "Sweeps", "RunStore", "StrictJSON", "TensorIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "TOMLKit", package: "TOMLKit"),
       ],
@@ -216,7 +221,7 @@ let package = Package(
       swiftSettings: strictSwift6),
     .testTarget(
       name: "PGLabTests",
-      dependencies: ["PGLab", "SeededRandom", "SoftmaxCore"],
+      dependencies: ["PGLab", "Configuration", "SeededRandom", "SoftmaxCore"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "PolicyLossesTests",
@@ -234,7 +239,7 @@ let package = Package(
       swiftSettings: strictSwift6),
     .testTarget(
       name: "SweepsTests",
-      dependencies: ["Sweeps", "RunStore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "TOMLKit", package: "TOMLKit")],
+      dependencies: ["Sweeps", "Configuration", "PGLab", "RunStore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "TOMLKit", package: "TOMLKit")],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "RLVRTests",

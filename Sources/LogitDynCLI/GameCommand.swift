@@ -169,29 +169,47 @@ struct GameLearn: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "learn", abstract: "Repeated play by two softmax learners, with the lab's probes per step.")
   @OptionGroup var game: GameArgument
-  @Option(help: "Rule: \(LearningRule.names.joined(separator: ", ")).") var rule: String = "pg"
-  @Option(parsing: .unconditional, help: "Entropy weight τ of entropy-pg (its QRE has λ = 1/τ).") var tau: Double = 0.1
-  @Option(parsing: .unconditional, help: "λ of smooth fictitious play (sfp).") var lambda: Double = 10
-  @Option(name: .customLong("lr"), parsing: .unconditional, help: "Step size η > 0.") var learningRate: Double = 0.1
-  @Option(parsing: .unconditional, help: "Steps.") var steps: Int = 1000
-  @Option(help: "Seed (sampled-pg).") var seed: UInt64 = 0
-  @Option(name: .customLong("reference-lambda"), parsing: .unconditional, help: "λ of the QRE to measure the distance to (default: the rule's own).")
+  // The defaults and help lines are GameRunConfiguration's (the schema of [game] tables too).
+  static let defaults = GameRunConfiguration()
+  static func help(_ key: String) -> ArgumentHelp { ArgumentHelp(GameRunConfiguration.field(named: key)?.help ?? key) }
+  @Option(help: GameLearn.help("rule")) var rule: String = GameLearn.defaults.rule
+  @Option(parsing: .unconditional, help: GameLearn.help("tau")) var tau: Double = GameLearn.defaults.tau
+  @Option(parsing: .unconditional, help: GameLearn.help("lambda")) var lambda: Double = GameLearn.defaults.lambda
+  @Option(name: .customLong("lr"), parsing: .unconditional, help: GameLearn.help("lr")) var learningRate: Double = GameLearn.defaults.learningRate
+  @Option(parsing: .unconditional, help: GameLearn.help("steps")) var steps: Int = GameLearn.defaults.steps
+  @Option(help: GameLearn.help("seed")) var seed: UInt64 = GameLearn.defaults.seed
+  @Option(name: .customLong("reference-lambda"), parsing: .unconditional, help: GameLearn.help("reference_lambda"))
   var referenceLambda: Double?
   @Option(help: ArgumentHelp("Output directory for series.csv.", valueName: "dir")) var out: String?
   @OptionGroup var memory: MemoryLimitOption
 
+  /// The options as a typed configuration.
+  var configuration: GameRunConfiguration {
+    var c = GameRunConfiguration(game: game.game)
+    c.rule = rule
+    c.tau = tau
+    c.lambda = lambda
+    c.learningRate = learningRate
+    c.steps = steps
+    c.seed = seed
+    c.referenceLambda = referenceLambda
+    return c
+  }
+
   /// Runs the learning; returns the series CSV, a summary, and the printed text.
   func execute(stop: () -> Bool = { false }) throws -> (series: String, summary: JSONValue, text: String) {
-    let g = try game.load()
-    guard steps >= 1 else { throw CLIError("--steps must be at least 1, got \(steps)") }
+    try Self.execute(configuration, game: try game.load(), memory: memory, stop: stop)
+  }
+
+  /// Runs the learning `c` describes on `g`; returns the series CSV, a summary, and the
+  /// printed text.
+  static func execute(_ c: GameRunConfiguration, game g: NormalFormGame, memory: MemoryLimitOption, stop: () -> Bool = { false }) throws -> (series: String, summary: JSONValue, text: String) {
+    guard c.steps >= 1 else { throw CLIError("--steps must be at least 1, got \(c.steps)") }
     // The series is kept as text: about 25 bytes per number, 2(m + n) + 15 numbers per step.
-    try memory.check(Double(steps) * 25 * Double(2 * (g.shape.0 + g.shape.1) + 15), "\(steps) steps of a \(g.shape.0)×\(g.shape.1) game")
-    guard let r = LearningRule(name: rule, tau: tau, lambda: lambda) else {
-      throw CLIError("unknown rule '\(rule)' (available: \(LearningRule.names.joined(separator: ", ")))")
-    }
-    var learning = GameLearning(game: g, rule: r, learningRate: learningRate, steps: steps)
-    learning.seed = seed
-    learning.referenceLambda = referenceLambda
+    try memory.check(Double(c.steps) * 25 * Double(2 * (g.shape.0 + g.shape.1) + 15), "\(c.steps) steps of a \(g.shape.0)×\(g.shape.1) game")
+    let learning: GameLearning
+    do { learning = try c.makeLearning(on: g) } catch { throw CLIError(error.description) }
+    let rule = c.rule, learningRate = c.learningRate, steps = c.steps
     var text = "step,x,y,entropy1,entropy2,collision1,collision2,update_norm1,update_norm2,update_norm_closed_form1,update_norm_closed_form2,dH_predicted1,dH_actual1,dH_predicted2,dH_actual2,distance_to_qre,nash_conv\n"
     var first: GameStep?, last: GameStep?
     func f(_ x: Double) -> String { x.isNaN ? "" : "\(x)" }

@@ -24,8 +24,7 @@ public struct LogitDyn: ParsableCommand {
   /// `--version` print as usual.
   public static func runMain(_ arguments: [String]? = nil) -> Never {
     do {
-      let expanded = try ConfigFile.expand(arguments ?? Array(CommandLine.arguments.dropFirst()))
-      var command = try parseAsRoot(expanded)
+      var command = try parseAsRoot(arguments ?? Array(CommandLine.arguments.dropFirst()))
       try command.run()
       Foundation.exit(0)
     } catch {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Sweeps
 import LogitDynamics
 import OutputFormats
 import StrictJSON
@@ -51,13 +52,13 @@ struct LossCommand: ParsableCommand {
       """)
 
   @Argument(help: ArgumentHelp("The logged batch (.json or .safetensors).", valueName: "batch")) var batch: String
-  @Option(help: "Loss: vanilla, ppo, dapo, reinforce, clip_cov, kl_cov, steer, lp_reg, siren, epo, bapo.") var loss: String = "vanilla"
+  @Option(help: "Loss: vanilla, ppo, dapo, reinforce, clip_cov, kl_cov, steer, lp_reg, siren, epo, bapo (default: vanilla, or the --config file's).") var loss: String?
   @Option(name: .customLong("set"), parsing: .singleValue, help: ArgumentHelp("A parameter, key=value (repeatable).", valueName: "key=value"))
   var settings: [String] = []
   @Flag(help: "Print the full result as JSON.") var json = false
   @Option(help: ArgumentHelp("Write the JSON result to this file.", valueName: "file")) var out: String?
   @OptionGroup var memory: MemoryLimitOption
-  @Option(help: ArgumentHelp("A TOML file of options (keys are option names; a [loss] table holds name and --set parameters); the command line's own options win.", valueName: "file.toml"))
+  @Option(help: ArgumentHelp("A TOML file with a [loss] table: the loss's name and its parameters; --loss and --set on the command line win (a --set key replaces the file's).", valueName: "file.toml"))
   var config: String?
 
   static var knownKeys: Set<String> { VerlParameters.knownKeys }
@@ -73,8 +74,15 @@ struct LossCommand: ParsableCommand {
   }
 
   func run() throws {
-    let p = try Self.parameters(settings)
-    let policyLoss = try Self.makeLoss(name: loss, parameters: p)
+    var name = loss ?? "vanilla"
+    var p = try Self.parameters(settings)
+    if let config {
+      let file: (name: String, parameters: [String: String])
+      do { file = try ConfigurationFile.loss(path: config) } catch { throw CLIError(error.description) }
+      name = loss ?? file.name
+      p = file.parameters.merging(p) { $1 }
+    }
+    let policyLoss = try Self.makeLoss(name: name, parameters: p)
     let temperature: Double
     do { temperature = try VerlParameters.temperature(p) } catch { throw CLIError(error.description) }
     let tokens: TokenBatch
@@ -91,7 +99,7 @@ struct LossCommand: ParsableCommand {
       print(document.rendered())
       return
     }
-    var lines = ["\(loss) on \(tokens.rows)×\(tokens.columns) tokens (\(tokens.validCount) valid), \(policyLoss.aggregation.mode.rawValue)",
+    var lines = ["\(name) on \(tokens.rows)×\(tokens.columns) tokens (\(tokens.validCount) valid), \(policyLoss.aggregation.mode.rawValue)",
                  "loss         \(formatNumber(result.loss, digits: 10))",
                  "pg_loss      \(formatNumber(result.policyLoss, digits: 10))"]
     for (key, value) in result.metrics { lines.append(key.padding(toLength: 13, withPad: " ", startingAt: 0) + formatNumber(value, digits: 6)) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LogitDynamics
 import OutputFormats
+import Sweeps
 
 
 /// `logitdyn run`: many seeded runs of a softmax policy, with per-step probes.
@@ -30,195 +31,126 @@ struct RunCommand: ParsableCommand {
         logitdyn run --env contextual-bandit --dim 8 --arms 4 --reward-model nonlinear --policy mlp --hidden 32,32 --optimizer adam --lr 0.003 --rule grpo --group 8 --runs 64 --steps 500
       """)
 
-  @Option(help: "Environment: gaussian-bandit, bernoulli-bandit or contextual-bandit.") var env: String = "gaussian-bandit"
-  @Option(help: "Number of arms (actions) K ≥ 2.") var arms: Int = 10
-  @Option(parsing: .unconditional, help: ArgumentHelp("Fixed arm means (comma-separated); default: drawn per run.", valueName: "m1,m2,..."))
-  var means: String?
-  @Option(parsing: .unconditional, help: "Reward noise σ (Gaussian arms, contextual bandits).") var noise: Double = 1
-  @Option(parsing: .unconditional, help: "Non-stationary bandits: arm means take a N(0, drift²) step after every step.") var drift: Double = 0
-  @Option(help: "Contextual bandit: context dimension d.") var dim: Int = 8
-  @Option(name: .customLong("reward-model"), help: "Contextual bandit: linear or nonlinear mean rewards.") var rewardModel: String = "linear"
-  @Option(help: "Contextual bandit: a finite set of S contexts per run (needed by tabular policies).") var contexts: Int?
-  @Option(help: "Policy: tabular, linear or mlp.") var policy: String = "tabular"
-  @Option(parsing: .unconditional, help: ArgumentHelp("MLP hidden widths.", valueName: "w1,w2,...")) var hidden: String = "64"
-  @Option(help: "MLP activation: tanh or relu.") var activation: String = "tanh"
-  @Option(help: "Update rule: reinforce, reinforce-baseline, expected, natural, ppo, grpo.") var rule: String = "reinforce-baseline"
-  @Option(help: "Baseline of sampled rules: none, running-mean, learned, rloo (leave-one-out within a group; default: running-mean for reinforce-baseline and ppo, none for reinforce).")
-  var baseline: String?
-  @Option(name: .customLong("baseline-rate"), parsing: .unconditional, help: "Rate of the running-mean or learned baseline.") var baselineRate: Double = 0.01
-  @Option(help: "Samples per step B (default 1; grpo: the group size).") var batch: Int?
-  @Option(help: "Samples per context G, a GRPO group (default 1; grpo: 8).") var group: Int?
-  @Option(help: "PPO/GRPO: optimiser epochs per batch (default: ppo 4, grpo 1).") var epochs: Int?
-  @Option(parsing: .unconditional, help: "PPO/GRPO clip range ε (low side).") var clip: Double = 0.2
-  @Option(name: .customLong("clip-high"), parsing: .unconditional, help: "PPO/GRPO clip range on the high side (clip-higher; default: --clip).") var clipHigh: Double?
-  @Flag(name: .customLong("no-std"), help: "GRPO: centre advantages without dividing by the group std (Dr. GRPO).") var noStd = false
-  @Option(help: "A loss of `logitdyn loss` (vanilla, dapo, reinforce, clip_cov, kl_cov, steer) as the surrogate, with --set parameters and interventions; each sample is a one-token response.")
+  /// The help line of a ``LabConfiguration`` key with its default: one text for the
+  /// command line, configuration files and sweep files.
+  static func help(_ key: String, default value: String? = nil, valueName: String? = nil) -> ArgumentHelp {
+    let text = LabConfiguration.field(named: key)?.help ?? key
+    guard let value else { return ArgumentHelp(text, valueName: valueName) }
+    let sentence = text.hasSuffix(".") ? String(text.dropLast()) : text
+    return ArgumentHelp("\(sentence) (default: \(value)).", valueName: valueName)
+  }
+  static let defaults = LabConfiguration()
+
+  // Every option of the lab is optional here: what is given replaces the value of the
+  // --config file, or of `LabConfiguration()`, whose defaults the help shows.
+  @Option(help: RunCommand.help("env", default: RunCommand.defaults.environment)) var env: String?
+  @Option(help: RunCommand.help("arms", default: "\(RunCommand.defaults.arms)")) var arms: Int?
+  @Option(parsing: .unconditional, help: RunCommand.help("means", valueName: "m1,m2,...")) var means: String?
+  @Option(parsing: .unconditional, help: RunCommand.help("noise", default: "\(RunCommand.defaults.noise)")) var noise: Double?
+  @Option(parsing: .unconditional, help: RunCommand.help("drift", default: "\(RunCommand.defaults.drift)")) var drift: Double?
+  @Option(help: RunCommand.help("dim", default: "\(RunCommand.defaults.dimension)")) var dim: Int?
+  @Option(name: .customLong("reward-model"), help: RunCommand.help("reward_model", default: RunCommand.defaults.rewardModel)) var rewardModel: String?
+  @Option(help: RunCommand.help("contexts")) var contexts: Int?
+  @Option(help: RunCommand.help("policy", default: RunCommand.defaults.policy)) var policy: String?
+  @Option(parsing: .unconditional, help: RunCommand.help("hidden", default: RunCommand.defaults.hidden.map(String.init).joined(separator: ","), valueName: "w1,w2,...")) var hidden: String?
+  @Option(help: RunCommand.help("activation", default: RunCommand.defaults.activation)) var activation: String?
+  @Option(help: RunCommand.help("rule", default: RunCommand.defaults.rule)) var rule: String?
+  @Option(help: RunCommand.help("baseline")) var baseline: String?
+  @Option(name: .customLong("baseline-rate"), parsing: .unconditional, help: RunCommand.help("baseline_rate", default: "\(RunCommand.defaults.baselineRate)")) var baselineRate: Double?
+  @Option(help: RunCommand.help("batch")) var batch: Int?
+  @Option(help: RunCommand.help("group")) var group: Int?
+  @Option(help: RunCommand.help("epochs")) var epochs: Int?
+  @Option(parsing: .unconditional, help: RunCommand.help("clip", default: "\(RunCommand.defaults.clip)")) var clip: Double?
+  @Option(name: .customLong("clip-high"), parsing: .unconditional, help: RunCommand.help("clip_high")) var clipHigh: Double?
+  @Flag(name: .customLong("no-std"), help: RunCommand.help("no_std")) var noStd = false
+  @Option(help: "A loss of `logitdyn loss` (vanilla, dapo, reinforce, clip_cov, kl_cov, steer, …) as the surrogate, with --set parameters and interventions; each sample is a one-token response.")
   var loss: String?
   @Option(name: .customLong("set"), parsing: .singleValue, help: ArgumentHelp("A loss parameter, key=value (repeatable; see logitdyn loss --help).", valueName: "key=value"))
   var settings: [String] = []
-  @Option(name: .customLong("adaptive-entropy"), parsing: .unconditional, help: ArgumentHelp("With --loss: an adaptive entropy bonus (Skywork-OR1/TRL) holding the entropy near this target (nats).", valueName: "target"))
+  @Option(name: .customLong("adaptive-entropy"), parsing: .unconditional, help: RunCommand.help("adaptive_entropy", valueName: "target"))
   var adaptiveEntropyTarget: Double?
-  @Option(name: .customLong("adaptive-entropy-delta"), parsing: .unconditional, help: "Step δ of the adaptive entropy coefficient.")
-  var adaptiveEntropyDelta: Double = 0.005
-  @Option(help: "Optimiser: sgd or adam.") var optimizer: String = "sgd"
-  @Option(name: .customLong("lr"), parsing: .unconditional, help: "Step size η > 0.") var learningRate: Double = 0.1
-  @Option(help: "Learning-rate schedule: constant, linear, cosine, inverse-sqrt.") var schedule: String = "constant"
-  @Option(name: .customLong("lr-final"), parsing: .unconditional, help: "linear/cosine schedules: final rate as a fraction of --lr.") var lrFinal: Double = 0
-  @Option(help: "Linear warm-up steps.") var warmup: Int = 0
-  @Option(parsing: .unconditional, help: "Number of independent runs N ≥ 1.") var runs: Int = 1024
-  @Option(parsing: .unconditional, help: "Steps per run.") var steps: Int = 1000
-  @Option(help: "Experiment seed.") var seed: UInt64 = 1
-  @Option(help: "Worker threads (default: all cores).") var threads: Int?
-  @Flag(name: .customLong("no-quantiles"), help: "Report means and maxima only (no per-step sort over runs).") var noQuantiles = false
+  @Option(name: .customLong("adaptive-entropy-delta"), parsing: .unconditional, help: RunCommand.help("adaptive_entropy_delta", default: "\(RunCommand.defaults.adaptiveEntropyDelta)"))
+  var adaptiveEntropyDelta: Double?
+  @Option(help: RunCommand.help("optimizer", default: RunCommand.defaults.optimizer)) var optimizer: String?
+  @Option(name: .customLong("lr"), parsing: .unconditional, help: RunCommand.help("lr", default: "\(RunCommand.defaults.learningRate)")) var learningRate: Double?
+  @Option(help: RunCommand.help("schedule", default: RunCommand.defaults.schedule)) var schedule: String?
+  @Option(name: .customLong("lr-final"), parsing: .unconditional, help: RunCommand.help("lr_final", default: "\(RunCommand.defaults.learningRateFinal)")) var lrFinal: Double?
+  @Option(help: RunCommand.help("warmup", default: "\(RunCommand.defaults.warmup)")) var warmup: Int?
+  @Option(parsing: .unconditional, help: RunCommand.help("runs", default: "\(RunCommand.defaults.runs)")) var runs: Int?
+  @Option(parsing: .unconditional, help: RunCommand.help("steps", default: "\(RunCommand.defaults.steps)")) var steps: Int?
+  @Option(help: RunCommand.help("seed", default: "\(RunCommand.defaults.seed)")) var seed: UInt64?
+  @Option(help: RunCommand.help("threads")) var threads: Int?
+  @Flag(name: .customLong("no-quantiles"), help: RunCommand.help("no_quantiles")) var noQuantiles = false
   @Option(help: ArgumentHelp("Output directory.", valueName: "dir")) var out: String?
   @Flag(name: .shortAndLong, help: "No progress display.") var quiet = false
   @OptionGroup var memory: MemoryLimitOption
-  @Option(help: ArgumentHelp("A TOML file of options (keys are option names; a [loss] table holds name and --set parameters); the command line's own options win.", valueName: "file.toml"))
+  @Option(help: ArgumentHelp("A TOML file of the run's keys (the options' names, `-` or `_`; a [loss] table holds name and parameters; or the sweep format's [run] table); the command line's own options win.", valueName: "file.toml"))
   var config: String?
 
-  /// Either runner, behind one call.
-  struct Plan {
-    var vectorised: Bool
-    var description: String
-    var run: (Int, () -> Bool, (StepAggregate) -> Bool) throws(LabError) -> Void
+  /// The lab configuration: `--config`'s file (or the defaults), then the options given here.
+  func configuration() throws -> LabConfiguration {
+    var c = LabConfiguration()
+    if let config {
+      do { c = try ConfigurationFile.lab(path: config) } catch { throw CLIError(error.description) }
+    }
+    if let env { c.environment = env }
+    if let arms { c.arms = arms }
+    if let noise { c.noise = noise }
+    if let drift { c.drift = drift }
+    if let dim { c.dimension = dim }
+    if let rewardModel { c.rewardModel = rewardModel }
+    if let contexts { c.contexts = contexts }
+    if let policy { c.policy = policy }
+    if let activation { c.activation = activation }
+    if let rule { c.rule = rule }
+    if let baseline { c.baseline = baseline }
+    if let baselineRate { c.baselineRate = baselineRate }
+    if let batch { c.batch = batch }
+    if let group { c.group = group }
+    if let epochs { c.epochs = epochs }
+    if let clip { c.clip = clip }
+    if let clipHigh { c.clipHigh = clipHigh }
+    if noStd { c.noStd = true }
+    if let adaptiveEntropyTarget { c.adaptiveEntropyTarget = adaptiveEntropyTarget }
+    if let adaptiveEntropyDelta { c.adaptiveEntropyDelta = adaptiveEntropyDelta }
+    if let optimizer { c.optimizer = optimizer }
+    if let learningRate { c.learningRate = learningRate }
+    if let schedule { c.schedule = schedule }
+    if let lrFinal { c.learningRateFinal = lrFinal }
+    if let warmup { c.warmup = warmup }
+    if let runs { c.runs = runs }
+    if let steps { c.steps = steps }
+    if let seed { c.seed = seed }
+    if let threads { c.threads = threads }
+    if noQuantiles { c.quantiles = false }
+    // The list options go through the schema's parsing (comma-separated numbers).
+    for (key, text) in [("means", means), ("hidden", hidden)] {
+      guard let text else { continue }
+      do { try c.set(key, to: .string(text)) } catch { throw CLIError("--\(key): \(error.message)") }
+    }
+    if loss != nil || !settings.isEmpty {
+      // The command line's loss replaces the file's name; its parameters are added, key by key.
+      let given = try LossCommand.parameters(settings)
+      guard let name = loss ?? c.loss else { throw CLIError("--set and --adaptive-entropy apply to a --loss") }
+      do { try c.setLoss(name: name, parameters: c.lossParameters.merging(given) { $1 }) } catch { throw CLIError(error.description) }
+    }
+    return c
   }
 
-  func parseList(_ text: String, option: String) throws -> [Double] {
-    try text.split(separator: ",").enumerated().map { i, field in
-      guard let v = Double(field.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-        throw CLIError("value \(i + 1) of \(option) is not a number: '\(field)'")
-      }
-      return v
-    }
-  }
-
-  /// Builds the experiment the options describe, naming the first bad option.
-  func plan() throws -> Plan {
-    let banditKinds = BanditSpec.Kind.allCases.map(\.rawValue)
-    guard banditKinds.contains(env) || env == "contextual-bandit" else {
-      throw CLIError("unknown environment '\(env)' (available: \((banditKinds + ["contextual-bandit"]).joined(separator: ", ")))")
-    }
-    let rules = UpdateRule.names + ["ppo", "grpo"]
-    guard rules.contains(rule) else { throw CLIError("unknown rule '\(rule)' (available: \(rules.joined(separator: ", ")))") }
-    guard ["tabular", "linear", "mlp"].contains(policy) else { throw CLIError("unknown policy '\(policy)' (available: tabular, linear, mlp)") }
-    guard let opt = Optimizer(name: optimizer) else {
-      throw CLIError("unknown optimizer '\(optimizer)' (available: \(Optimizer.names.joined(separator: ", ")))")
-    }
-    guard let lrSchedule = LearningRateSchedule(name: schedule, final: lrFinal, warmup: warmup) else {
-      throw CLIError("unknown schedule '\(schedule)' (available: \(LearningRateSchedule.names.joined(separator: ", ")))")
-    }
-    if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
-    if let baseline, !["none", "running-mean", "learned", "rloo"].contains(baseline) {
-      throw CLIError("unknown baseline '\(baseline)' (available: none, running-mean, learned, rloo)")
-    }
-    let isGRPO = rule == "grpo"
-    let groupSize = group ?? (isGRPO ? 8 : 1)
-    let batchSize = batch ?? groupSize
-    let baselineName = baseline ?? (rule == "reinforce-baseline" || rule == "ppo" ? "running-mean" : "none")
-
-    // Environment.
-    let environment: any Environment
-    var banditSpec: BanditSpec?
-    if let kind = BanditSpec.Kind(rawValue: env) {
-      let spec = BanditSpec(kind: kind, arms: arms, means: try means.map { try parseList($0, option: "--means") }, noise: noise, drift: drift)
-      banditSpec = spec
-      environment = BanditEnvironment(spec)
-    } else {
-      guard let model = ContextualBandit.RewardModel(rawValue: rewardModel) else {
-        throw CLIError("unknown reward model '\(rewardModel)' (available: linear, nonlinear)")
-      }
-      if means != nil { throw CLIError("--means applies to bandits, not to a contextual bandit") }
-      if drift != 0 { throw CLIError("--drift applies to bandits, not to a contextual bandit") }
-      environment = ContextualBandit(dimension: dim, actions: arms, model: model, noise: noise, states: contexts)
-    }
-    do { try environment.validate() } catch { throw CLIError("\(error)") }
-
-    // What the run will allocate, checked before anything is built (sizes near Int.max give
-    // a large estimate, not an overflow).
-    let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-    if runs < 1 { throw CLIError("--runs must be at least 1, got \(runs)") }
-    if steps < 1 { throw CLIError("--steps must be at least 1, got \(steps)") }
-    if batchSize < 1 { throw CLIError("--batch must be at least 1, got \(batchSize)") }
-    if groupSize < 1 { throw CLIError("--group must be at least 1, got \(groupSize)") }
-    let widths: [Int] = policy == "mlp" ? try parseList(hidden, option: "--hidden").map { w -> Int in
-      guard w >= 1, w == w.rounded(), w < 1e6 else { throw CLIError("--hidden widths must be whole numbers ≥ 1 and < 10⁶, got \(formatNumber(w))") }
-      return Int(w)
-    } : []
-    let features = banditSpec == nil ? dim : 1
-    let parameters: Double
-    switch policy {
-    case "tabular": parameters = Double(environment.stateCount ?? 1) * Double(arms)
-    case "linear": parameters = LabResources.networkParameters(features: features, hidden: [], actions: arms)
-    default: parameters = LabResources.networkParameters(features: features, hidden: widths, actions: arms)
-    }
-    let estimate = policy == "tabular" && banditSpec != nil
-      ? max(LabResources.banditBytes(runs: runs, arms: arms),
-            LabResources.generalBytes(runs: runs, parameters: parameters, features: 1, actions: arms, hidden: [], fixedContexts: nil, batch: batchSize, threads: workers))
-      : LabResources.generalBytes(runs: runs, parameters: parameters, features: features, actions: arms, hidden: widths, fixedContexts: contexts, batch: batchSize, threads: workers)
-    try memory.check(estimate, "\(runs) runs of a \(policy) policy with \(formatNumber(parameters)) parameters, K = \(arms)\(banditSpec == nil ? ", d = \(dim)" : ""), B = \(batchSize)")
-
-    // The vectorised runner when it applies.
-    if let banditSpec, policy == "tabular", loss == nil, let simple = UpdateRule(name: rule, baselineRate: baselineRate),
-      batchSize == 1, groupSize == 1, opt == .sgd, lrSchedule == LearningRateSchedule(), baseline == nil || baseline == (simple == .reinforce ? "none" : "running-mean") || !simple.isSampled
-    {
-      var e = BanditExperiment(bandit: banditSpec, rule: simple, learningRate: learningRate, runs: runs, steps: steps, seed: seed)
-      e.quantiles = !noQuantiles
-      do { try e.validate() } catch { throw CLIError("\(error)") }
-      return Plan(vectorised: true, description: "tabular, \(rule)") { threads, stop, onStep throws(LabError) in
-        try e.run(threads: threads, stopRequested: stop, onStep: onStep)
-      }
-    }
-
-    // The general runner.
-    let pol: any Policy
-    switch policy {
-    case "tabular": pol = TabularPolicy(states: environment.stateCount ?? 1, actions: arms)
-    case "linear": pol = LinearPolicy(features: environment.featureCount, actions: arms)
-    default:
-      guard let act = MLPPolicy.Activation(rawValue: activation) else { throw CLIError("unknown activation '\(activation)' (available: tanh, relu)") }
-      pol = MLPPolicy(features: environment.featureCount, hidden: widths, actions: arms, activation: act)
-    }
-    var e = LabExperiment(environment: environment, policy: pol, learningRate: learningRate, runs: runs, steps: steps, seed: seed)
-    e.optimizer = opt
-    e.schedule = lrSchedule
-    e.batchSize = batchSize
-    e.groupSize = groupSize
-    e.quantiles = !noQuantiles
-    switch rule {
-    case "expected": e.estimator = .expected
-    case "natural": e.estimator = .natural
-    default: e.estimator = .sampled
-    }
-    switch baselineName {
-    case "running-mean": e.advantage = .runningMean(rate: baselineRate)
-    case "learned": e.advantage = .learned(rate: baselineRate)
-    case "rloo": e.advantage = .leaveOneOut
-    default: e.advantage = .reward
-    }
-    if isGRPO { e.advantage = .groupNormalized(scaleByStd: !noStd, epsilon: 1e-6) }
-    if let loss {
-      guard !["expected", "natural"].contains(rule) else { throw CLIError("--loss needs a sampled rule, not \(rule)") }
-      let parameters = try LossCommand.parameters(settings)
-      e.surrogate = .tokenLoss(try LossCommand.makeLoss(name: loss, parameters: parameters), epochs: epochs ?? 1)
-      if let target = adaptiveEntropyTarget {
-        e.adaptiveEntropy = AdaptiveEntropyCoefficient(value: 0, delta: adaptiveEntropyDelta, target: target)
-      }
-    } else if !settings.isEmpty || adaptiveEntropyTarget != nil {
-      throw CLIError("--set and --adaptive-entropy apply to a --loss")
-    } else if rule == "ppo" || isGRPO {
-      e.surrogate = .ppoClip(epochs: epochs ?? (isGRPO ? 1 : 4), clipLow: clip, clipHigh: clipHigh ?? clip)
-    } else if epochs != nil || clipHigh != nil {
-      throw CLIError("--epochs and --clip-high apply to the ppo and grpo rules")
-    }
-    do { try e.validate() } catch { throw CLIError("\(error)") }
-    let text = "\(policy)\(policy == "mlp" ? " \(hidden) \(activation)" : ""), \(rule)\(loss.map { ", loss \($0)" } ?? ""), \(optimizer), B = \(batchSize)\(groupSize > 1 ? ", G = \(groupSize)" : "")"
-    return Plan(vectorised: false, description: text) { threads, stop, onStep throws(LabError) in
-      try e.run(threads: threads, stopRequested: stop, onStep: onStep)
-    }
+  /// The runner of the configuration, after the memory check.
+  func plan() throws -> (configuration: LabConfiguration, runner: LabRunner) {
+    let c = try configuration()
+    do {
+      let estimate = try c.estimatedBytes(threads: c.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+      try memory.check(estimate.bytes, estimate.what)
+      return (c, try c.makeRunner())
+    } catch let error as LabError { throw CLIError(error.description) }
   }
 
   func run() throws {
-    let plan = try plan()
+    let (c, runner) = try plan()
+    let steps = c.steps, runs = c.runs
+    let description = c.summary(vectorised: runner.isVectorised)
     // The series goes to a temporary file in --out, renamed to series.csv when the run is
     // complete (series.interrupted.csv after Ctrl-C); a failed run leaves nothing behind.
     var series: AtomicFileWriter? = nil
@@ -251,7 +183,7 @@ struct RunCommand: ParsableCommand {
     var writeError: (any Error)? = nil
     do {
       // Ctrl-C is honoured between chunks of steps; every step already computed is written.
-      try plan.run(threads ?? ProcessInfo.processInfo.activeProcessorCount, { Interrupt.requested }) { agg in
+      try runner.run(threads: c.threads ?? ProcessInfo.processInfo.activeProcessorCount, stopRequested: { Interrupt.requested }) { agg in
         if first == nil { first = agg }
         last = agg
         pending += agg.csvRow + "\n"
@@ -280,12 +212,12 @@ struct RunCommand: ParsableCommand {
       } catch { throw CLIError("\(error)") }
     }
     let summary: JSONValue = .object([
-      ("env", .string(env)), ("arms", .integer(arms)), ("policy", .string(policy)), ("rule", .string(rule)),
-      ("configuration", .string(plan.description)), ("runner", .string(plan.vectorised ? "vectorised" : "general")),
-      ("optimizer", .string(optimizer)), ("schedule", .string(schedule)),
-      ("lr", .number(learningRate)), ("runs", .integer(runs)), ("steps", .integer(steps)),
+      ("env", .string(c.environment)), ("arms", .integer(c.arms)), ("policy", .string(c.policy)), ("rule", .string(c.rule)),
+      ("configuration", .string(description)), ("runner", .string(runner.isVectorised ? "vectorised" : "general")),
+      ("optimizer", .string(c.optimizer)), ("schedule", .string(c.schedule)),
+      ("lr", .number(c.learningRate)), ("runs", .integer(runs)), ("steps", .integer(steps)),
       ("steps_completed", .integer(completed)), ("interrupted", .bool(completed < steps)),
-      ("seed", .integer(Int(truncatingIfNeeded: seed))), ("series_file", .string(seriesName)),
+      ("seed", .integer(Int(truncatingIfNeeded: c.seed))), ("series_file", .string(seriesName)),
     ] + Self.outcomeFields(first: first, last: last) + [("run_steps_per_second", .number(Double(runs * completed) / elapsed))])
     if let out {
       do { try AtomicFileWriter.write(Data((summary.rendered() + "\n").utf8), to: out + "/summary.json") } catch {
@@ -294,10 +226,10 @@ struct RunCommand: ParsableCommand {
     }
     finished = true
     print("""
-      \(env), K = \(arms), \(plan.description), η = \(formatNumber(learningRate)), \(runs) runs × \(completed) steps\(completed < steps ? " (interrupted)" : "")
+      \(c.environment), K = \(c.arms), \(description), η = \(formatNumber(c.learningRate)), \(runs) runs × \(completed) steps\(completed < steps ? " (interrupted)" : "")
       entropy      \(formatNumber(first.mean[Probe.entropy.rawValue], digits: 4)) → \(formatNumber(last.mean[Probe.entropy.rawValue], digits: 4)) nats (mean over runs)
       reward       last step mean \(formatNumber(last.mean[Probe.reward.rawValue], digits: 4)), regret \(formatNumber(last.mean[Probe.regret.rawValue], digits: 4))
-      ‖Δz‖         \(formatNumber(first.mean[Probe.updateNorm.rawValue], digits: 4)) → \(formatNumber(last.mean[Probe.updateNorm.rawValue], digits: 4))\(plan.vectorised || policy == "tabular" && optimizer == "sgd" ? "" : "\nJ Jᵀ effect  ‖Δz‖ / logit-space step \(formatNumber(last.mean[Probe.jacobianRatio.rawValue], digits: 4)), cosine \(formatNumber(last.mean[Probe.jacobianCosine.rawValue], digits: 4)) (last step)")
+      ‖Δz‖         \(formatNumber(first.mean[Probe.updateNorm.rawValue], digits: 4)) → \(formatNumber(last.mean[Probe.updateNorm.rawValue], digits: 4))\(runner.isVectorised || c.policy == "tabular" && c.optimizer == "sgd" ? "" : "\nJ Jᵀ effect  ‖Δz‖ / logit-space step \(formatNumber(last.mean[Probe.jacobianRatio.rawValue], digits: 4)), cosine \(formatNumber(last.mean[Probe.jacobianCosine.rawValue], digits: 4)) (last step)")
       speed        \(formatNumber(Double(runs * completed) / elapsed / 1e6, digits: 3)) M run-steps/s
       """ + (out.map { "\nwrote        \($0)/\(seriesName), \($0)/summary.json" } ?? ""))
     // Interrupted by Ctrl-C: the files are complete up to the last step; exit as SIGINT would.

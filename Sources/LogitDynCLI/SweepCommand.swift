@@ -69,37 +69,54 @@ struct SweepRun: ParsableCommand {
     do { return try SweepConfig.shard(runs, index: i, of: n) } catch { throw CLIError("\(error)") }
   }
 
-  /// Runs one lab run from its command line; returns its series CSV and summary JSON.
+  /// The typed configuration of a run, its errors named by the run's identity.
+  static func job(_ spec: RunSpec) throws -> RunSpec.Job {
+    do { return try spec.job() } catch { throw CLIError("run \(spec.id): \(error)") }
+  }
+
+  /// Runs one sweep run (one thread, no progress display); returns its series CSV and summary
+  /// JSON.
   static func execute(_ spec: RunSpec, stop: @escaping () -> Bool) throws -> (series: String, summary: String) {
-    if spec.kind == "game" {
-      let learn: GameLearn
-      do { learn = try GameLearn.parse(spec.arguments) } catch { throw CLIError("run \(spec.id): \(GameLearn.message(for: error))") }
-      let (series, summary, _) = try learn.execute(stop: stop)
+    switch try job(spec) {
+    case .game(let c):
+      let g: NormalFormGame
+      do { g = try c.loadGame() } catch { throw CLIError("run \(spec.id): \(error)") }
+      let (series, summary, _) = try GameLearn.execute(c, game: g, memory: try MemoryLimitOption.parse([]), stop: stop)
       if stop() { throw CLIError("interrupted") }
       return (series, summary.rendered(indent: 0).replacingOccurrences(of: "\n", with: ""))
+    case .lab(let c):
+      // One thread per run: the runs themselves are parallel (the series does not depend on it).
+      let runner: LabRunner
+      do { runner = try c.makeRunner() } catch { throw CLIError("run \(spec.id): \(error)") }
+      var text = StepAggregate.csvHeader + "\n"
+      var first: StepAggregate?, last: StepAggregate?
+      do {
+        try runner.run(threads: 1, stopRequested: stop) { agg in
+          if first == nil { first = agg }
+          last = agg
+          text += agg.csvRow + "\n"
+          return true
+        }
+      } catch { throw CLIError("run \(spec.id): \(error)") }
+      guard let first, let last, last.step + 1 == c.steps else { throw CLIError("interrupted") }
+      let summary: JSONValue = .object([("steps", .integer(last.step + 1))] + RunCommand.outcomeFields(first: first, last: last))
+      return (text, summary.rendered(indent: 0).replacingOccurrences(of: "\n", with: ""))
     }
-    let command: RunCommand
-    // One thread per run (runs are parallel), quiet; a `threads` setting of the file is replaced.
-    var arguments = spec.arguments
-    if let i = arguments.firstIndex(of: "--threads"), i + 1 < arguments.count { arguments.removeSubrange(i...(i + 1)) }
-    arguments += ["--threads", "1"] + (arguments.contains("--quiet") ? [] : ["--quiet"])
-    do { command = try RunCommand.parse(arguments) } catch {
-      throw CLIError("run \(spec.id): \(RunCommand.message(for: error))")
+  }
+
+  /// Checks a run's configuration without running it (the game is loaded, the lab runner
+  /// built and its memory estimated against the default limit).
+  static func check(_ spec: RunSpec) throws {
+    switch try spec.job() {
+    case .game(let c):
+      do { _ = try c.makeLearning(on: try c.loadGame()) } catch { throw CLIError(error.description) }
+    case .lab(let c):
+      do {
+        let estimate = try c.estimatedBytes(threads: 1)
+        try MemoryLimitOption.parse([]).check(estimate.bytes, estimate.what)
+        _ = try c.makeRunner()
+      } catch let error as LabError { throw CLIError(error.description) }
     }
-    let plan = try command.plan()
-    var text = StepAggregate.csvHeader + "\n"
-    var first: StepAggregate?, last: StepAggregate?
-    do {
-      try plan.run(1, stop) { agg in
-        if first == nil { first = agg }
-        last = agg
-        text += agg.csvRow + "\n"
-        return true
-      }
-    } catch { throw CLIError("run \(spec.id): \(error)") }
-    guard let first, let last, last.step + 1 == command.steps else { throw CLIError("interrupted") }
-    let summary: JSONValue = .object([("steps", .integer(last.step + 1))] + RunCommand.outcomeFields(first: first, last: last))
-    return (text, summary.rendered(indent: 0).replacingOccurrences(of: "\n", with: ""))
   }
 
   func run() throws {
@@ -110,12 +127,8 @@ struct SweepRun: ParsableCommand {
     if let jobs, jobs < 1 { throw CLIError("--jobs must be at least 1, got \(jobs)") }
     // Check every run's configuration before starting any.
     for r in runs {
-      do {
-        if r.kind == "game" { _ = try GameLearn.parse(r.arguments).game.load() } else { _ = try RunCommand.parse(r.arguments).plan() }
-      } catch let error as CLIError {
-        throw CLIError("\(file): run \(r.index) (\(r.varied.map { "\($0.0) = \($0.1)" }.joined(separator: ", "))): \(error.description)")
-      } catch {
-        throw CLIError("\(file): run \(r.index): \(RunCommand.message(for: error))")
+      do { try Self.check(r) } catch {
+        throw CLIError("\(file): run \(r.index)\(r.varied.isEmpty ? "" : " (" + r.varied.map { "\($0.0) = \($0.1)" }.joined(separator: ", ") + ")"): \(error)")
       }
     }
     let runStore: RunStore

@@ -2,6 +2,7 @@
 @_exported import LogitAnalysis
 @_exported import LogitKernels
 @_exported import VectorMath
+@_exported import Configuration
 @_exported import DenseNetworks
 @_exported import OutputFormats
 @_exported import Experiments

@@ -1,4 +1,8 @@
+import Configuration
 import Foundation
+import Games
+import PGLab
+import PolicyLosses
 import SeededRandom
 import StrictJSON
 import TOMLKit
@@ -8,68 +12,6 @@ import TOMLKit
 public struct SweepError: Error, CustomStringConvertible, Sendable, Equatable {
   public let description: String
   public init(_ description: String) { self.description = description }
-}
-
-/// A configuration value: what a TOML key may hold.
-public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
-  case int(Int), double(Double), string(String), bool(Bool), list([ConfigValue])
-
-  /// The value as a command-line argument (`list` joined by commas).
-  public var description: String {
-    switch self {
-    case .int(let i): return String(i)
-    case .double(let d): return "\(d)"
-    case .string(let s): return s
-    case .bool(let b): return b ? "true" : "false"
-    case .list(let l): return l.map(\.description).joined(separator: ",")
-    }
-  }
-
-  /// A canonical JSON fragment (for run identities and the store).
-  public var json: String {
-    switch self {
-    case .int(let i): return String(i)
-    case .double(let d): return d.isFinite ? "\(d)" : "null"
-    case .string(let s): return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    case .bool(let b): return b ? "true" : "false"
-    case .list(let l): return "[" + l.map(\.json).joined(separator: ",") + "]"
-    }
-  }
-}
-
-/// The type a field expects.
-public enum FieldType: String, Sendable {
-  case integer, number, string, boolean, list
-}
-
-/// The fields of a `[game]` table: the game and the options of `logitdyn game learn`.
-public enum GameSchema {
-  public static let fields: [String: FieldType] = [
-    "game": .string, "rule": .string, "tau": .number, "lambda": .number, "lr": .number, "steps": .integer,
-    "seed": .integer, "reference_lambda": .number,
-  ]
-}
-
-/// The fields of a `[run]` table: the options of `logitdyn run` (flags are booleans).
-public enum RunSchema {
-  public static let fields: [String: FieldType] = [
-    "env": .string, "arms": .integer, "means": .list, "noise": .number, "drift": .number, "dim": .integer,
-    "reward_model": .string, "contexts": .integer, "policy": .string, "hidden": .list, "activation": .string,
-    "rule": .string, "baseline": .string, "baseline_rate": .number, "batch": .integer, "group": .integer,
-    "epochs": .integer, "clip": .number, "clip_high": .number, "no_std": .boolean, "optimizer": .string,
-    "lr": .number, "schedule": .string, "lr_final": .number, "warmup": .integer, "runs": .integer,
-    "steps": .integer, "seed": .integer, "threads": .integer, "no_quantiles": .boolean,
-    "adaptive_entropy": .number, "adaptive_entropy_delta": .number, "quiet": .boolean,
-  ]
-
-  /// Whether `value` has the type `type` (integers are numbers too).
-  static func matches(_ value: ConfigValue, _ type: FieldType) -> Bool {
-    switch (type, value) {
-    case (.integer, .int), (.number, .int), (.number, .double), (.string, .string), (.boolean, .bool), (.list, .list): return true
-    case (.list, .int), (.list, .double): return true  // a single number for a list field
-    default: return false
-    }
-  }
 }
 
 /// One run of a sweep: its fully resolved settings and a stable identity.
@@ -97,24 +39,33 @@ public struct RunSpec: Sendable, Equatable {
     String(FNV1a.hash64(configJSON.utf8), radix: 16).leftPadded(to: 16)
   }
 
-  /// The command line of `logitdyn run` (or `logitdyn game learn GAME`) for this run, without
-  /// the subcommand.
-  public var arguments: [String] {
-    var out: [String] = []
-    if kind == "game", let game = settings.first(where: { $0.0 == "game" })?.1 { out.append(game.description) }
-    for (key, value) in settings where !(kind == "game" && key == "game") {
-      let option = "--" + key.replacingOccurrences(of: "_", with: "-")
-      if case .bool(let b) = value {
-        if b { out.append(option) }
-        continue
+  /// What a sweep run is: a lab experiment or learning in a game, typed.
+  public enum Job: Sendable {
+    case lab(LabConfiguration)
+    case game(GameRunConfiguration)
+  }
+
+  /// The typed configuration of this run, built through the one schema of
+  /// ``LabConfiguration`` or ``GameRunConfiguration`` (its settings were checked against it when
+  /// the file was read; a value out of range is named here).
+  public func job() throws(SweepError) -> Job {
+    do {
+      if kind == "game" {
+        var c = GameRunConfiguration()
+        try c.set(settings)
+        return .game(c)
       }
-      out += [option, value.description]
+      var c = LabConfiguration()
+      try c.set(settings)
+      if let name = loss.first(where: { $0.0 == "name" })?.1 {
+        var parameters: [String: String] = [:]
+        for (key, value) in loss where key != "name" { parameters[key] = value.description }
+        try c.setLoss(name: name.description, parameters: parameters)
+      }
+      return .lab(c)
+    } catch {
+      throw SweepError("\(error)")
     }
-    if let name = loss.first(where: { $0.0 == "name" })?.1 {
-      out += ["--loss", name.description]
-      for (key, value) in loss where key != "name" { out += ["--set", "\(key)=\(value.description)"] }
-    }
-    return out
   }
 
   public static func == (a: RunSpec, b: RunSpec) -> Bool { a.configJSON == b.configJSON && a.index == b.index }
@@ -163,6 +114,11 @@ public struct SweepConfig: Sendable {
 
   /// Parses and checks TOML text (`path` for messages).
   public init(text: String, path: String) throws(SweepError) {
+    try self.init(text: text, path: path, flat: false)
+  }
+
+  /// `flat`: a lab run whose `[run]` keys are at the top level (`run --config`'s own form).
+  init(text: String, path: String, flat: Bool) throws(SweepError) {
     self.path = path
     let table = try TOMLText.parse(text, path: path)
     let lines = text.components(separatedBy: "\n")
@@ -183,7 +139,7 @@ public struct SweepConfig: Sendable {
       }
       return 0
     }
-    func value(_ v: any TOMLValueConvertible, key: String, section: String) throws(SweepError) -> ConfigValue {
+    func value(_ v: any TOMLValueConvertible, key: String, section: String?) throws(SweepError) -> ConfigValue {
       switch v.type {
       case .int: return .int(v.int!)
       case .double: return .double(v.double!)
@@ -196,21 +152,46 @@ public struct SweepConfig: Sendable {
       default: throw SweepError("\(path):\(line(key, in: section)): field '\(key)' has an unsupported value (dates and tables are not options)")
       }
     }
-    for key in table.keys where !["run", "game", "loss", "sweep"].contains(key) {
-      throw SweepError("\(path):\(line(key, in: nil)): unknown field or table '\(key)' (expected the tables [run] or [game], [loss], [sweep])")
+    let kind: String
+    var runTable: [String: any TOMLValueConvertible] = [:]
+    /// The table of the run's keys in messages (`nil`: the top level of a flat file).
+    let runSection: String?
+    if flat {
+      kind = "run"
+      runSection = nil
+      for key in table.keys where key != "loss" {
+        if table[key]!.table != nil {
+          throw SweepError("\(path):\(line(key, in: nil)): unknown table '\(key)' (a configuration file has option keys and a [loss] table)")
+        }
+        runTable[key.replacingOccurrences(of: "-", with: "_")] = table[key]!
+      }
+    } else {
+      for key in table.keys where !["run", "game", "loss", "sweep"].contains(key) {
+        throw SweepError("\(path):\(line(key, in: nil)): unknown field or table '\(key)' (expected the tables [run] or [game], [loss], [sweep])")
+      }
+      kind = table["game"] != nil ? "game" : "run"
+      runSection = kind
+      guard table["run"] == nil || table["game"] == nil else { throw SweepError("\(path): a sweep file has either a [run] or a [game] table, not both") }
+      guard let t = table[kind]?.table else { throw SweepError("\(path): a sweep file needs a [run] (lab) or [game] table") }
+      for key in t.keys { runTable[key] = t[key]! }
     }
-    let kind = table["game"] != nil ? "game" : "run"
-    guard table["run"] == nil || table["game"] == nil else { throw SweepError("\(path): a sweep file has either a [run] or a [game] table, not both") }
-    guard let runTable = table[kind]?.table else { throw SweepError("\(path): a sweep file needs a [run] (lab) or [game] table") }
-    let schema = kind == "game" ? GameSchema.fields : RunSchema.fields
+    let schema: [String: FieldType] = kind == "game"
+      ? Dictionary(uniqueKeysWithValues: GameRunConfiguration.fields.map { ($0.name, $0.type) })
+      : Dictionary(uniqueKeysWithValues: LabConfiguration.fields.map { ($0.name, $0.type) })
     var run: [(String, ConfigValue)] = []
+    /// `key`'s name in messages and its line.
+    func place(_ key: String) -> (name: String, line: Int) {
+      guard flat else { return ("\(kind).\(key)", line(key, in: kind)) }
+      let n = line(key, in: nil)
+      return (key, n > 0 ? n : line(key.replacingOccurrences(of: "_", with: "-"), in: nil))
+    }
     for key in runTable.keys.sorted() {
       guard let type = schema[key] else {
-        throw SweepError("\(path):\(line(key, in: kind)): unknown field '\(kind).\(key)' (fields: \(schema.keys.sorted().joined(separator: ", ")))")
+        throw SweepError("\(path):\(place(key).line): unknown field '\(place(key).name)' (fields: \(schema.keys.sorted().joined(separator: ", ")))")
       }
-      let v = try value(runTable[key]!, key: key, section: kind)
-      guard RunSchema.matches(v, type) else {
-        throw SweepError("\(path):\(line(key, in: kind)): field '\(kind).\(key)' must be a \(type.rawValue), got \(v.json)")
+      let v = try value(runTable[key]!, key: key, section: runSection)
+      guard v.matches(type) else {
+        throw SweepError("\(path):\(place(key).line): field '\(place(key).name)' must be a\(type == .integer ? "n" : "") \(type.rawValue), got \(v.json)")
       }
       run.append((key, v))
     }
@@ -221,7 +202,12 @@ public struct SweepConfig: Sendable {
     if let lossTable = table["loss"]?.table {
       guard kind == "run" else { throw SweepError("\(path):\(line("loss", in: nil)): a [loss] table applies to lab runs ([run])") }
       guard lossTable["name"]?.string != nil else { throw SweepError("\(path):\(line("name", in: "loss")): the [loss] table needs name = \"…\"") }
-      for key in lossTable.keys.sorted() { loss.append((key, try value(lossTable[key]!, key: key, section: "loss"))) }
+      for key in lossTable.keys.sorted() {
+        guard key == "name" || VerlParameters.knownKeys.contains(key) else {
+          throw SweepError("\(path):\(line(key, in: "loss")): unknown field 'loss.\(key)' (fields: name, \(VerlParameters.knownKeys.sorted().joined(separator: ", ")))")
+        }
+        loss.append((key, try value(lossTable[key]!, key: key, section: "loss")))
+      }
     }
     var sweep: [(String, [ConfigValue])] = []
     if let sweepTable = table["sweep"]?.table {
@@ -234,11 +220,14 @@ public struct SweepConfig: Sendable {
         }
         if key.hasPrefix("loss.") {
           guard !loss.isEmpty else { throw SweepError("\(path):\(line(key, in: "sweep")): 'sweep.\(key)' needs a [loss] table") }
+          guard VerlParameters.knownKeys.contains(String(key.dropFirst(5))) else {
+            throw SweepError("\(path):\(line(key, in: "sweep")): unknown field 'sweep.\(key)' (loss parameters: \(VerlParameters.knownKeys.sorted().joined(separator: ", ")))")
+          }
         } else {
           guard let type = schema[key] else {
-            throw SweepError("\(path):\(line(key, in: "sweep")): unknown field 'sweep.\(key)' (a [\(kind)] field, or loss.FIELD)")
+            throw SweepError("\(path):\(line(key, in: "sweep")): unknown field 'sweep.\(key)' (a [\(kind)] field: \(schema.keys.sorted().joined(separator: ", ")); or loss.FIELD)")
           }
-          for o in options where !RunSchema.matches(o, type) {
+          for o in options where !o.matches(type) {
             throw SweepError("\(path):\(line(key, in: "sweep")): values of 'sweep.\(key)' must be \(type.rawValue)s, got \(o.json)")
           }
         }

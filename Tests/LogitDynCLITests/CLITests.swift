@@ -151,13 +151,18 @@ import Testing
     (["run", "--arms", "1"], "at least 2 arms"),
     (["run", "--env", "maze"], "unknown environment 'maze'"),
     (["run", "--lr", "-0.1"], "learning rate must be a finite number > 0"),
-    (["run", "--runs", "0"], "--runs must be at least 1, got 0"),
+    (["run", "--runs", "0"], "runs must be at least 1, got 0"),
+    (["run", "--threads", "0"], "threads must be at least 1, got 0"),
+    (["run", "--means", "1,x"], "--means: value 2 is not a number: 'x'"),
+    (["run", "--set", "kl_cov_ratio=0.1"], "--set and --adaptive-entropy apply to a --loss"),
+    (["run", "--loss", "kl_cov", "--set", "kl_cov_ration=0.1"], "unknown parameter 'kl_cov_ration'"),
+    (["run", "--rule", "expected", "--loss", "vanilla"], "a loss needs a sampled rule, not expected"),
     (["run", "--env", "contextual-bandit", "--policy", "tabular"], "a tabular policy needs discrete states"),
     (["run", "--rule", "ppo", "--epochs", "0"], "PPO needs at least 1 epoch"),
     (["run", "--rule", "grpo", "--group", "1"], "group size ≥ 2"),
     (["run", "--batch", "6", "--group", "4"], "must be ≥ 1 and divide the batch size"),
     (["run", "--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'"),
-    (["run", "--policy", "mlp", "--hidden", "16,0"], "--hidden widths must be whole numbers ≥ 1"),
+    (["run", "--policy", "mlp", "--hidden", "16,0"], "--hidden: widths must be whole numbers ≥ 1"),
     (["run", "--policy", "mlp", "--rule", "natural"], "natural gradient is implemented for tabular policies"),
     (["run", "--schedule", "cosine", "--lr-final", "2"], "final learning-rate fraction"),
     (["run", "--drift", "-1"], "drift must be a finite number ≥ 0"),
@@ -364,7 +369,6 @@ import Testing
       lr = 0.01
       runs = 8
       steps = 30
-      quiet = true
 
       [loss]
       name = "kl_cov"
@@ -381,12 +385,25 @@ import Testing
     let bad = try Self.run(["run", "--config", dir + "/bad.toml"])
     #expect(bad.status != 0 && bad.stderr.contains("bad.toml:1:") && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
     // The sweep format ([run] table) works for a single run, with its schema's errors.
-    _ = FileManager.default.createFile(atPath: dir + "/single.toml", contents: Data("[run]\narms = 4\nruns = 8\nsteps = 5\nquiet = true\n".utf8))
+    _ = FileManager.default.createFile(atPath: dir + "/single.toml", contents: Data("[run]\narms = 4\nruns = 8\nsteps = 5\n".utf8))
     let single = try Self.run(["run", "--config", dir + "/single.toml", "-q"])
     #expect(single.status == 0 && single.stdout.contains("K = 4"), "\(single.stdout)\(single.stderr)")
     _ = FileManager.default.createFile(atPath: dir + "/typo.toml", contents: Data("[run]\narms = 4\nstepz = 5\n".utf8))
     let typo = try Self.run(["run", "--config", dir + "/typo.toml"])
     #expect(typo.status != 0 && typo.stderr.contains("typo.toml:3: unknown field 'run.stepz'"), "\(typo.stderr)")
+    // The flat form: option names with '-' or '_', unknown keys listed from the one schema,
+    // and the command line's loss parameters added to the file's.
+    _ = FileManager.default.createFile(atPath: dir + "/flat.toml", contents: Data("arms = 4\nreward-model = 'linear'\nstepz = 5\n".utf8))
+    let flat = try Self.run(["run", "--config", dir + "/flat.toml"])
+    #expect(flat.status != 0 && flat.stderr.contains("flat.toml:3: unknown field 'stepz' (fields: activation, adaptive_entropy,"), "\(flat.stderr)")
+    _ = FileManager.default.createFile(atPath: dir + "/flatloss.toml", contents: Data("arms = 4\n[loss]\nname = 'kl_cov'\nkl_cov_ratio = 0.2\nbogus = 1\n".utf8))
+    let flatLoss = try Self.run(["run", "--config", dir + "/flatloss.toml"])
+    #expect(flatLoss.status != 0 && flatLoss.stderr.contains("flatloss.toml:5: unknown field 'loss.bogus' (fields: name,"), "\(flatLoss.stderr)")
+    _ = FileManager.default.createFile(atPath: dir + "/range.toml", contents: Data("arms = 4\nseed = -3\n".utf8))
+    let range = try Self.run(["run", "--config", dir + "/range.toml"])
+    #expect(range.status != 0 && range.stderr.contains("range.toml: field 'seed' must be a non-negative integer, got -3"), "\(range.stderr)")
+    let overridden = try Self.run(["run", "--config", dir + "/run.toml", "--set", "ppo_kl_coef=2", "--steps", "3", "--runs", "2", "-q", "--out", dir + "/out2"])
+    #expect(overridden.status == 0, "\(overridden.stderr)")
     let unknown = try Self.run(["run", "--config", dir + "/missing.toml"])
     #expect(unknown.status != 0 && unknown.stderr.contains("cannot read the config file"))
   }

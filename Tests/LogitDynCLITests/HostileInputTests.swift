@@ -201,7 +201,7 @@ import Testing
       (["run", "--runs", "9223372036854775807"], "max-memory"),
       (["run", "--runs", "1000000000", "--out", "r"], "max-memory"),
       (["run", "--env", "contextual-bandit", "--dim", "4294967296", "--policy", "linear", "--runs", "4"], "max-memory"),
-      (["run", "--env", "contextual-bandit", "--policy", "mlp", "--hidden", "4294967296", "--runs", "4"], "--hidden widths"),
+      (["run", "--env", "contextual-bandit", "--policy", "mlp", "--hidden", "4294967296", "--runs", "4"], "--hidden: widths"),
       (["run", "--env", "contextual-bandit", "--policy", "mlp", "--hidden", "500000,500000", "--runs", "4"], "max-memory"),
       (["run", "--batch", "9223372036854775807", "--policy", "linear"], "max-memory"),
       (["run", "--runs", "64", "--max-memory", "1k"], "max-memory"),

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PGLab
 import RunStore
 import Sweeps
 import TOMLKit
@@ -30,7 +31,11 @@ import Testing
     // The first swept field varies slowest.
     #expect(runs[0].varied.map(\.1.description) == ["0.01", "1", "0.1"] && runs[11].varied.map(\.1.description) == ["1", "2", "1.0"])
     #expect(Set(runs.map(\.id)).count == 12)
-    #expect(runs[3].arguments.contains("--lr") && runs[3].arguments.contains("ppo_kl_coef=1.0") && runs[3].arguments.contains("--loss"))
+    // Each run is a typed configuration built through the one schema.
+    guard case .lab(let c) = try runs[3].job() else { Issue.record("not a lab run"); return }
+    #expect(c.learningRate == 0.01 && c.seed == 2 && c.runs == 64 && c.arms == 10)
+    #expect(c.loss == "kl_cov" && c.lossParameters == ["kl_cov_ratio": "0.2", "ppo_kl_coef": "1.0"])
+    #expect(try c.makeRunner().isVectorised == false)
     // Identities depend on the configuration only.
     #expect(try SweepConfig(text: Self.text, path: "other.toml").expand().map(\.id) == runs.map(\.id))
   }
@@ -45,13 +50,16 @@ import Testing
 
   @Test(arguments: [
     ("[run]\narms = 10\nbogus = 3\n", "s.toml:3: unknown field 'run.bogus'"),
-    ("[run]\narms = \"ten\"\n", "s.toml:2: field 'run.arms' must be a integer, got \"ten\""),
+    ("[run]\narms = \"ten\"\n", "s.toml:2: field 'run.arms' must be an integer, got \"ten\""),
     ("[run]\narms = 10\n[sweep]\nlr = 0.1\n", "s.toml:4: field 'sweep.lr' must be a non-empty list"),
     ("[run]\narms = 10\n[sweep]\nlearning_rate = [0.1]\n", "s.toml:4: unknown field 'sweep.learning_rate'"),
     ("[run]\narms = 10\n[sweep]\nlr = [\"fast\"]\n", "s.toml:4: values of 'sweep.lr' must be numbers"),
     ("[runs]\narms = 10\n", "s.toml:1: unknown field or table 'runs'"),
     ("[run]\narms = \n", "s.toml:2:"),
     ("arms = 10\n", "s.toml:1: unknown field or table 'arms'"),
+    ("[run]\narms = 10\n[loss]\nname = \"vanilla\"\nentropy_coef = 0.1\n", "s.toml:5: unknown field 'loss.entropy_coef' (fields: name, "),
+    ("[run]\narms = 10\n[loss]\nname = \"vanilla\"\n[sweep]\n\"loss.entropy_coef\" = [0.1]\n", "s.toml:6: unknown field 'sweep.loss.entropy_coef' (loss parameters: "),
+    ("[game]\ngame = \"rps\"\narms = 3\n", "s.toml:3: unknown field 'game.arms' (fields: game, lambda, lr, reference_lambda, rule, seed, steps, tau)"),
   ])
   func badFilesNameTheFileLineAndField(text: String, fragment: String) {
     do {
