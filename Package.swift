@@ -2,28 +2,44 @@
 //
 // LogitDynamics: the dynamics of softmax policy gradient.
 //
-// Module graph (arrows point one way):
+// Module graph: each module, the package modules it depends on, and what it holds, in an
+// order where every module comes after its dependencies (arrows point one way). CI checks
+// these lines against the targets below and the sources' imports
+// (`scripts/check-module-graph.py`; `--print` writes the lines for the current graph).
 //
-//   KernelIntrinsics (a C header) ────> VectorMath (SIMD exp/log/cos/tanh, reductions)
-//   VectorMath ─┬─> LogitKernels (the fused row kernel), TensorIO (half → float)
-//               └─> DenseNetworks (the batched neural engine: products, layers, optimisers)
-//   DenseNetworks ─> PGLab, RLVR (never SoftmaxCore or PolicyLosses below it)
-//   StrictJSON (untrusted JSON and files) ─> TensorIO, Games, Sweeps, LogitDynCLI
-//   ParallelMap (indices on worker threads, results in order) ─> PGLab, Experiments, LogitDynCLI
-//   SampleStatistics (mean, sd, type-7 quantiles) ─> PGLab, LogitAnalysis, Experiments
-//   SeededRandom, SoftmaxCore (math) ─┬─> LogitKernels, TensorIO, OutputFormats
-//                                     ├─> PolicyLosses (the published losses and interventions)
-//                                     ├─> LogitAnalysis (kernels + tensor I/O + outputs + losses)
-//                                     ├─> PGLab (the lab: environments, policies, runners, losses)
-//                                     └─> Games (normal-form games, logit QRE, learning dynamics)
-//   PGLab, PolicyLosses, Games, Reports ─> Experiments (the papers' claims with verdicts)
-//   Configuration (typed configurations' one schema) ─> PGLab (LabConfiguration), Games
-//     (GameRunConfiguration), Sweeps
-//   PGLab, Games, PolicyLosses ─> Sweeps (TOML sweep and configuration files → typed
-//     configurations), RunStore (SQLite) ─> LogitDynCLI
-//   all of them ─> LogitDynamics (umbrella, re-exports) ─> LogitDynCLI ─> logitdyn
-//   LogitKernels, LogitAnalysis, PolicyLosses, Games ─> LogitDynC (the C ABI, include/logitdyn.h)
-//     ─> the Python package in python/ (ctypes)
+//   Diagnostics  (MessageError: the one message-error type; LabError, LossError, … name it)
+//   SeededRandom  (xoshiro256**, SplitMix64, MT19937 as torch draws it, FNV-1a)
+//   SoftmaxCore  (exact softmax mathematics: log-sum-exp, entropy, C(p), the update norm)
+//   StrictJSON  (untrusted JSON and files)
+//   ParallelMap  (indices on worker threads, results in index order)
+//   SampleStatistics  (mean, sd, type-7 quantiles)
+//   Configuration  (typed configurations' one schema: values, fields, errors listing the keys)
+//   KernelIntrinsics  (a C header of SIMD intrinsics)
+//   Reports  (SVG plots, HTML reports, tables, TensorBoard event files)
+//   OutputFormats ← Diagnostics  (atomic files, JSON values, text tables)
+//   RunStore ← Diagnostics  (the run store: SQLite through GRDB)
+//   PolicyLosses ← Diagnostics, SeededRandom, SoftmaxCore  (the published losses and interventions)
+//   VectorMath ← KernelIntrinsics  (SIMD exp/log/cos/tanh, reductions, half → float)
+//   LogitKernels ← KernelIntrinsics, VectorMath  (the fused row kernel)
+//   TensorIO ← StrictJSON, VectorMath  (.npy, .safetensors; f32/f16/bf16)
+//   DenseNetworks ← Diagnostics, KernelIntrinsics, SeededRandom, VectorMath  (the batched neural engine)
+//   Games ← Configuration, OutputFormats, SeededRandom, SoftmaxCore, StrictJSON  (normal-form games, logit QRE)
+//   LogitAnalysis ← Diagnostics, LogitKernels, OutputFormats, PolicyLosses, SampleStatistics,
+//     SeededRandom, SoftmaxCore, StrictJSON, TensorIO  (token diagnostics of logged batches)
+//   PGLab ← Configuration, DenseNetworks, Diagnostics, ParallelMap, PolicyLosses, SampleStatistics,
+//     SeededRandom, SoftmaxCore, VectorMath  (the lab: environments, policies, runners, probes)
+//   RLVR ← DenseNetworks, Diagnostics, PolicyLosses, SeededRandom, SoftmaxCore, VectorMath  (mini-RLVR)
+//   Experiments ← Diagnostics, Games, OutputFormats, PGLab, ParallelMap, PolicyLosses, RLVR, Reports,
+//     SampleStatistics, SeededRandom, SoftmaxCore  (the papers' claims with verdicts)
+//   Sweeps ← Configuration, Diagnostics, Games, PGLab, PolicyLosses, SeededRandom, StrictJSON  (TOML files)
+//   LogitDynC ← Diagnostics, Games, LogitAnalysis, LogitKernels, OutputFormats, PolicyLosses,
+//     SoftmaxCore, VectorMath  (the C ABI, include/logitdyn.h, for the Python package in python/)
+//   LogitDynamics ← Configuration, DenseNetworks, Diagnostics, Experiments, Games, LogitAnalysis,
+//     LogitKernels, OutputFormats, PGLab, PolicyLosses, RLVR, Reports, SeededRandom, SoftmaxCore,
+//     TensorIO, VectorMath  (the umbrella: re-exports them)
+//   LogitDynCLI ← Diagnostics, LogitDynamics, OutputFormats, ParallelMap, RunStore, SampleStatistics,
+//     StrictJSON, Sweeps  (the command line as a library)
+//   logitdyn ← LogitDynCLI  (the executable)
 //
 // Benchmarks live in the nested package `Benchmarks/` so their dependencies stay out of
 // the main build and CI; so do the libFuzzer targets of the file readers in `Fuzz/`.
@@ -79,6 +95,8 @@ let package = Package(
   targets: [
     // Seeded, splittable random streams (xoshiro256**, SplitMix64 seeding).
     .target(name: "SeededRandom", swiftSettings: strictSwift6),
+    // The one message-error type (each module's `LabError`, `LossError`, … is a name for it).
+    .target(name: "Diagnostics", swiftSettings: strictSwift6),
     // Typed configurations' one schema: values, fields, the errors that list valid keys.
     .target(name: "Configuration", swiftSettings: strictSwift6),
     // The one parallel map: indices on worker threads, results in index order.
@@ -92,7 +110,7 @@ let package = Package(
       dependencies: [.product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
     // Output formats: ordered JSON, text tables, .npy writing, atomic file writes.
-    .target(name: "OutputFormats", swiftSettings: strictSwift6),
+    .target(name: "OutputFormats", dependencies: ["Diagnostics"], swiftSettings: strictSwift6),
     // A strict, non-recursive JSON parser for untrusted files (numbers kept as written).
     .target(name: "StrictJSON", swiftSettings: strictSwift6),
     // Memory-mapped tensor files: .npy (v1-3) and .safetensors.
@@ -104,7 +122,7 @@ let package = Package(
     // Dense networks: contiguous Float batches, register-blocked matrix products, one-hot input
     // layers, fused bias + activation, backward passes, SGD/Adam, schedules, workspaces.
     .target(
-      name: "DenseNetworks", dependencies: ["VectorMath", "KernelIntrinsics", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: strictSwift6 + kernelFlags),
+      name: "DenseNetworks", dependencies: ["Diagnostics", "VectorMath", "KernelIntrinsics", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: strictSwift6 + kernelFlags),
     // Two instructions the kernels need and Swift cannot name: a software prefetch and
     // `p · 2ⁿ` by the exponent (AVX-512 `vscalefps`, portable fallback); header-only.
     .target(name: "KernelIntrinsics"),
@@ -113,7 +131,7 @@ let package = Package(
     // bonus, top-entropy mask, STEER, GRPO/Dr. GRPO/RLOO advantages, aggregation modes).
     .target(
       name: "PolicyLosses",
-      dependencies: ["SoftmaxCore", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["Diagnostics", "SoftmaxCore", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
     // Softmax in games: normal-form games, logit QRE by path following, learning dynamics.
     .target(
@@ -121,47 +139,47 @@ let package = Package(
       dependencies: ["Configuration", "SoftmaxCore", "StrictJSON", "OutputFormats", "SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
     // Sweeps: TOML sweep files, grid expansion, sharding.
-    .target(name: "Sweeps", dependencies: ["Configuration", "PGLab", "Games", "PolicyLosses", "StrictJSON", "SeededRandom", .product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strictSwift6),
+    .target(name: "Sweeps", dependencies: ["Diagnostics", "Configuration", "PGLab", "Games", "PolicyLosses", "StrictJSON", "SeededRandom", .product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: strictSwift6),
     // The run store: SQLite through GRDB, one transaction per finished run.
-    .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strictSwift6),
+    .target(name: "RunStore", dependencies: ["Diagnostics", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strictSwift6),
     // Mini-RLVR: sequence tasks with a verifiable reward, an autoregressive MLP policy,
     // supervised pre-training, RL with group advantages and any loss, held-out evaluation.
     .target(
       name: "RLVR",
-      dependencies: ["PolicyLosses", "SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["Diagnostics", "PolicyLosses", "SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6 + kernelFlags),
     // Reports: SVG plots, the self-contained HTML report, TensorBoard event files.
     .target(name: "Reports", swiftSettings: strictSwift6),
     // The registry of the source papers' claims as experiments with computed verdicts.
     .target(
       name: "Experiments",
-      dependencies: ["ParallelMap", "SampleStatistics", "PGLab", "PolicyLosses", "Games", "RLVR", "SoftmaxCore", "SeededRandom", "Reports", "OutputFormats",
+      dependencies: ["Diagnostics", "ParallelMap", "SampleStatistics", "PGLab", "PolicyLosses", "Games", "RLVR", "SoftmaxCore", "SeededRandom", "Reports", "OutputFormats",
                      .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6),
     // Token-level diagnostics of a logged batch: per-token kernel results, covariance,
     // Clip-Cov / KL-Cov selections, quantiles; and the writers of their outputs.
     .target(
       name: "LogitAnalysis",
-      dependencies: ["LogitKernels", "TensorIO", "StrictJSON", "SeededRandom", "SampleStatistics", "OutputFormats", "PolicyLosses", "SoftmaxCore"],
+      dependencies: ["Diagnostics", "LogitKernels", "TensorIO", "StrictJSON", "SeededRandom", "SampleStatistics", "OutputFormats", "PolicyLosses", "SoftmaxCore"],
       swiftSettings: strictSwift6 + kernelFlags),
     // The policy-gradient lab: environments (bandits, contextual bandits), policies (tabular,
     // linear, MLP), update rules and optimisers, probes, and the runners (a vectorised one for
     // tabular bandits, a general one for everything else).
     .target(
       name: "PGLab",
-      dependencies: ["Configuration", "ParallelMap", "SampleStatistics", "SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", "PolicyLosses", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["Diagnostics", "Configuration", "ParallelMap", "SampleStatistics", "SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", "PolicyLosses", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6 + kernelFlags),
     // Umbrella: re-exports the public modules.
     .target(
       name: "LogitDynamics",
-      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "VectorMath", "LogitKernels", "Configuration", "DenseNetworks", "LogitAnalysis", "OutputFormats", "PolicyLosses", "PGLab", "Games",
+      dependencies: ["SoftmaxCore", "SeededRandom", "TensorIO", "VectorMath", "LogitKernels", "Diagnostics", "Configuration", "DenseNetworks", "LogitAnalysis", "OutputFormats", "PolicyLosses", "PGLab", "Games",
                      "Reports", "Experiments", "RLVR"],
       swiftSettings: strictSwift6),
     // The command-line interface as a library, so tests can drive it in-process.
     .target(
       name: "LogitDynCLI",
       dependencies: [
-        "LogitDynamics", "Configuration", "ParallelMap", "SampleStatistics", "Sweeps", "RunStore", "StrictJSON", "TensorIO",
+        "LogitDynamics", "Diagnostics", "OutputFormats", "ParallelMap", "SampleStatistics", "Sweeps", "RunStore", "StrictJSON",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "TOMLKit", package: "TOMLKit"),
       ],
@@ -171,7 +189,7 @@ let package = Package(
     // or trapped crosses it. `$ORIGIN` in its run path finds the Swift runtime copied beside it.
     .target(
       name: "LogitDynC",
-      dependencies: ["LogitKernels", "VectorMath", "LogitAnalysis", "PolicyLosses", "SoftmaxCore", "Games", "OutputFormats",
+      dependencies: ["Diagnostics", "LogitKernels", "VectorMath", "LogitAnalysis", "PolicyLosses", "SoftmaxCore", "Games", "OutputFormats",
                      .product(name: "RealModule", package: "swift-numerics")],
       // The kernels' target CPU: the fused kernel is specialised (inlined) into this module.
       swiftSettings: strictSwift6 + kernelFlags,

@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// The shape of a feed-forward network: an input (dense features, or one-hot indices of which
 /// a fixed number is active per row), hidden layers of a common activation, and a linear
 /// output layer.
@@ -81,10 +83,6 @@ public struct NetworkShape: Sendable, Hashable {
 }
 
 /// A bad network description or input, with a message naming it.
-public struct NetworkError: Error, CustomStringConvertible, Sendable, Equatable {
-  /// What is wrong.
-  public let message: String
-  /// An error with its message.
-  public init(_ message: String) { self.message = message }
-  public var description: String { message }
-}
+///
+/// The package's one message-error type (``Diagnostics/MessageError``) under this module's name.
+public typealias NetworkError = MessageError

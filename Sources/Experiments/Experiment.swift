@@ -1,3 +1,4 @@
+import Diagnostics
 import Reports
 
 /// The outcome of checking a claim.
@@ -150,7 +151,7 @@ public struct Experiment: Sendable {
 
 /// The registry of experiments, in report order.
 public enum ExperimentRegistry {
-  public static var all: [Experiment] { Seed002.experiments + Seed003.experiments + SeedRLVR.experiments + Seed004.experiments + Seed000.experiments }
+  public static var all: [Experiment] { LogitUpdateExperiments.experiments + EntropyMechanismExperiments.experiments + SequenceEntropyExperiments.experiments + ClippingBiasExperiments.experiments + SoftmaxGameExperiments.experiments }
 
   /// The experiments whose names start with any of `prefixes` (all when empty).
   public static func select(_ prefixes: [String]) throws(ExperimentError) -> [Experiment] {
@@ -164,7 +165,6 @@ public enum ExperimentRegistry {
 }
 
 /// A bad experiment request.
-public struct ExperimentError: Error, CustomStringConvertible, Sendable {
-  public let description: String
-  public init(_ description: String) { self.description = description }
-}
+///
+/// The package's one message-error type (``Diagnostics/MessageError``) under this module's name.
+public typealias ExperimentError = MessageError

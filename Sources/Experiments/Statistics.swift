@@ -1,3 +1,4 @@
+import OutputFormats
 import RealModule
 import SampleStatistics
 
@@ -28,7 +29,7 @@ public enum Stats {
   }
 
   /// `"m ± sd"` with `digits` significant digits.
-  public static func meanSD(_ v: [Double], _ digits: Int = 3) -> String { "\(fmt(mean(v), digits)) ± \(fmt(standardDeviation(v), 2))" }
+  public static func meanSD(_ v: [Double], _ digits: Int = 3) -> String { "\(formatNumber(mean(v), digits: digits)) ± \(formatNumber(standardDeviation(v), digits: 2))" }
 
   /// Welch's unequal-variance t-test of `mean(a) − mean(b)`:
   /// `t = (ā − b̄)/√(s_a²/n_a + s_b²/n_b)`, Welch–Satterthwaite degrees of freedom
@@ -119,6 +120,6 @@ public struct WelchTest: Sendable, Equatable {
 
   /// `t = …, ν = …, p = …` (one-sided in `direction`).
   public func text(direction: Double = 1) -> String {
-    "Welch t = \(fmt(t, 3)), ν = \(fmt(degreesOfFreedom, 3)), one-sided p = \(fmt(direction >= 0 ? pGreater : 1 - pGreater, 2))"
+    "Welch t = \(formatNumber(t, digits: 3)), ν = \(formatNumber(degreesOfFreedom, digits: 3)), one-sided p = \(formatNumber(direction >= 0 ? pGreater : 1 - pGreater, digits: 2))"
   }
 }

@@ -1,3 +1,4 @@
+import Diagnostics
 import LogitKernels
 import TensorIO
 
@@ -171,8 +172,6 @@ public struct LogitBatch: Sendable {
 }
 
 /// A problem with the tensors given to the analyzer.
-public struct BatchInputError: Error, CustomStringConvertible, Sendable {
-  public let description: String
-  /// An error with this message.
-  public init(_ description: String) { self.description = description }
-}
+///
+/// The package's one message-error type (``Diagnostics/MessageError``) under this module's name.
+public typealias BatchInputError = MessageError

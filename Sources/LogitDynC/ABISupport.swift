@@ -4,6 +4,7 @@
 // before any library call that has a precondition, and turns every thrown error into
 // `LD_ERROR_INVALID` with the error's message copied into the caller's buffer.
 
+import Diagnostics
 import Glibc
 import OutputFormats
 
@@ -13,10 +14,9 @@ let statusOK: Int32 = 0
 let statusInvalid: Int32 = 1
 
 /// An error whose description is the one line the caller sees.
-struct ABIError: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
-}
+///
+/// The package's one message-error type (``Diagnostics/MessageError``) under this module's name.
+typealias ABIError = MessageError
 
 /// Copies `message` as UTF-8 into `buffer` (at most `capacity − 1` bytes, cut on a character
 /// boundary, NUL-terminated). Nothing is written when `buffer` is NULL or `capacity < 1`.

@@ -81,11 +81,7 @@ struct AnalyzeCommand: ParsableCommand {
 
     var tensors: [Tensor] = []
     for file in files {
-      do {
-        tensors += try TensorFiles.open(path: file, twoByteIntegersAreBFloat16: bf16)
-      } catch {
-        throw CLIError("\(error)")
-      }
+      tensors += try TensorFiles.open(path: file, twoByteIntegersAreBFloat16: bf16)
     }
     var names = TensorNames()
     if let logits { names.logits = [logits] }
@@ -98,8 +94,7 @@ struct AnalyzeCommand: ParsableCommand {
         throw CLIError("\(flag) '\(value)': no such tensor (found: \(tensors.map(\.name).joined(separator: ", ")))")
       }
     }
-    let batch: LogitBatch
-    do { batch = try LogitBatch(tensors: tensors, names: names) } catch { throw CLIError("\(error)") }
+    let batch = try LogitBatch(tensors: tensors, names: names)
     guard microBatches >= 1, microBatches <= batch.batch else {
       throw CLIError("--micro-batches must be between 1 and the number of sequences B = \(batch.batch)\(batch.batch == 1 ? " (micro-batches split sequences: give [B, L, V] logits)" : ""), got \(microBatches)")
     }
@@ -128,23 +123,19 @@ struct AnalyzeCommand: ParsableCommand {
       analysis = try BatchAnalysis(batch: batch, options: options) { done, total in progress.update(done, of: total) }
     } catch {
       progress.finish()
-      throw CLIError("\(error)")
+      throw error
     }
     progress.finish()
 
     // The loss replay on the kernel's per-token values.
     var lossDocument: JSONValue?, lossText = ""
     if let policyLoss, let name = loss {
-      do {
-        let tokens = try analysis.tokenBatch()
-        let result = try policyLoss.evaluate(tokens)
-        lossDocument = LossCommand.document(result, tokens)
-        lossText = "\nloss       \(name): \(formatNumber(result.loss, digits: 8))"
-          + result.metrics.map { ", \($0.0) \(formatNumber($0.1, digits: 4))" }.joined()
-          + (result.selectedMask.contains(1) ? ", \(Int(result.selectedMask.reduce(0, +))) tokens selected" : "")
-      } catch {
-        throw CLIError("\(error)")
-      }
+      let tokens = try analysis.tokenBatch()
+      let result = try policyLoss.evaluate(tokens)
+      lossDocument = LossCommand.document(result, tokens)
+      lossText = "\nloss       \(name): \(formatNumber(result.loss, digits: 8))"
+        + result.metrics.map { ", \($0.0) \(formatNumber($0.1, digits: 4))" }.joined()
+        + (result.selectedMask.contains(1) ? ", \(Int(result.selectedMask.reduce(0, +))) tokens selected" : "")
     }
 
     if let out {
@@ -155,7 +146,7 @@ struct AnalyzeCommand: ParsableCommand {
         if let lossDocument { try AtomicFileWriter.write(Data((lossDocument.rendered() + "\n").utf8), to: out + "/loss.json") }
       } catch {
         outputDirectory?.removeIfCreated()
-        throw CLIError("\(error)")
+        throw error
       }
     }
     if json {

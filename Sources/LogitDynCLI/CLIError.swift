@@ -1,8 +1,6 @@
-/// An error of the command-line layer whose description is the one line shown to the user.
-public struct CLIError: Error, CustomStringConvertible, Sendable {
-  /// The message, naming the offending input.
-  public let description: String
+import Diagnostics
 
-  /// An error with the given message.
-  public init(_ description: String) { self.description = description }
-}
+/// An error of the command-line layer whose description is the one line shown to the user.
+///
+/// The package's one message-error type (``Diagnostics/MessageError``) under this module's name.
+public typealias CLIError = MessageError

@@ -38,16 +38,7 @@ struct GameArgument: ParsableArguments {
   }
 
   func load() throws -> NormalFormGame {
-    let result: Result<NormalFormGame, GameError>
-    if game.hasSuffix(".json") || game.hasSuffix(".nfg") {
-      result = Result { () throws(GameError) in try GameFiles.read(path: game) }
-    } else {
-      result = Result { () throws(GameError) in try GameLibrary.game(spec: game) }
-    }
-    switch result {
-    case .success(let g): return g
-    case .failure(let error): throw CLIError(error.description)
-    }
+    try GameRunConfiguration(game: game).loadGame()
   }
 }
 
@@ -69,11 +60,9 @@ struct GameQRE: ParsableCommand {
       return v
     }
     let points: [QREPoint], events: [BranchEvent]
-    do {
-      let branch = try game.solver(g).trace(to: lambdas.max() ?? 0, requested: lambdas)
-      points = branch.requested
-      events = branch.events
-    } catch { throw CLIError("\(error)") }
+    let branch = try game.solver(g).trace(to: lambdas.max() ?? 0, requested: lambdas)
+    points = branch.requested
+    events = branch.events
     if json {
       let items: [JSONValue] = points.map { p in
         let gaps = g.gaps(p.x, p.y, lambda: p.lambda)
@@ -112,13 +101,12 @@ struct GameTrace: ParsableCommand {
       guard s == 1 || s == -1 else { throw CLIError("--switch-branch must be 1 or -1, got \(formatNumber(s))") }
       solver.bifurcationPolicy = .switchBranch(sign: s)
     }
-    let branch: QREBranch
-    do { branch = try solver.trace(to: to) } catch { throw CLIError("\(error)") }
+    let branch: QREBranch = try solver.trace(to: to)
     if let csv {
       let (m, n) = g.shape
       var text = (["lambda"] + (0..<m).map { "x\($0)" } + (0..<n).map { "y\($0)" }).joined(separator: ",") + "\n"
       for p in branch.points { text += ([p.lambda] + p.x + p.y).map { "\($0)" }.joined(separator: ",") + "\n" }
-      do { try AtomicFileWriter.write(Data(text.utf8), to: csv) } catch { throw CLIError("\(error)") }
+      try AtomicFileWriter.write(Data(text.utf8), to: csv)
     }
     let end = branch.end
     if json {
@@ -146,8 +134,7 @@ struct GameNash: ParsableCommand {
 
   func run() throws {
     let g = try game.load()
-    let limit: (x: [Double], y: [Double], lambda: Double, exact: Bool)
-    do { limit = try game.solver(g).limitEquilibrium() } catch { throw CLIError("\(error)") }
+    let limit: (x: [Double], y: [Double], lambda: Double, exact: Bool) = try game.solver(g).limitEquilibrium()
     let gaps = g.gaps(limit.x, limit.y)
     if json {
       print(JSONValue.object([("game", .string(g.name)), ("player1", .array(limit.x.map { .number($0) })), ("player2", .array(limit.y.map { .number($0) })),
@@ -207,23 +194,20 @@ struct GameLearn: ParsableCommand {
     guard c.steps >= 1 else { throw CLIError("--steps must be at least 1, got \(c.steps)") }
     // The series is kept as text: about 25 bytes per number, 2(m + n) + 15 numbers per step.
     try memory.check(Double(c.steps) * 25 * Double(2 * (g.shape.0 + g.shape.1) + 15), "\(c.steps) steps of a \(g.shape.0)×\(g.shape.1) game")
-    let learning: GameLearning
-    do { learning = try c.makeLearning(on: g) } catch { throw CLIError(error.description) }
+    let learning: GameLearning = try c.makeLearning(on: g)
     let rule = c.rule, learningRate = c.learningRate, steps = c.steps
     var text = "step,x,y,entropy1,entropy2,collision1,collision2,update_norm1,update_norm2,update_norm_closed_form1,update_norm_closed_form2,dH_predicted1,dH_actual1,dH_predicted2,dH_actual2,distance_to_qre,nash_conv\n"
     var first: GameStep?, last: GameStep?
     func f(_ x: Double) -> String { x.isNaN ? "" : "\(x)" }
-    do {
-      try learning.run { s in
-        if first == nil { first = s }
-        last = s
-        text += [String(s.step), s.x.map { "\($0)" }.joined(separator: " "), s.y.map { "\($0)" }.joined(separator: " "),
-                 f(s.entropy.0), f(s.entropy.1), f(s.collision.0), f(s.collision.1), f(s.updateNorm.0), f(s.updateNorm.1),
-                 f(s.updateNormClosedForm.0), f(s.updateNormClosedForm.1), f(s.entropyChangePredicted.0), f(s.entropyChangeActual.0),
-                 f(s.entropyChangePredicted.1), f(s.entropyChangeActual.1), f(s.distanceToQRE), f(s.nashConv)].joined(separator: ",") + "\n"
-        return !stop()
-      }
-    } catch { throw CLIError("\(error)") }
+    try learning.run { s in
+      if first == nil { first = s }
+      last = s
+      text += [String(s.step), s.x.map { "\($0)" }.joined(separator: " "), s.y.map { "\($0)" }.joined(separator: " "),
+               f(s.entropy.0), f(s.entropy.1), f(s.collision.0), f(s.collision.1), f(s.updateNorm.0), f(s.updateNorm.1),
+               f(s.updateNormClosedForm.0), f(s.updateNormClosedForm.1), f(s.entropyChangePredicted.0), f(s.entropyChangeActual.0),
+               f(s.entropyChangePredicted.1), f(s.entropyChangeActual.1), f(s.distanceToQRE), f(s.nashConv)].joined(separator: ",") + "\n"
+      return !stop()
+    }
     guard let first, let last else { throw CLIError("no steps") }
     let summary: JSONValue = .object([
       ("steps", .integer(last.step + 1)), ("nash_conv_first", .number(first.nashConv)), ("nash_conv_last", .number(last.nashConv)),
@@ -270,13 +254,11 @@ struct GameFit: ParsableCommand {
         return v
       }
     }
-    do {
-      let fit = try game.solver(g).fitLambda(counts1: try parse(counts1, "--counts1"), counts2: try parse(counts2, "--counts2"), lambdaMax: maxLambda)
-      print("""
-        \(g.name): maximum-likelihood λ = \(formatNumber(fit.lambda, digits: 8)) (log-likelihood \(formatNumber(fit.logLikelihood, digits: 8)))
-        QRE there  \(profileText(fit.point.x)), \(profileText(fit.point.y))
-        """)
-    } catch let error as GameError { throw CLIError("\(error)") }
+    let fit = try game.solver(g).fitLambda(counts1: try parse(counts1, "--counts1"), counts2: try parse(counts2, "--counts2"), lambdaMax: maxLambda)
+    print("""
+      \(g.name): maximum-likelihood λ = \(formatNumber(fit.lambda, digits: 8)) (log-likelihood \(formatNumber(fit.logLikelihood, digits: 8)))
+      QRE there  \(profileText(fit.point.x)), \(profileText(fit.point.y))
+      """)
   }
 }
 

@@ -51,12 +51,8 @@ public struct LogitInputOptions: ParsableArguments {
       source = "'\(path)'"
     }
     let values = try Self.parseNumbers(text, source: source)
-    do {
-      try validateLogits(values)
-      try validateTemperature(temperature)
-    } catch {
-      throw CLIError("\(error)")
-    }
+    try validateLogits(values)
+    try validateTemperature(temperature)
     return (values, temperature)
   }
 

@@ -65,35 +65,29 @@ struct LossCommand: ParsableCommand {
 
   /// The `--set` pairs, checked.
   static func parameters(_ settings: [String]) throws -> [String: String] {
-    do { return try VerlParameters.parse(settings) } catch { throw CLIError(error.description) }
+    return try VerlParameters.parse(settings)
   }
 
   /// Builds the loss from its name and parameters.
   static func makeLoss(name: String, parameters p: [String: String]) throws -> PolicyLoss {
-    do { return try PolicyLoss(named: name, parameters: p) } catch { throw CLIError(error.description) }
+    return try PolicyLoss(named: name, parameters: p)
   }
 
   func run() throws {
     var name = loss ?? "vanilla"
     var p = try Self.parameters(settings)
     if let config {
-      let file: (name: String, parameters: [String: String])
-      do { file = try ConfigurationFile.loss(path: config) } catch { throw CLIError(error.description) }
+      let file: (name: String, parameters: [String: String]) = try ConfigurationFile.loss(path: config)
       name = loss ?? file.name
       p = file.parameters.merging(p) { $1 }
     }
     let policyLoss = try Self.makeLoss(name: name, parameters: p)
-    let temperature: Double
-    do { temperature = try VerlParameters.temperature(p) } catch { throw CLIError(error.description) }
-    let tokens: TokenBatch
-    do { tokens = try LossBatchFile.load(batch, temperature: temperature, maxMemory: try memory.bytes()) } catch let error as BatchInputError {
-      throw CLIError("\(error)")
-    }
-    let result: LossResult
-    do { result = try policyLoss.evaluate(tokens) } catch { throw CLIError("\(error)") }
+    let temperature: Double = try VerlParameters.temperature(p)
+    let tokens = try LossBatchFile.load(batch, temperature: temperature, maxMemory: try memory.bytes())
+    let result = try policyLoss.evaluate(tokens)
     let document = Self.document(result, tokens)
     if let out {
-      do { try AtomicFileWriter.write(Data((document.rendered() + "\n").utf8), to: out) } catch { throw CLIError("\(error)") }
+      try AtomicFileWriter.write(Data((document.rendered() + "\n").utf8), to: out)
     }
     if json {
       print(document.rendered())

@@ -22,16 +22,14 @@ struct RLVRBase: ParsableCommand {
     let seeds = (1...options.seeds).map { UInt64($0) }
     let trainers = try seeds.map { seed throws -> RLVRTrainer in
       let s = try options.settings(seed: seed)
-      do { return try RLVRTrainer(s) } catch { throw CLIError("\(error)") }
+      return try RLVRTrainer(s)
     }
     let start = Date()
     let measured: [(Evaluation, Double)]
-    do {
-      measured = try parallelMap(count: seeds.count, threads: ProcessInfo.processInfo.activeProcessorCount) { i in
-        let base = try options.base(trainers[i])
-        return (trainers[i].evaluate(base, update: 0), trainers[i].trainAccuracy(base))
-      }
-    } catch { throw CLIError("\(error)") }
+    measured = try parallelMap(count: seeds.count, threads: ProcessInfo.processInfo.activeProcessorCount) { i in
+      let base = try options.base(trainers[i])
+      return (trainers[i].evaluate(base, update: 0), trainers[i].trainAccuracy(base))
+    }
     let evaluations = measured.map(\.0), train = measured.map(\.1)
     var table = TextTable(["seed", "held-out pass@1", "known skills", "hidden skills", "hidden pass@8", "pass@\(evaluations[0].passAtK.last?.0 ?? 1)", "train pass@1", "token entropy", "distinct correct"])
     func row(_ label: String, _ values: [[Double]]) {
@@ -46,7 +44,7 @@ struct RLVRBase: ParsableCommand {
     for i in seeds.indices { row("\(seeds[i])", columns([i])) }
     if seeds.count > 1 { row("mean ± sd", columns(Array(seeds.indices))) }
     let s = trainers[0].settings
-    print("\(options.task) base models: \(s.sftSteps) pre-training steps of \(s.sftBatch) teacher answers (Adam \(formatNumber(Double(s.sftRate), digits: 3))), hidden \(s.hidden), teacher accuracy \(formatNumber(s.teacherAccuracy, digits: 3)), \(s.hardOps) hidden skills; \(s.evalPrompts) held-out prompts × \(s.evalSamples) samples; \(formatNumber(Date().timeIntervalSince(start), digits: 3)) s")
+    print("\(options.task) base models: \(s.sftSteps) pre-training steps of \(s.sftBatch) teacher answers (Adam \(formatNumber(Double(s.sftLearningRate), digits: 3))), hidden \(s.hidden), teacher accuracy \(formatNumber(s.teacherAccuracy, digits: 3)), \(s.hardOps) hidden skills; \(s.evalPrompts) held-out prompts × \(s.evalSamples) samples; \(formatNumber(Date().timeIntervalSince(start), digits: 3)) s")
     print(table.rendered())
   }
 }

@@ -85,11 +85,11 @@ struct RLVROptions: ParsableArguments {
     s.seed = seed
     s.temperature = temperature
     guard sftRate > 0, sftRate.isFinite, learningRate > 0, learningRate.isFinite else { throw CLIError("--sft-rate and --lr must be finite numbers > 0") }
-    s.sftRate = Float(sftRate)
-    s.rate = Float(learningRate)
+    s.sftLearningRate = Float(sftRate)
+    s.learningRate = Float(learningRate)
     if quick { s.hidden = min(hidden, 64) }
     guard seeds >= 1 else { throw CLIError("--seeds must be at least 1, got \(seeds)") }
-    do { _ = try RLVRTrainer(s) } catch { throw CLIError("\(error)") }
+    _ = try RLVRTrainer(s)
     return s
   }
 
@@ -97,8 +97,7 @@ struct RLVROptions: ParsableArguments {
   func base(_ trainer: RLVRTrainer) throws -> SequencePolicy {
     let path = baseDir.map { $0 + "/base-seed\(trainer.settings.seed).policy" }
     if let path, let data = FileManager.default.contents(atPath: path) {
-      let policy: SequencePolicy
-      do { policy = try SequencePolicy(decoding: data, source: path) } catch { throw CLIError("\(error)") }
+      let policy = try SequencePolicy(decoding: data, source: path)
       guard policy.inputs == SequencePolicy.inputDimension(trainer.task), policy.vocabulary == trainer.task.vocabulary else {
         throw CLIError("\(path) was trained for another task (\(policy.inputs) inputs)")
       }
@@ -107,7 +106,7 @@ struct RLVROptions: ParsableArguments {
     let policy = trainer.pretrain()
     if let path, let dir = baseDir {
       try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-      do { try AtomicFileWriter.write(policy.encoded(), to: path) } catch { throw CLIError("\(error)") }
+      try AtomicFileWriter.write(policy.encoded(), to: path)
     }
     return policy
   }
@@ -115,7 +114,7 @@ struct RLVROptions: ParsableArguments {
 
 /// A named method: a loss of `PolicyLosses`.
 func rlvrMethod(_ name: String, settings: [String]) throws -> RLVRMethod {
-  do { return try RLVRMethod.named(name, parameters: try RLVRMethod.parse(settings)) } catch { throw CLIError(error.description) }
+  return try RLVRMethod.named(name, parameters: try RLVRMethod.parse(settings))
 }
 
 /// The methods of a comma-separated list (`all`: every named method).
@@ -142,12 +141,11 @@ enum RLVRRunner {
     // parallel; then the comparison of the library (`Experiments.RLVRComparison`).
     let settings = try seeds.map { try options.settings(seed: $0) }
     let trainers = try settings.map { s throws -> RLVRTrainer in
-      do { return try RLVRTrainer(s) } catch { throw CLIError("\(error)") }
+      return try RLVRTrainer(s)
     }
     let progress = ProgressLine(enabled: !options.quiet, label: "rlvr", unit: "runs")
     let threads = ProcessInfo.processInfo.activeProcessorCount
-    let bases: [SequencePolicy]
-    do { bases = try parallelMap(count: seeds.count, threads: threads) { i in try options.base(trainers[i]) } } catch { throw CLIError("\(error)") }
+    let bases: [SequencePolicy] = try parallelMap(count: seeds.count, threads: threads) { i in try options.base(trainers[i]) }
     let start = Date()
     let total = seeds.count * methods.count
     let comparison: RLVRComparison
@@ -157,7 +155,7 @@ enum RLVRRunner {
         bases: bases, threads: threads, finished: { progress.advance(of: total) })
     } catch {
       progress.finish()
-      throw CLIError("\(error)")
+      throw error
     }
     let outcomes = seeds.indices.flatMap { s in
       methods.map { name, _ in
@@ -220,9 +218,9 @@ enum RLVRRunner {
       }
       // The entropy–performance law on (held-out entropy, accuracy) of every evaluation.
       let points = runs.flatMap { $0.evaluations.map { ($0.meanTokenEntropy, $0.accuracy) } }
-      let law = Seed003.fitLaw(entropy: points.map(\.0), reward: points.map(\.1))
+      let law = EntropyMechanismExperiments.fitLaw(entropy: points.map(\.0), reward: points.map(\.1))
       let early = runs.flatMap { o in o.evaluations.filter { Double($0.update) <= 0.15 * Double(settings.updates) }.map { ($0.meanTokenEntropy, $0.accuracy) } }
-      let earlyLaw = early.count >= 3 ? Seed003.fitLaw(entropy: early.map(\.0), reward: early.map(\.1)) : (a: Double.nan, b: Double.nan, r2: Double.nan)
+      let earlyLaw = early.count >= 3 ? EntropyMechanismExperiments.fitLaw(entropy: early.map(\.0), reward: early.map(\.1)) : (a: Double.nan, b: Double.nan, r2: Double.nan)
       let predictedFinal = -earlyLaw.a * Double.exp(hEnd) + earlyLaw.b
       let records = runs.flatMap { $0.records.dropFirst() }
       let correlation = Stats.correlation(records.map(\.entropyChangePredicted), records.map(\.entropyChangeActual))
@@ -268,17 +266,15 @@ enum RLVRRunner {
       ("task", .string(options.task)), ("updates", .integer(settings.updates)), ("seeds", .integer(options.seeds)), ("quick", .bool(options.quick)),
       ("seconds", .number(seconds)), ("methods", .object(methodsJSON)),
     ])
-    do {
-      try AtomicFileWriter.write(Data(csv.utf8), to: options.out + "/series.csv")
-      try AtomicFileWriter.write(Data((summary.rendered() + "\n").utf8), to: options.out + "/summary.json")
-      // The leaderboard: methods by final held-out pass@1, best first (Welch t against the first method).
-      let sorted = board.enumerated().sorted { $0.element.pass1 != $1.element.pass1 ? $0.element.pass1 > $1.element.pass1 : $0.offset < $1.offset }.map(\.element)
-      var leaderboard = (["rank", "method", "pass_at_1_mean", "pass_at_1_sd", "pass_at_1_welch_t"] + ks.map { "pass_at_\($0)_mean" }
-        + ["known_accuracy_mean", "hidden_accuracy_mean", "hidden_accuracy_welch_t", "final_token_entropy", "distinct_correct", "distinct_correct_welch_t", "seconds_per_run"])
-        .joined(separator: ",") + "\n"
-      for (r, row) in sorted.enumerated() { leaderboard += "\(r + 1)," + row.cells.joined(separator: ",") + "\n" }
-      try AtomicFileWriter.write(Data(leaderboard.utf8), to: options.out + "/leaderboard.csv")
-    } catch { throw CLIError("\(error)") }
+    try AtomicFileWriter.write(Data(csv.utf8), to: options.out + "/series.csv")
+    try AtomicFileWriter.write(Data((summary.rendered() + "\n").utf8), to: options.out + "/summary.json")
+    // The leaderboard: methods by final held-out pass@1, best first (Welch t against the first method).
+    let sorted = board.enumerated().sorted { $0.element.pass1 != $1.element.pass1 ? $0.element.pass1 > $1.element.pass1 : $0.offset < $1.offset }.map(\.element)
+    var leaderboard = (["rank", "method", "pass_at_1_mean", "pass_at_1_sd", "pass_at_1_welch_t"] + ks.map { "pass_at_\($0)_mean" }
+      + ["known_accuracy_mean", "hidden_accuracy_mean", "hidden_accuracy_welch_t", "final_token_entropy", "distinct_correct", "distinct_correct_welch_t", "seconds_per_run"])
+      .joined(separator: ",") + "\n"
+    for (r, row) in sorted.enumerated() { leaderboard += "\(r + 1)," + row.cells.joined(separator: ",") + "\n" }
+    try AtomicFileWriter.write(Data(leaderboard.utf8), to: options.out + "/leaderboard.csv")
     print("\(options.task), \(options.seeds) seeds × \(methods.count) methods, \(settings.updates) updates each, \(formatNumber(seconds, digits: 3)) s (mean ± sd over seeds)")
     print(table.rendered())
     print("\nheld-out pass@k (mean over seeds)")

@@ -37,8 +37,7 @@ struct ReproduceCommand: ParsableCommand {
   @Flag(name: .shortAndLong, help: "No progress display.") var quiet = false
 
   func run() throws {
-    var experiments: [Experiment]
-    do { experiments = try ExperimentRegistry.select(only) } catch { throw CLIError("\(error)") }
+    var experiments: [Experiment] = try ExperimentRegistry.select(only)
     for setting in settings {
       guard let eq = setting.lastIndex(of: "="), let value = Double(setting[setting.index(after: eq)...].trimmingCharacters(in: .whitespaces)), value.isFinite else {
         throw CLIError("--set expects name=value with a finite number, got '\(setting)'")
@@ -84,37 +83,33 @@ struct ReproduceCommand: ParsableCommand {
     progress.finish()
     let mode = quick ? "quick" : "full"
     let subtitle = "\(sections.count) experiments, \(mode) mode, seed \(seed), \(String(format: "%.1f", Date().timeIntervalSince(start))) s on \(context.threads) threads; LogitDynamics \(LogitDynVersion.string). Verdicts are computed from the measured numbers."
-    do {
-      try AtomicFileWriter.write(Data(HTMLReport.render(title: "LogitDynamics: the source papers' claims, checked", subtitle: subtitle, sections: sections).utf8),
-                                 to: out + "/index.html")
-      try AtomicFileWriter.write(Data((Self.resultsJSON(sections, mode: mode).rendered() + "\n").utf8), to: out + "/results.json")
-      try AtomicFileWriter.write(Data(Self.markdownTable(sections, mode: mode, threads: context.threads, seconds: Date().timeIntervalSince(start)).utf8),
-                                 to: out + "/verdicts.md")
-      for s in sections { try AtomicFileWriter.write(Data(Self.csv(s).utf8), to: out + "/series/\(s.name).csv") }
-      // The sections' tables in Markdown, one file per section that has any (for the README).
-      let tabled = sections.filter { !$0.tables.isEmpty }
-      if !tabled.isEmpty { try FileManager.default.createDirectory(atPath: out + "/tables", withIntermediateDirectories: true) }
-      for s in tabled {
-        try AtomicFileWriter.write(Data(s.tables.map(\.markdown).joined(separator: "\n").utf8), to: out + "/tables/\(s.name).md")
-      }
-      if let tensorboard {
-        try FileManager.default.createDirectory(atPath: tensorboard, withIntermediateDirectories: true)
-        var writer = TensorBoardWriter()
-        for s in sections {
-          for figure in s.figures {
-            for series in figure.series where !series.markers {
-              for (k, y) in series.y.enumerated() where y.isFinite {
-                let step = series.x[k].isFinite && series.x[k] == series.x[k].rounded() && series.x[k] >= 0 ? Int(series.x[k]) : k
-                writer.add(tag: "\(s.name)/\(figure.title)/\(series.name)", step: step, value: y)
-              }
+    try AtomicFileWriter.write(Data(HTMLReport.render(title: "LogitDynamics: the source papers' claims, checked", subtitle: subtitle, sections: sections).utf8),
+                               to: out + "/index.html")
+    try AtomicFileWriter.write(Data((Self.resultsJSON(sections, mode: mode).rendered() + "\n").utf8), to: out + "/results.json")
+    try AtomicFileWriter.write(Data(Self.markdownTable(sections, mode: mode, threads: context.threads, seconds: Date().timeIntervalSince(start)).utf8),
+                               to: out + "/verdicts.md")
+    for s in sections { try AtomicFileWriter.write(Data(Self.csv(s).utf8), to: out + "/series/\(s.name).csv") }
+    // The sections' tables in Markdown, one file per section that has any (for the README).
+    let tabled = sections.filter { !$0.tables.isEmpty }
+    if !tabled.isEmpty { try FileManager.default.createDirectory(atPath: out + "/tables", withIntermediateDirectories: true) }
+    for s in tabled {
+      try AtomicFileWriter.write(Data(s.tables.map(\.markdown).joined(separator: "\n").utf8), to: out + "/tables/\(s.name).md")
+    }
+    if let tensorboard {
+      try FileManager.default.createDirectory(atPath: tensorboard, withIntermediateDirectories: true)
+      var writer = TensorBoardWriter()
+      for s in sections {
+        for figure in s.figures {
+          for series in figure.series where !series.markers {
+            for (k, y) in series.y.enumerated() where y.isFinite {
+              let step = series.x[k].isFinite && series.x[k] == series.x[k].rounded() && series.x[k] >= 0 ? Int(series.x[k]) : k
+              writer.add(tag: "\(s.name)/\(figure.title)/\(series.name)", step: step, value: y)
             }
           }
-          for (name, value) in s.evidence where value.isFinite { writer.add(tag: "\(s.name)/evidence/\(name)", step: 0, value: value) }
         }
-        try AtomicFileWriter.write(writer.bytes, to: tensorboard + "/" + TensorBoardWriter.fileName())
+        for (name, value) in s.evidence where value.isFinite { writer.add(tag: "\(s.name)/evidence/\(name)", step: 0, value: value) }
       }
-    } catch {
-      throw CLIError("\(error)")
+      try AtomicFileWriter.write(writer.bytes, to: tensorboard + "/" + TensorBoardWriter.fileName())
     }
     let counts = ["holds", "fails", "inconclusive"].map { v in "\(sections.filter { $0.verdict == v }.count) \(v)" }.joined(separator: ", ")
     print(table.rendered())

@@ -91,7 +91,7 @@ struct RunCommand: ParsableCommand {
   func configuration() throws -> LabConfiguration {
     var c = LabConfiguration()
     if let config {
-      do { c = try ConfigurationFile.lab(path: config) } catch { throw CLIError(error.description) }
+      c = try ConfigurationFile.lab(path: config)
     }
     if let env { c.environment = env }
     if let arms { c.arms = arms }
@@ -132,7 +132,7 @@ struct RunCommand: ParsableCommand {
       // The command line's loss replaces the file's name; its parameters are added, key by key.
       let given = try LossCommand.parameters(settings)
       guard let name = loss ?? c.loss else { throw CLIError("--set and --adaptive-entropy apply to a --loss") }
-      do { try c.setLoss(name: name, parameters: c.lossParameters.merging(given) { $1 }) } catch { throw CLIError(error.description) }
+      try c.setLoss(name: name, parameters: c.lossParameters.merging(given) { $1 })
     }
     return c
   }
@@ -140,11 +140,9 @@ struct RunCommand: ParsableCommand {
   /// The runner of the configuration, after the memory check.
   func plan() throws -> (configuration: LabConfiguration, runner: LabRunner) {
     let c = try configuration()
-    do {
-      let estimate = try c.estimatedBytes(threads: c.threads ?? ProcessInfo.processInfo.activeProcessorCount)
-      try memory.check(estimate.bytes, estimate.what)
-      return (c, try c.makeRunner())
-    } catch let error as LabError { throw CLIError(error.description) }
+    let estimate = try c.estimatedBytes(threads: c.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    try memory.check(estimate.bytes, estimate.what)
+    return (c, try c.makeRunner())
   }
 
   func run() throws {
@@ -162,7 +160,7 @@ struct RunCommand: ParsableCommand {
         try series!.write(StepAggregate.csvHeader + "\n")
       } catch {
         outputDirectory?.removeIfCreated()
-        throw CLIError("\(error)")
+        throw error
       }
     }
     var finished = false
@@ -181,23 +179,19 @@ struct RunCommand: ParsableCommand {
     var pending = ""
     var lastFlush = Date()
     var writeError: (any Error)? = nil
-    do {
-      // Ctrl-C is honoured between chunks of steps; every step already computed is written.
-      try runner.run(threads: c.threads ?? ProcessInfo.processInfo.activeProcessorCount, stopRequested: { Interrupt.requested }) { agg in
-        if first == nil { first = agg }
-        last = agg
-        pending += agg.csvRow + "\n"
-        if Date().timeIntervalSince(lastFlush) > 0.2 || agg.step == steps - 1 || Interrupt.requested {
-          // Whole lines only: a Ctrl-C never leaves a half-written line.
-          do { try series?.write(pending) } catch { writeError = error; return false }
-          pending = ""
-          lastFlush = Date()
-        }
-        progress.update(agg.step + 1, of: steps)
-        return true
+    // Ctrl-C is honoured between chunks of steps; every step already computed is written.
+    try runner.run(threads: c.threads ?? ProcessInfo.processInfo.activeProcessorCount, stopRequested: { Interrupt.requested }) { agg in
+      if first == nil { first = agg }
+      last = agg
+      pending += agg.csvRow + "\n"
+      if Date().timeIntervalSince(lastFlush) > 0.2 || agg.step == steps - 1 || Interrupt.requested {
+        // Whole lines only: a Ctrl-C never leaves a half-written line.
+        do { try series?.write(pending) } catch { writeError = error; return false }
+        pending = ""
+        lastFlush = Date()
       }
-    } catch {
-      throw CLIError("\(error)")
+      progress.update(agg.step + 1, of: steps)
+      return true
     }
     if let writeError { throw CLIError("\(writeError)") }
     progress.finish()
@@ -206,10 +200,8 @@ struct RunCommand: ParsableCommand {
     let completed = last.step + 1
     let seriesName = completed < steps ? "series.interrupted.csv" : "series.csv"
     if let out {
-      do {
-        if !pending.isEmpty { try series!.write(pending) }
-        try series!.commit(to: out + "/" + seriesName)
-      } catch { throw CLIError("\(error)") }
+      if !pending.isEmpty { try series!.write(pending) }
+      try series!.commit(to: out + "/" + seriesName)
     }
     let summary: JSONValue = .object([
       ("env", .string(c.environment)), ("arms", .integer(c.arms)), ("policy", .string(c.policy)), ("rule", .string(c.rule)),
@@ -220,9 +212,7 @@ struct RunCommand: ParsableCommand {
       ("seed", .integer(Int(truncatingIfNeeded: c.seed))), ("series_file", .string(seriesName)),
     ] + Self.outcomeFields(first: first, last: last) + [("run_steps_per_second", .number(Double(runs * completed) / elapsed))])
     if let out {
-      do { try AtomicFileWriter.write(Data((summary.rendered() + "\n").utf8), to: out + "/summary.json") } catch {
-        throw CLIError("\(error)")
-      }
+      try AtomicFileWriter.write(Data((summary.rendered() + "\n").utf8), to: out + "/summary.json")
     }
     finished = true
     print("""

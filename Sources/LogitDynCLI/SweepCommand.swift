@@ -43,8 +43,7 @@ struct SweepPlan: ParsableCommand {
   @Option(help: ArgumentHelp("Only shard I of N.", valueName: "I/N")) var shard: String?
 
   func run() throws {
-    let config: SweepConfig
-    do { config = try SweepConfig(path: file) } catch { throw CLIError("\(error)") }
+    let config = try SweepConfig(path: file)
     var runs = config.expand()
     if let shard { runs = try SweepRun.applyShard(shard, runs) }
     var table = TextTable(["#", "id"] + config.sweep.map(\.0))
@@ -66,7 +65,7 @@ struct SweepRun: ParsableCommand {
   static func applyShard(_ text: String, _ runs: [RunSpec]) throws -> [RunSpec] {
     let parts = text.split(separator: "/").map { Int($0) }
     guard parts.count == 2, let i = parts[0], let n = parts[1] else { throw CLIError("--shard must be I/N, got '\(text)'") }
-    do { return try SweepConfig.shard(runs, index: i, of: n) } catch { throw CLIError("\(error)") }
+    return try SweepConfig.shard(runs, index: i, of: n)
   }
 
   /// The typed configuration of a run, its errors named by the run's identity.
@@ -109,19 +108,16 @@ struct SweepRun: ParsableCommand {
   static func check(_ spec: RunSpec) throws {
     switch try spec.job() {
     case .game(let c):
-      do { _ = try c.makeLearning(on: try c.loadGame()) } catch { throw CLIError(error.description) }
+      _ = try c.makeLearning(on: try c.loadGame())
     case .lab(let c):
-      do {
-        let estimate = try c.estimatedBytes(threads: 1)
-        try MemoryLimitOption.parse([]).check(estimate.bytes, estimate.what)
-        _ = try c.makeRunner()
-      } catch let error as LabError { throw CLIError(error.description) }
+      let estimate = try c.estimatedBytes(threads: 1)
+      try MemoryLimitOption.parse([]).check(estimate.bytes, estimate.what)
+      _ = try c.makeRunner()
     }
   }
 
   func run() throws {
-    let config: SweepConfig
-    do { config = try SweepConfig(path: file) } catch { throw CLIError("\(error)") }
+    let config = try SweepConfig(path: file)
     var runs = config.expand()
     if let shard { runs = try Self.applyShard(shard, runs) }
     if let jobs, jobs < 1 { throw CLIError("--jobs must be at least 1, got \(jobs)") }
@@ -131,10 +127,8 @@ struct SweepRun: ParsableCommand {
         throw CLIError("\(file): run \(r.index)\(r.varied.isEmpty ? "" : " (" + r.varied.map { "\($0.0) = \($0.1)" }.joined(separator: ", ") + ")"): \(error)")
       }
     }
-    let runStore: RunStore
-    do { runStore = try RunStore(path: store) } catch { throw CLIError("\(error)") }
-    let done: Set<String>
-    do { done = try runStore.finishedIDs() } catch { throw CLIError("\(error)") }
+    let runStore = try RunStore(path: store)
+    let done: Set<String> = try runStore.finishedIDs()
     let todo = runs.filter { !done.contains($0.id) }
     let sweepName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
     Interrupt.install()
@@ -178,12 +172,10 @@ struct SweepMerge: ParsableCommand {
 
   func run() throws {
     guard !stores.isEmpty else { throw CLIError("no stores to merge") }
-    do {
-      let target = try RunStore(path: into)
-      var added = 0
-      for s in stores { added += try target.merge(from: try RunStore(path: s, create: false)) }
-      print("merged \(added) runs into \(into) (\(try target.runs().count) in all)")
-    } catch { throw CLIError("\(error)") }
+    let target = try RunStore(path: into)
+    var added = 0
+    for s in stores { added += try target.merge(from: try RunStore(path: s, create: false)) }
+    print("merged \(added) runs into \(into) (\(try target.runs().count) in all)")
   }
 }
 
@@ -199,7 +191,7 @@ struct StoreOption: ParsableArguments {
   @Option(help: ArgumentHelp("The run store.", valueName: "path")) var store: String
 
   func open() throws -> [StoredRun] {
-    do { return try RunStore(path: store, create: false).runs() } catch { throw CLIError("\(error)") }
+    return try RunStore(path: store, create: false).runs()
   }
 
   /// Flat `key → number or text` of a JSON object string.
@@ -303,7 +295,7 @@ struct RunsExport: ParsableCommand {
           .joined(separator: ",") + "\n"
       }
     }
-    do { try AtomicFileWriter.write(Data(text.utf8), to: out) } catch { throw CLIError("\(error)") }
+    try AtomicFileWriter.write(Data(text.utf8), to: out)
     print("wrote \(out) (\(runs.count) runs)")
   }
 }
@@ -335,7 +327,7 @@ struct RunsPlot: ParsableCommand {
       series.append(PlotSeries(label.isEmpty ? String(r.id.prefix(8)) : label, x: x, y: y))
     }
     let svg = SVGPlot.render(Figure("\(column) per step", x: "step", y: column, logX: true, logY: logY, series: series))
-    do { try AtomicFileWriter.write(Data(svg.utf8), to: out) } catch { throw CLIError("\(error)") }
+    try AtomicFileWriter.write(Data(svg.utf8), to: out)
     print("wrote \(out) (\(runs.count) runs)")
   }
 }

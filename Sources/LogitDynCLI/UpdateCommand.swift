@@ -43,7 +43,7 @@ struct UpdateCommand: ParsableCommand {
     guard learningRate.isFinite, learningRate >= 0 else {
       throw CLIError("--lr must be a finite number ≥ 0, got \(learningRate)")
     }
-    do { try validateAction(action, count: logits.count) } catch { throw CLIError("\(error)") }
+    try validateAction(action, count: logits.count)
     let policy = SoftmaxDistribution(logits: logits, temperature: temperature)
     let report = SampledUpdateReport(
       policy: policy, action: action, advantage: advantage, learningRate: learningRate)

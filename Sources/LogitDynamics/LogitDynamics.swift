@@ -3,6 +3,7 @@
 @_exported import LogitKernels
 @_exported import VectorMath
 @_exported import Configuration
+@_exported import Diagnostics
 @_exported import DenseNetworks
 @_exported import OutputFormats
 @_exported import Experiments

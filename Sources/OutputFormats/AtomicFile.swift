@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// Writes a file so that readers never see it half-written: the bytes go to a temporary file
@@ -88,8 +89,6 @@ public struct AtomicFileWriter {
 }
 
 /// An error writing output, naming the file.
-public struct OutputError: Error, CustomStringConvertible, Sendable {
-  public let description: String
-  /// An error with this message.
-  public init(_ description: String) { self.description = description }
-}
+///
+/// The package's one message-error type (``Diagnostics/MessageError``) under this module's name.
+public typealias OutputError = MessageError

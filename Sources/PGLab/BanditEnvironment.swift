@@ -65,10 +65,3 @@ public struct BanditSpec: Sendable, Equatable {
     }
   }
 }
-
-/// An error in a lab configuration, with the message shown to the user.
-public struct LabError: Error, CustomStringConvertible, Sendable, Equatable {
-  public let description: String
-  /// An error with this message.
-  public init(_ description: String) { self.description = description }
-}

@@ -222,7 +222,7 @@ extension LabExperiment {
       for i in 0..<(contextCount * k) { out[i] = Float(v[i]) }
       for c in 0..<contextCount where s.sameAsProbe[c] { for j in 0..<k { predicted[j] += rate * v[c * k + j] } }
       s.backward(rows: contextCount)
-      run.optimizerState.step(optimizer, theta: &run.theta, gradient: s.policyGradient, rate: rate, applied: &applied)
+      run.optimizerState.step(optimizer, theta: &run.theta, gradient: s.policyGradient, learningRate: rate, applied: &applied)
       if run.adaptiveEntropy != nil, !s.samples.isEmpty { run.adaptiveEntropy!.update(meanEntropy: s.softmax.meanEntropy(s.samples)) }
     }
     run.world.endStep(&run.rng)

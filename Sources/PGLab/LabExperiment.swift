@@ -249,7 +249,7 @@ public struct LabExperiment: Sendable {
         policy.accumulateGradient(run.theta, contexts[c], logitGradient: Array(v[(c * k)..<((c + 1) * k)]), into: &gradient)
         if run.contextBatch.same(c, 0) { for j in 0..<k { predicted[j] += rate * v[c * k + j] } }
       }
-      run.optimizerState.step(optimizer, theta: &run.theta, gradient: gradient, rate: rate, applied: &applied)
+      run.optimizerState.step(optimizer, theta: &run.theta, gradient: gradient, learningRate: rate, applied: &applied)
       if run.adaptiveEntropy != nil, !samples.isEmpty { run.adaptiveEntropy!.update(meanEntropy: rows.meanEntropy(samples)) }
     }
     run.world.endStep(&run.rng)

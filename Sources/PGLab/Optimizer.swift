@@ -60,7 +60,7 @@ public struct OptimizerState: Sendable {
 
   /// Applies one ascent step of size `rate` along `gradient` to `theta`, adding the
   /// increment `Δθ` it applied to `applied`.
-  public mutating func step(_ optimizer: Optimizer, theta: inout [Double], gradient: [Double], rate: Double, applied: inout [Double]) {
+  public mutating func step(_ optimizer: Optimizer, theta: inout [Double], gradient: [Double], learningRate rate: Double, applied: inout [Double]) {
     t += 1
     let n = theta.count
     precondition(gradient.count == n && applied.count == n, "an optimiser step of \(n) parameters given \(gradient.count) gradients")
@@ -78,9 +78,9 @@ public struct OptimizerState: Sendable {
     }
   }
 
-  /// Applies one ascent step (see ``step(_:theta:gradient:rate:applied:)``).
-  public mutating func step(_ optimizer: Optimizer, theta: inout [Double], gradient: [Double], rate: Double) {
+  /// Applies one ascent step (see ``step(_:theta:gradient:learningRate:applied:)``).
+  public mutating func step(_ optimizer: Optimizer, theta: inout [Double], gradient: [Double], learningRate rate: Double) {
     var applied = [Double](repeating: 0, count: theta.count)
-    step(optimizer, theta: &theta, gradient: gradient, rate: rate, applied: &applied)
+    step(optimizer, theta: &theta, gradient: gradient, learningRate: rate, applied: &applied)
   }
 }

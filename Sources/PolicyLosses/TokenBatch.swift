@@ -1,12 +1,11 @@
+import Diagnostics
 import RealModule
 import SoftmaxCore
 
 /// A bad loss input, with the message shown to the user.
-public struct LossError: Error, CustomStringConvertible, Sendable, Equatable {
-  public let description: String
-  /// An error with this message.
-  public init(_ description: String) { self.description = description }
-}
+///
+/// The package's one message-error type (``Diagnostics/MessageError``) under this module's name.
+public typealias LossError = MessageError
 
 /// One logged batch of response tokens, `[B][L]` arrays flattened row-major (`i = b·L + t`),
 /// as the frameworks hold it: current and old log-probs of the sampled tokens, advantages, the

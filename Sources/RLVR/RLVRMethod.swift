@@ -25,7 +25,11 @@ public enum RLVRAdvantages: Sendable, Equatable {
 /// (`reinforce_sample_num`) 60 of 2,560 rows in the official run — here 6 of 256 by default,
 /// the same share of the batch.
 public struct AEPOSampling: Sendable, Equatable {
+  /// `T_high` and `T_low`: the extra rollout's temperature when the previous update's
+  /// `−mean log π` is `≤ target` and when it is above; `target`: that threshold (`entropy_base`).
   public var highTemperature: Double, lowTemperature: Double, target: Double
+  /// `k` (`reinforce_sample_num`): the most rows injected per update, `min(k, #selected)` at or
+  /// below the target and `⌊min(k, #selected)/2⌋` above it; 0 turns the extra rollout off.
   public var sampleCount: Int
 
   /// AEPO with the code's defaults and `sampleCount` rows.
@@ -43,8 +47,11 @@ public struct AEPOSampling: Sendable, Equatable {
 /// rollout, EPO's historical entropy (the cumulative mean of the rollouts' token entropy,
 /// the current one included).
 public struct RLVRMethod: Sendable {
+  /// The loss of every PPO mini-batch: surrogate, interventions, aggregation.
   public var loss: PolicyLoss
+  /// How the per-response advantages are formed from the rewards `r ∈ {0, 1}`.
   public var advantages: RLVRAdvantages
+  /// AEPO's extra rollout; nil: none.
   public var aepo: AEPOSampling?
 
   /// A method with GRPO advantages unless given.

@@ -7,16 +7,23 @@ import SoftmaxCore
 
 /// One generated response with what RL needs per token.
 public struct Rollout: Sendable {
+  /// The prompt answered.
   public var prompt: Prompt
+  /// The `L` sampled tokens, the digits of the answer.
   public var tokens: [Int]
-  /// Per token: active features, logits (at temperature 1 before the update), log-prob of the token.
+  /// Per token: active features, logits `z` (at temperature 1 before the update), the
+  /// log-prob `log π(token)` and the entropy `H(π) = −Σ_j π_j log π_j` of `π = softmax(z/T)`.
   public var features: [[Int]], logits: [[Float]], logProbs: [Double], entropies: [Double]
+  /// Whether the verifier accepts the answer: the reward is `r = 1` if so, else 0.
   public var correct: Bool
 }
 
 /// Settings of an RLVR run.
 public struct RLVRSettings: Sendable {
+  /// The task (``SequenceTask/Kind``).
   public var task: SequenceTask.Kind = .skills
+  /// The hidden operations of `hidden-ops` and `skills` (``SequenceTask/hardOps``): the last
+  /// `hardOps` of the 10.
   public var hardOps = 6
   /// The teacher's accuracy on the skills it knows.
   public var teacherAccuracy = 0.6
@@ -25,23 +32,31 @@ public struct RLVRSettings: Sendable {
   /// the time there, as the numpy prototype's teacher was. With 0 the hidden skills are out of
   /// reach (the base's pass@8 on them 0.04) and no method learns them.
   public var teacherHiddenAccuracy = 0.05
+  /// The width `H` of both hidden layers of the policy.
   public var hidden = 128
-  /// Supervised pre-training: steps of `sftBatch` teacher answers, Adam `sftRate`. The
+  /// Supervised pre-training: steps of `sftBatch` teacher answers, Adam `sftLearningRate`. The
   /// defaults were fixed by the base model's measured properties before any RL result on them
   /// (issue 20): on `skills`, held-out pass@1 0.234 ± 0.018, 0.534 on the known skills and
   /// 0.036 on the hidden ones (4 seeds).
   public var sftSteps = 6000, sftBatch = 256
-  public var sftRate: Float = 6e-3
+  /// The Adam learning rate of pre-training.
+  public var sftLearningRate: Float = 6e-3
   /// RL: updates, prompts per update, samples per prompt (the GRPO group), PPO mini-batches per update.
   public var updates = 2000, promptsPerUpdate = 32, group = 8, minibatches = 4
-  public var rate: Float = 1e-3
+  /// The Adam learning rate of the RL updates.
+  public var learningRate: Float = 1e-3
+  /// The temperature `T` of rollouts, evaluations and the loss: `π = softmax(z/T)`. Pre-training
+  /// runs at 1.
   public var temperature = 1.0
   /// Evaluation every `evalEvery` updates on `evalPrompts` held-out prompts × `evalSamples` samples.
   public var evalEvery = 100, evalPrompts = 200, evalSamples = 64
+  /// Seeds the train / held-out split, the initial weights and each random stream of the run
+  /// (pre-training, RL, evaluation).
   public var seed: UInt64 = 1
   /// The policy's hidden activation and initialisation (the numpy anchor `rlvr_update.py`
   /// uses ReLU and He init).
   public var activation: Activation = .tanh
+  /// How the policy's weights start (``SequencePolicy/Initialization``).
   public var initialization: SequencePolicy.Initialization = .standard
   /// Clip the gradient of every RL optimiser step to this global norm (torch's
   /// `clip_grad_norm_`, verl's `actor.grad_clip`); nil: no clipping.
@@ -58,14 +73,19 @@ public struct RLVRSettings: Sendable {
   /// `bfloat16`, a bf16 trainer's view, so that the recomputed log-probs differ from the
   /// sampler's even on-policy (the training–inference mismatch).
   public var trainerPrecision: LogitPrecision = .float32
+  /// The default settings.
   public init() {}
 }
 
-/// A precision for logits: `Float`, or `bfloat16` (8 bits of mantissa, round to nearest even).
+/// A precision for logits: `Float`, or `bfloat16` (8 significant bits, 7 of them stored; round to
+/// nearest even).
 public enum LogitPrecision: String, Sendable, CaseIterable {
+  /// `float32`: the logits as computed; `bfloat16`: rounded by ``round(_:)``.
   case float32, bfloat16
 
-  /// `x` rounded to this precision (NaN stays NaN).
+  /// `x` rounded to this precision (NaN stays NaN). For `bfloat16`, round to nearest even on
+  /// the top 16 bits of the pattern: `(bits + 0x7FFF + ((bits ≫ 16) & 1)) & 0xFFFF0000`;
+  /// `±∞` and NaN are returned as they are.
   @inline(__always)
   public func round(_ x: Float) -> Float {
     guard self == .bfloat16, x.isFinite else { return x }
@@ -77,11 +97,14 @@ public enum LogitPrecision: String, Sendable, CaseIterable {
 
 /// One evaluation on held-out prompts.
 public struct Evaluation: Sendable {
+  /// The update after which the policy was evaluated (0: the base policy).
   public var update: Int
   /// Mean correctness over all samples (mean@k).
   public var accuracy: Double
   /// `pass@k` for `k = 1, 2, 4, …` up to the samples per prompt (unbiased estimator).
   public var passAtK: [(Int, Double)]
+  /// The mean entropy `H(π) = −Σ_j π_j log π_j` of `π = softmax(z/T)` over every generated
+  /// token, in nats.
   public var meanTokenEntropy: Double
   /// Distinct correct answers per prompt.
   public var distinctCorrect: Double
@@ -96,10 +119,16 @@ public struct Evaluation: Sendable {
 
 /// One RL update's record.
 public struct UpdateRecord: Sendable {
+  /// The update's number, from 1; the record of update 0, before any update, has NaN entropies,
+  /// accuracy and loss.
   public var update: Int
+  /// The rollout's mean token entropy (nats; after AEPO's injection) and its mean reward, the
+  /// fraction of correct responses (before the injection).
   public var meanTokenEntropy: Double, trainAccuracy: Double
-  /// First-order entropy change of the update on the batch's own states, and the measured one.
+  /// First-order entropy change of the update on the batch's own states, and the measured one,
+  /// means per token: `−β Cov_p(log p, Δz)` and `H(z + Δz) − H(z)`, `Δz` the logit change.
   public var entropyChangePredicted: Double, entropyChangeActual: Double
+  /// The loss's value summed over the update's mini-batches (not their mean).
   public var loss: Double
   /// Tokens the loss's intervention selected (Clip-Cov's detached tokens, KL-Cov's penalised
   /// ones), mean per PPO mini-batch; 0 for plain PPO/GRPO.
@@ -111,9 +140,13 @@ public struct UpdateRecord: Sendable {
 /// Supervised pre-training on the teacher, RL with group advantages and any loss of
 /// `PolicyLosses`, and held-out evaluation.
 public struct RLVRTrainer: Sendable {
+  /// The task of the settings, its split drawn from ``RLVRSettings/seed``.
   public let task: SequenceTask
+  /// The run's settings.
   public let settings: RLVRSettings
 
+  /// A trainer for `settings`. Throws unless the sizes are positive (`group ≥ 2`; `updates` and
+  /// `sftSteps` may be 0), the temperature is finite and `> 0`, and the task's parameters are valid.
   public init(_ settings: RLVRSettings) throws(RLVRError) {
     guard settings.updates >= 0, settings.promptsPerUpdate >= 1, settings.group >= 2, settings.minibatches >= 1,
       settings.evalEvery >= 1, settings.evalPrompts >= 1, settings.evalSamples >= 1, settings.sftSteps >= 0, settings.hidden >= 1
@@ -140,23 +173,38 @@ public struct RLVRTrainer: Sendable {
   }
 
   /// Samples one response (a batch of one; the trainer generates whole batches).
+  ///
+  /// - Complexity: O(L·(A·H + H² + H·V)) for `L` tokens, `A` active features, `H` hidden
+  ///   units, vocabulary `V`, plus a fresh engine's buffers.
   public func sample(_ policy: SequencePolicy, _ prompt: Prompt, _ rng: inout Xoshiro256StarStar) -> Rollout {
     let engine = PolicyEngine(task: task, policy: policy, maxRows: 1, sharesStates: settings.shareIdenticalStates)
     return engine.generate(policy, prompts: [prompt], temperature: settings.temperature, rng: &rng).rollout(0)
   }
 
-  /// Generates one response per prompt, all together position by position.
+  /// Generates one response per prompt, all together position by position: at each position
+  /// a batched forward pass, then a token drawn from `π = softmax(z/T)` per row.
+  ///
+  /// - Complexity: O(N·L·(A·H + H² + H·V)) for `N` prompts of `L` tokens, `A` active
+  ///   features, `H` hidden units, vocabulary `V` (less where states are shared).
   public func generate(_ policy: SequencePolicy, prompts: [Prompt], _ rng: inout Xoshiro256StarStar) -> RolloutBatch {
     makeEngine(policy).generate(policy, prompts: prompts, temperature: settings.temperature, rng: &rng)
   }
 
   /// The base model: cross-entropy on the teacher's answers, `sftBatch` answers (all their
   /// tokens in one batch) per Adam step.
+  ///
+  /// Each step draws `B = sftBatch` training prompts uniformly (with replacement) and the
+  /// teacher's answer to each, and minimises the mean token cross-entropy at temperature 1,
+  /// `−(1/(B·L)) Σ log p(label)`, whose logit gradient is `(softmax(z) − e_label)/(B·L)`.
+  /// `progress` gets the step number every 100 steps.
+  ///
+  /// - Complexity: O(S·B·L·(A·H + H² + H·V)) for `S = sftSteps` steps, `L` tokens per answer,
+  ///   `A` active features, `H` hidden units, vocabulary `V`.
   public func pretrain(progress: (Int) -> Void = { _ in }) -> SequencePolicy {
     var policy = initialPolicy()
     let engine = makeEngine(policy)
-    var adam = Adam<Float>(count: policy.parameterCount, learningRate: settings.sftRate)
-    var rng = Xoshiro256StarStar(seed: settings.seed, stream: 0x5F7)
+    var adam = Adam<Float>(count: policy.parameterCount, learningRate: settings.sftLearningRate)
+    var rng = Streams.generator(settings.seed, Streams.pretraining)
     let l = task.answerLength, v = task.vocabulary, a = engine.active, rows = settings.sftBatch * l
     var g = [Float](repeating: 0, count: policy.parameterCount)
     var labels = [Int](repeating: 0, count: rows)
@@ -192,20 +240,26 @@ public struct RLVRTrainer: Sendable {
   }
 
   /// Held-out evaluation: `evalSamples` responses to each of the first `evalPrompts`
-  /// held-out prompts, generated in batches.
+  /// held-out prompts, generated in batches. The draws come from a stream of the seed and
+  /// `update`, so that an evaluation is reproducible.
+  ///
+  /// - Complexity: O(P·K·L·(A·H + H² + H·V)) for `P = evalPrompts`, `K = evalSamples`, `L`
+  ///   tokens, `A` active features, `H` hidden units, vocabulary `V`.
   public func evaluate(_ policy: SequencePolicy, update: Int) -> Evaluation {
     evaluate(policy, update: update, engine: makeEngine(policy))
   }
 
   /// The mean correctness on the first `evalPrompts` training prompts (`evalSamples` each):
   /// what the policy has fitted, against the held-out ``evaluate(_:update:)``.
+  ///
+  /// - Complexity: O(P·K·L·(A·H + H² + H·V)), as ``evaluate(_:update:)``.
   public func trainAccuracy(_ policy: SequencePolicy) -> Double {
-    var rng = Xoshiro256StarStar(seed: settings.seed, stream: 0x7EA1)
+    var rng = Streams.generator(settings.seed, Streams.trainAccuracy)
     return evaluate(policy, update: 0, engine: makeEngine(policy), prompts: Array(task.train.prefix(settings.evalPrompts)), rng: &rng).accuracy
   }
 
   func evaluate(_ policy: SequencePolicy, update: Int, engine: PolicyEngine) -> Evaluation {
-    var rng = Xoshiro256StarStar(seed: settings.seed, stream: 0xE7A1 &+ UInt64(update))
+    var rng = Streams.generator(settings.seed, Streams.evaluation &+ UInt64(update))
     return evaluate(policy, update: update, engine: engine, prompts: Array(task.heldOut.prefix(settings.evalPrompts)), rng: &rng)
   }
 
@@ -253,7 +307,10 @@ public struct RLVRTrainer: Sendable {
                       hiddenPassAtK: splitPrompts[1] > 0 ? zip(ks, hiddenPass.map { $0 / Double(splitPrompts[1]) }).map { ($0, $1) } : [])
   }
 
-  /// The unbiased pass@k from `n` samples with `c` correct: `1 − C(n − c, k)/C(n, k)`.
+  /// The unbiased pass@k from `n` samples with `c` correct: `1 − C(n − c, k)/C(n, k)`,
+  /// computed as `1 − Π_{i<k} (n − c − i)/(n − i)`; 1 when `n − c < k`.
+  ///
+  /// - Complexity: O(k).
   public static func passAtK(n: Int, correct c: Int, k: Int) -> Double {
     if n - c < k { return 1 }
     var ratio = 1.0
@@ -269,6 +326,11 @@ public struct RLVRTrainer: Sendable {
   /// batched forward pass, the loss's `∂loss/∂z`, a batched backward pass and an Adam step);
   /// then the entropy change on the batch's own states, predicted to first order from the
   /// logit change and measured, in one batched forward pass.
+  ///
+  /// - Complexity: per update O(N·L·(A·H + H² + H·V)) for `N = promptsPerUpdate × group`
+  ///   responses of `L` tokens, `A` active features, `H` hidden units, vocabulary `V` (the
+  ///   rollout, the mini-batches' forward and backward passes, the entropy pass), plus the
+  ///   loss's own cost; every `evalEvery` updates an evaluation, O(P·K·L·(A·H + H² + H·V)).
   public func train(
     from base: SequencePolicy, loss: PolicyLoss, onUpdate: (UpdateRecord, Evaluation?) -> Bool
   ) throws(RLVRError) -> SequencePolicy {
@@ -277,14 +339,20 @@ public struct RLVRTrainer: Sendable {
 
   /// RL from `base` with `method` (its loss, advantages and extra rollout; see
   /// ``train(from:loss:onUpdate:)`` for one update and ``RLVRMethod`` for the methods' state).
+  /// The rewards are `r = 1` for a correct response and 0 otherwise; the advantages GRPO's
+  /// `A_i = (r_i − mean_g r)/(std_g r + ε)` over the response's group `g` (unbiased std,
+  /// `ε = 10⁻⁶`; Dr. GRPO: `r_i − mean_g r`) or CANON's, the same for every token of the response.
+  ///
+  /// - Complexity: as ``train(from:loss:onUpdate:)``; AEPO's extra rollout adds O(N/4·L·(A·H +
+  ///   H² + H·V)) per update.
   public func train(
     from base: SequencePolicy, method: RLVRMethod, onUpdate: (UpdateRecord, Evaluation?) -> Bool
   ) throws(RLVRError) -> SequencePolicy {
     var loss = method.loss
     var policy = base
     let engine = makeEngine(policy)
-    var adam = Adam<Float>(count: policy.parameterCount, learningRate: settings.rate)
-    var rng = Xoshiro256StarStar(seed: settings.seed, stream: 0x271)
+    var adam = Adam<Float>(count: policy.parameterCount, learningRate: settings.learningRate)
+    var rng = Streams.generator(settings.seed, Streams.training)
     let l = task.answerLength, v = task.vocabulary, a = engine.active
     var g = [Float](repeating: 0, count: policy.parameterCount)
     if !onUpdate(UpdateRecord(update: 0, meanTokenEntropy: .nan, trainAccuracy: .nan, entropyChangePredicted: .nan, entropyChangeActual: .nan, loss: .nan),

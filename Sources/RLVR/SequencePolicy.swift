@@ -12,9 +12,11 @@ import SeededRandom
 /// layout, ``NetworkShape``): `W₁ [D × H]` (a row per feature), `b₁`, `W₂ [H × H]`, `b₂`,
 /// `W₃ [H × V]`, `b₃`, flat, each `W` row-major `in × out`.
 public struct SequencePolicy: Sendable {
+  /// The input features `D` (``inputDimension(_:)``), the hidden width `H`, the vocabulary `V`.
   public let inputs: Int, hidden: Int, vocabulary: Int
   /// The hidden layers' activation (tanh unless built otherwise).
   public let activation: Activation
+  /// The parameters `θ`, flat in the engine's layout (`W₁, b₁, W₂, b₂, W₃, b₃`), ``parameterCount`` of them.
   public var parameters: [Float]
 
   /// Feature layout for a task: prompt block, then 4 × (V + 1) history slots, then the position.
@@ -40,6 +42,7 @@ public struct SequencePolicy: Sendable {
     NetworkShape(input: .oneHot(features: inputs, active: active), hidden: [hidden, hidden], outputs: vocabulary, activation: activation)
   }
 
+  /// `P = D·H + H + H·H + H + H·V + V`.
   public var parameterCount: Int { inputs * hidden + hidden + hidden * hidden + hidden + hidden * vocabulary + vocabulary }
 
   /// How the weights start.
@@ -53,12 +56,14 @@ public struct SequencePolicy: Sendable {
   }
 
   /// A policy with weights drawn from `seed` (see ``Initialization``).
+  ///
+  /// - Complexity: O(P) for `P` parameters.
   public init(inputs: Int, hidden: Int = 128, vocabulary: Int, seed: UInt64, activation: Activation = .tanh, initialization: Initialization = .standard) {
     self.inputs = inputs
     self.hidden = hidden
     self.vocabulary = vocabulary
     self.activation = activation
-    var rng = Xoshiro256StarStar(seed: seed, stream: 0x90)
+    var rng = Streams.generator(seed, Streams.initialization)
     let (s1, s2, s3): (Double, Double, Double)
     switch initialization {
     case .standard: (s1, s2, s3) = (1.0 / 3, 1 / Double(hidden).squareRoot(), 0.1 / Double(hidden).squareRoot())
@@ -76,11 +81,15 @@ public struct SequencePolicy: Sendable {
 
   /// Activations of one token, for the backward pass.
   public struct Trace {
+    /// The hidden layers' outputs `h₁ = σ(Σ_{f active} W₁[f] + b₁)`, `h₂ = σ(h₁W₂ + b₂)` (`H`
+    /// each) and the logits `z = h₂W₃ + b₃` (`V`).
     public var h1: [Float], h2: [Float], logits: [Float]
   }
 
   /// Forward pass of one token (a batch of one on a fresh workspace: a convenience; the
   /// trainer runs batches).
+  ///
+  /// - Complexity: O(A·H + H² + H·V) for `A` active features, plus a fresh workspace.
   public func forward(_ features: [Int]) -> Trace {
     let ws = NetworkWorkspace(shape(active: features.count), maxRows: 1)
     let idx = features.map(Int32.init)
@@ -90,6 +99,8 @@ public struct SequencePolicy: Sendable {
   }
 
   /// Adds `∂loss/∂θ` for one token with logit gradient `dz` to `g` (the trace is recomputed).
+  ///
+  /// - Complexity: O(A·H + H² + H·V) for `A` active features, plus a fresh workspace.
   public func backward(_ features: [Int], _ trace: Trace, logitGradient dz: [Float], into g: inout [Float]) {
     let ws = NetworkWorkspace(shape(active: features.count), maxRows: 1)
     let idx = features.map(Int32.init)
@@ -111,6 +122,8 @@ public struct SequencePolicy: Sendable {
 
   /// The policy as bytes: magic, version 2, sizes, the activation (0 tanh, 1 ReLU), the
   /// parameters in the engine's layout, and an FNV-1a checksum.
+  ///
+  /// - Complexity: O(P) for `P` parameters.
   public func encoded() -> Data {
     var d = Data(Self.magic)
     let act: UInt32 = activation == .relu ? 1 : 0
@@ -126,6 +139,8 @@ public struct SequencePolicy: Sendable {
   /// Reads a policy file written by ``encoded()`` (version 2) or by earlier versions
   /// (version 1: tanh, `W₂` and `W₃` stored `out × in`, transposed here), refusing a corrupt
   /// or truncated one.
+  ///
+  /// - Complexity: O(P) for `P` parameters.
   public init(decoding d: Data, source: String = "policy") throws(RLVRError) {
     guard d.count >= 8 + 16 + 8, Array(d.prefix(8)) == Self.magic else { throw RLVRError("\(source) is not a logitdyn policy file") }
     func word(_ at: Int) -> Int { Int(d.subdata(in: at..<(at + 4)).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }.littleEndian) }

@@ -1,14 +1,16 @@
+import Diagnostics
 import SeededRandom
 
 /// A bad RLVR request, with the message shown to the user.
-public struct RLVRError: Error, CustomStringConvertible, Sendable, Equatable {
-  public let description: String
-  public init(_ description: String) { self.description = description }
-}
+///
+/// The package's one message-error type (``Diagnostics/MessageError``) under this module's name.
+public typealias RLVRError = MessageError
 
 /// A prompt: its id, its active feature indices (one-hot blocks), and what the verifier needs.
 public struct Prompt: Sendable, Equatable {
+  /// The prompt's index among all the task's prompts, before the split is drawn.
   public var id: Int
+  /// The active one-hot features, indices in `0..<promptDimension` (one per block).
   public var features: [Int]
   /// Task data (e.g. `[op, a, b]`).
   public var data: [Int]
@@ -33,17 +35,22 @@ public struct SequenceTask: Sendable {
   ///   held-out ones; two of `hidden-ops`' hidden rules are residues mod 37, a lookup table
   ///   that does not.
   public enum Kind: String, Sendable, CaseIterable {
+    /// `digit-sum`: 4 digits summing to the prompt's target `v ∈ 0…36`.
     case digitSum = "digit-sum"
+    /// `addition`: `a + b` as 3 digits, `a, b < 100`.
     case addition
+    /// `hidden-ops`: 4 digits summing to `f_op(a, b)` (``SequenceTask/operation(_:_:_:)``).
     case hiddenOps = "hidden-ops"
+    /// `skills`: 4 digits summing to the prototype's rule (``SequenceTask/skillRule(_:_:_:)``).
     case skills
   }
 
   /// Whether the task is an `(op, a, b)` task with known and hidden operations.
   public var hasHiddenSkills: Bool { kind == .hiddenOps || kind == .skills }
 
+  /// Which task.
   public let kind: Kind
-  /// Operations the teacher gets wrong (hidden-ops).
+  /// The operations the teacher does not know (hidden-ops, skills): the last `hardOps` of the 10.
   public let hardOps: Int
   /// The teacher's accuracy where it knows the rule.
   public let teacherAccuracy: Double
@@ -52,9 +59,13 @@ public struct SequenceTask: Sendable {
   public let teacherHiddenAccuracy: Double
   /// All prompts, and the train / held-out split.
   public let train: [Prompt], heldOut: [Prompt]
+  /// The vocabulary `V`: the digits 0…9.
   public let vocabulary = 10
 
-  /// A task; the split is drawn from `seed` (80% train).
+  /// A task; the split is drawn from `seed` (80% train). Throws unless `hardOps ∈ 0…10` and
+  /// both accuracies lie in `[0, 1]`.
+  ///
+  /// - Complexity: O(N) for the task's `N` prompts (370, 10,000 or 1,000).
   public init(_ kind: Kind, hardOps: Int = 6, teacherAccuracy: Double = 0.6, teacherHiddenAccuracy: Double = 0, seed: UInt64 = 0) throws(RLVRError) {
     guard teacherHiddenAccuracy >= 0, teacherHiddenAccuracy <= 1 else {
       throw RLVRError("the teacher's accuracy on hidden operations must lie in [0, 1], got \(teacherHiddenAccuracy)")
@@ -75,7 +86,7 @@ public struct SequenceTask: Sendable {
     case .hiddenOps, .skills:
       for op in 0..<10 { for a in 0..<10 { for b in 0..<10 { all.append(Prompt(id: all.count, features: [op, 10 + a, 20 + b], data: [op, a, b])) } } }
     }
-    var rng = Xoshiro256StarStar(seed: seed, stream: 0xA11)
+    var rng = Streams.generator(seed, Streams.split)
     for i in stride(from: all.count - 1, to: 0, by: -1) { all.swapAt(i, rng.nextInt(below: i + 1)) }
     let cut = all.count * 4 / 5
     train = Array(all[..<cut])

@@ -2,12 +2,19 @@ import Foundation
 
 /// One experiment's part of the report.
 public struct ReportSection: Sendable {
+  /// The experiment's name (the section's heading and anchor), its source (the paper or code
+  /// whose claim it tests, under the heading) and the claim (in italics).
   public var name: String, source: String, claim: String
   /// `holds`, `fails` or `inconclusive`.
   public var verdict: String
+  /// The paragraph under the claim.
   public var summary: String
+  /// The numbers behind the verdict, `(name, value)`: a two-column table (whole numbers below
+  /// 10⁹ printed as integers, others to 6 significant digits, NaN as `nan`).
   public var evidence: [(String, Double)]
+  /// The section's plots, inline SVG side by side (``SVGPlot/render(_:id:width:height:)``).
   public var figures: [Figure]
+  /// Remarks after the plots, one paragraph `Note: …` each.
   public var notes: [String]
   /// Seconds the experiment took.
   public var seconds: Double
@@ -18,6 +25,7 @@ public struct ReportSection: Sendable {
   /// Tables of the measured numbers (comparisons over seeds, sweeps).
   public var tables: [ReportTable] = []
 
+  /// A section; `setup` and `constants` are shown only when not empty, and ``tables`` starts empty.
   public init(name: String, source: String, claim: String, verdict: String, summary: String, evidence: [(String, Double)],
               figures: [Figure], notes: [String], seconds: Double, setup: String = "", constants: [(String, Double, String)] = []) {
     self.name = name
@@ -38,6 +46,14 @@ public struct ReportSection: Sendable {
 /// verdict table linking to one section per experiment with its claim, verdict, the numbers
 /// behind it, and its plots.
 public enum HTMLReport {
+  /// The page: `title`, `subtitle`, then a verdict table (experiment linked to its section,
+  /// verdict in green for `holds`, red for `fails`, amber otherwise, claim, seconds to 2
+  /// decimals), then one section each: heading with the verdict, source, claim, summary, setup,
+  /// constants (`name = value (meaning)`), evidence, tables, figures (640 × 380 SVG, ids
+  /// `f<section>-<figure>`), notes. Every text is HTML-escaped.
+  ///
+  /// - Complexity: O(C + Σ S·N) for `C` characters of text and table cells and, per figure, `S`
+  ///   series of `N` points.
   public static func render(title: String, subtitle: String, sections: [ReportSection]) -> String {
     func e(_ s: String) -> String { SVGPlot.escape(s) }
     func color(_ verdict: String) -> String {

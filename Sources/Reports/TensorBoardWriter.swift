@@ -20,7 +20,9 @@ public struct TensorBoardWriter {
     append(record: event)
   }
 
-  /// Adds `value` of scalar `tag` at `step`.
+  /// Adds `value` of scalar `tag` at `step` (stored as `Float`, TensorBoard's `simple_value`).
+  ///
+  /// - Complexity: O(|tag|), amortised.
   public mutating func add(tag: String, step: Int, value: Double) {
     var summaryValue = Data()
     summaryValue.append(0x0A)
@@ -44,7 +46,7 @@ public struct TensorBoardWriter {
   /// The event file's bytes.
   public var bytes: Data { data }
 
-  /// The conventional file name.
+  /// The conventional file name, `events.out.tfevents.<seconds>.<host>`.
   public static func fileName(wallTime: Double = Date().timeIntervalSince1970) -> String {
     "events.out.tfevents.\(Int(wallTime)).\(ProcessInfo.processInfo.hostName)"
   }
@@ -89,7 +91,10 @@ public struct TensorBoardWriter {
     return c
   }
 
-  /// `crc32c(bytes)`.
+  /// `crc32c(bytes)`: the CRC-32C (Castagnoli) of `bytes`, reflected polynomial `0x82F63B78`,
+  /// initial value and final xor `0xFFFFFFFF`, a table lookup per byte.
+  ///
+  /// - Complexity: O(n) for `n` bytes.
   public static func crc32c(_ bytes: Data) -> UInt32 {
     var c: UInt32 = 0xFFFF_FFFF
     for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import GRDB
 
@@ -41,10 +42,9 @@ public struct StoredRun: Sendable, Equatable {
 }
 
 /// A store error, with the message shown to the user.
-public struct StoreError: Error, CustomStringConvertible, Sendable {
-  public let description: String
-  public init(_ description: String) { self.description = description }
-}
+///
+/// The package's one message-error type (``Diagnostics/MessageError``) under this module's name.
+public typealias StoreError = MessageError
 
 /// The run store: an SQLite database (through GRDB) holding each finished run's resolved
 /// configuration, status, timings, code version, summary and series. Each run is written in

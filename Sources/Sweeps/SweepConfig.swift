@@ -1,3 +1,4 @@
+import Diagnostics
 import Configuration
 import Foundation
 import Games
@@ -9,10 +10,9 @@ import TOMLKit
 
 /// A bad sweep file or store, with the message shown to the user (file, line and field where
 /// they are known).
-public struct SweepError: Error, CustomStringConvertible, Sendable, Equatable {
-  public let description: String
-  public init(_ description: String) { self.description = description }
-}
+///
+/// The package's one message-error type (``Diagnostics/MessageError``) under this module's name.
+public typealias SweepError = MessageError
 
 /// One run of a sweep: its fully resolved settings and a stable identity.
 public struct RunSpec: Sendable, Equatable {

@@ -9,7 +9,7 @@ import Testing
 
   /// Experiments too slow for a debug build even when quick: they run their smoke configuration
   /// (the code path, not the claim), and `logitdyn reproduce` runs them in release.
-  static let slowInDebug: Set<String> = Set(SeedRLVR.experiments.map(\.name))
+  static let slowInDebug: Set<String> = Set(SequenceEntropyExperiments.experiments.map(\.name))
 
   /// Verdicts other than `holds` in the quick configuration, with why (every other experiment
   /// must hold): claims our measurements refute, and effects in the claimed direction that 8
@@ -57,14 +57,14 @@ import Testing
   /// sweep) with finite evidence, tables and figures.
   @Test func rlvrSmokeConfiguration() throws {
     let smoke = ExperimentContext(smoke: true, threads: 2, seed: 1)
-    for e in SeedRLVR.experiments {
+    for e in SequenceEntropyExperiments.experiments {
       let r = try e.run(smoke)
       #expect(r.evidence.allSatisfy { $0.1.isFinite }, "\(e.name): \(r.evidence)")
       #expect(!r.figures.isEmpty && !r.summary.isEmpty, "\(e.name)")
       for variant in e.wrongVariants { _ = try variant.1.run(smoke) }
     }
-    #expect(try SeedRLVR.collapse.run(smoke).summary.contains("2 seeds"))
-    let control = try SeedRLVR.controlBeatsGRPO.run(smoke)
+    #expect(try SequenceEntropyExperiments.collapse.run(smoke).summary.contains("2 seeds"))
+    let control = try SequenceEntropyExperiments.controlBeatsGRPO.run(smoke)
     #expect(control.tables.count == 2 && control.tables[0].rows.count == 5, "base model and four arms")
     #expect(control.tables[0].markdown.hasPrefix("**Held-out results after 40 updates"))
   }
@@ -75,43 +75,43 @@ import Testing
     let grpo = [0.40, 0.41, 0.42, 0.39, 0.40, 0.41, 0.40, 0.42]
     let better = grpo.map { $0 + 0.05 }, same = grpo.reversed().map { $0 + 0.001 }
     let pass1 = ["GRPO": grpo, "Clip-Cov": better, "KL-Cov": better.map { $0 - 0.01 }, "flat": same]
-    #expect(SeedRLVR.controlVerdict(pass1: pass1, arms: ["Clip-Cov", "KL-Cov"], direction: 1).0 == .holds)
-    #expect(SeedRLVR.controlVerdict(pass1: pass1, arms: ["Clip-Cov", "KL-Cov"], direction: -1).0 == .fails)
-    #expect(SeedRLVR.controlVerdict(pass1: pass1, arms: ["Clip-Cov", "flat"], direction: 1).0 == .inconclusive)
-    #expect(SeedRLVR.controlVerdict(pass1: ["GRPO": better, "Clip-Cov": grpo], arms: ["Clip-Cov"], direction: 1).0 == .fails)
+    #expect(SequenceEntropyExperiments.controlVerdict(pass1: pass1, arms: ["Clip-Cov", "KL-Cov"], direction: 1).0 == .holds)
+    #expect(SequenceEntropyExperiments.controlVerdict(pass1: pass1, arms: ["Clip-Cov", "KL-Cov"], direction: -1).0 == .fails)
+    #expect(SequenceEntropyExperiments.controlVerdict(pass1: pass1, arms: ["Clip-Cov", "flat"], direction: 1).0 == .inconclusive)
+    #expect(SequenceEntropyExperiments.controlVerdict(pass1: ["GRPO": better, "Clip-Cov": grpo], arms: ["Clip-Cov"], direction: 1).0 == .fails)
     // The leaderboard: all six of seed 004's methods must beat GRPO; one flat method leaves it
     // inconclusive, one worse method fails it, the wrong direction fails it.
     var board = ["GRPO": grpo]
-    for m in SeedRLVR.seed004Methods { board[m] = better }
-    #expect(SeedRLVR.leaderboardVerdict(pass1: board, methods: SeedRLVR.seed004Methods, direction: 1).0 == .holds)
-    #expect(SeedRLVR.leaderboardVerdict(pass1: board, methods: SeedRLVR.seed004Methods, direction: -1).0 == .fails)
+    for m in SequenceEntropyExperiments.seed004Methods { board[m] = better }
+    #expect(SequenceEntropyExperiments.leaderboardVerdict(pass1: board, methods: SequenceEntropyExperiments.seed004Methods, direction: 1).0 == .holds)
+    #expect(SequenceEntropyExperiments.leaderboardVerdict(pass1: board, methods: SequenceEntropyExperiments.seed004Methods, direction: -1).0 == .fails)
     board["EPO"] = same
-    let (mixed, each) = SeedRLVR.leaderboardVerdict(pass1: board, methods: SeedRLVR.seed004Methods, direction: 1)
+    let (mixed, each) = SequenceEntropyExperiments.leaderboardVerdict(pass1: board, methods: SequenceEntropyExperiments.seed004Methods, direction: 1)
     #expect(mixed == .inconclusive && each["EPO"] == .inconclusive && each["SIREN"] == .holds)
     board["BAPO"] = grpo.map { $0 - 0.05 }
-    #expect(SeedRLVR.leaderboardVerdict(pass1: board, methods: SeedRLVR.seed004Methods, direction: 1).0 == .fails)
+    #expect(SequenceEntropyExperiments.leaderboardVerdict(pass1: board, methods: SequenceEntropyExperiments.seed004Methods, direction: 1).0 == .fails)
     // bf16 against f32: a clear shift holds, a tight null fails under the bound, a noisy one is
     // inconclusive, and a huge (wrong) bound turns the noisy one into a fail.
     let f32 = [0.30, 0.31, 0.29, 0.30, 0.32, 0.28, 0.30, 0.31]
-    #expect(SeedRLVR.precisionVerdict(bf16: f32.map { $0 - 0.05 }, f32: f32, bound: 0.02).0 == .holds)
-    #expect(SeedRLVR.precisionVerdict(bf16: f32.reversed().map { $0 + 0.001 }, f32: f32, bound: 0.02).0 == .fails)
+    #expect(SequenceEntropyExperiments.precisionVerdict(bf16: f32.map { $0 - 0.05 }, f32: f32, bound: 0.02).0 == .holds)
+    #expect(SequenceEntropyExperiments.precisionVerdict(bf16: f32.reversed().map { $0 + 0.001 }, f32: f32, bound: 0.02).0 == .fails)
     let noisy = [0.20, 0.45, 0.25, 0.40, 0.22, 0.38, 0.30, 0.35]
-    #expect(SeedRLVR.precisionVerdict(bf16: noisy, f32: f32, bound: 0.02).0 == .inconclusive)
-    #expect(SeedRLVR.precisionVerdict(bf16: noisy, f32: f32, bound: 10).0 == .fails)
+    #expect(SequenceEntropyExperiments.precisionVerdict(bf16: noisy, f32: f32, bound: 0.02).0 == .inconclusive)
+    #expect(SequenceEntropyExperiments.precisionVerdict(bf16: noisy, f32: f32, bound: 10).0 == .fails)
     // Truncated sampling: the mean ratio is the mean kept mass (exponent 1), not its square; no
     // truncation (every mass 1) has no bias to show.
     let logits: [Float] = (0..<200).map { Float(($0 * 37) % 11) * 0.4 - 2 }
-    let nucleus = SeedRLVR.truncatedDraws(logits, vocabulary: 10, topP: 0.9, topK: nil, seed: 3)
-    let top = SeedRLVR.truncatedDraws(logits, vocabulary: 10, topP: nil, topK: 3, seed: 4)
+    let nucleus = SequenceEntropyExperiments.truncatedDraws(logits, vocabulary: 10, topP: 0.9, topK: nil, seed: 3)
+    let top = SequenceEntropyExperiments.truncatedDraws(logits, vocabulary: 10, topP: nil, topK: 3, seed: 4)
     #expect(nucleus.ratios.count == 20 && nucleus.kept.allSatisfy { $0 >= 0.9 && $0 <= 1 })
-    #expect(SeedRLVR.truncationVerdict([nucleus, top], exponent: 1) == .holds)
-    #expect(SeedRLVR.truncationVerdict([nucleus, top], exponent: 2) == .fails)
-    #expect(SeedRLVR.truncationVerdict([SeedRLVR.truncatedDraws(logits, vocabulary: 10, topP: nil, topK: 10, seed: 5)], exponent: 1) == .fails)
+    #expect(SequenceEntropyExperiments.truncationVerdict([nucleus, top], exponent: 1) == .holds)
+    #expect(SequenceEntropyExperiments.truncationVerdict([nucleus, top], exponent: 2) == .fails)
+    #expect(SequenceEntropyExperiments.truncationVerdict([SequenceEntropyExperiments.truncatedDraws(logits, vocabulary: 10, topP: nil, topK: 10, seed: 5)], exponent: 1) == .fails)
     // The sweep: few tokens at the paper's ratio, more entropy at the largest.
     let low = [0.10, 0.12, 0.11, 0.09], high = [0.90, 0.95, 0.85, 0.92]
-    #expect(SeedRLVR.sweepVerdict(paperSelected: [0, 1], paperEntropy: [low, low], largestEntropy: [high, high], direction: 1).0 == .holds)
-    #expect(SeedRLVR.sweepVerdict(paperSelected: [0, 1], paperEntropy: [low, low], largestEntropy: [high, high], direction: -1).0 == .fails)
-    #expect(SeedRLVR.sweepVerdict(paperSelected: [3, 1], paperEntropy: [low, low], largestEntropy: [high, high], direction: 1).0 == .fails)
+    #expect(SequenceEntropyExperiments.sweepVerdict(paperSelected: [0, 1], paperEntropy: [low, low], largestEntropy: [high, high], direction: 1).0 == .holds)
+    #expect(SequenceEntropyExperiments.sweepVerdict(paperSelected: [0, 1], paperEntropy: [low, low], largestEntropy: [high, high], direction: -1).0 == .fails)
+    #expect(SequenceEntropyExperiments.sweepVerdict(paperSelected: [3, 1], paperEntropy: [low, low], largestEntropy: [high, high], direction: 1).0 == .fails)
     // The law: points of R = −0.07·e^H + 0.6 with noise; the band at H = 0 holds the ceiling
     // 0.53, the value at the wrong ceiling entropy H = 1 (0.41) lies far below it.
     var points: [[(Double, Double)]] = []
@@ -124,10 +124,10 @@ import Testing
       }
       points.append(seed)
     }
-    let atZero = SeedRLVR.lawPrediction(points: points, at: 0, seed: 1)
+    let atZero = SequenceEntropyExperiments.lawPrediction(points: points, at: 0, seed: 1)
     #expect(abs(atZero.fit.a - 0.07) < 0.01 && abs(atZero.fit.b - 0.6) < 0.01, "\(atZero.fit)")
     #expect(atZero.band.0 <= 0.53 && 0.53 <= atZero.band.1 && atZero.band.1 - atZero.band.0 < 0.05, "\(atZero.band)")
-    let atOne = SeedRLVR.lawPrediction(points: points, at: 1, seed: 1)
+    let atOne = SequenceEntropyExperiments.lawPrediction(points: points, at: 1, seed: 1)
     #expect(!(atOne.band.0 <= 0.53 && 0.53 <= atOne.band.1), "\(atOne.band)")
     // Saturation: entropy and gain both come early (1 − e^(−t/100)) over 2000 updates.
     var curve: [(update: Int, entropy: Double, reward: Double)] = []
@@ -135,20 +135,20 @@ import Testing
       let decay = Foundation.exp(-Double(t) / 100)
       curve.append((update: t, entropy: 0.1 + 1.3 * decay, reward: 0.2 + 0.2 * (1 - decay)))
     }
-    let at90 = SeedRLVR.gainShares([curve, curve], fraction: 0.9), at10 = SeedRLVR.gainShares([curve], fraction: 0.1)
+    let at90 = SequenceEntropyExperiments.gainShares([curve, curve], fraction: 0.9), at10 = SequenceEntropyExperiments.gainShares([curve], fraction: 0.1)
     #expect(at90.shares.allSatisfy { $0 > 0.85 } && at90.updates == [250, 250], "\(at90)")
     #expect(at10.shares.allSatisfy { $0 < 0.5 } && at10.updates == [50], "\(at10)")
   }
 
   /// Formulas injected as functions: the norm's closed form and the paper's literal form.
   @Test func injectedFormulas() throws {
-    let wrongNorm = Seed002.normFormula { d, c, a, eta in
+    let wrongNorm = LogitUpdateExperiments.normFormula { d, c, a, eta in
       // Forgets the collision term: η|A|√(1 − 2p_c + p_c²) = η|A|(1 − p_c).
       eta * abs(a) * (1 - d.probabilities[c])
     }
     #expect(try wrongNorm.run(Self.context).verdict == .fails)
     // The paper's literal form is the right formula: it holds too (to its digits away from p_c → 1).
-    let literal = Seed002.normFormula { d, c, a, eta in
+    let literal = LogitUpdateExperiments.normFormula { d, c, a, eta in
       var collision = 0.0
       for p in d.probabilities { collision += p * p }
       return eta * abs(a) * (1 - 2 * d.probabilities[c] + collision).squareRoot()
@@ -156,7 +156,7 @@ import Testing
     #expect(try literal.run(Self.context).verdict == .holds)
     // The Lipschitz and co-coercivity constants are tight: 1% off either way fails.
     for (constant, value) in [("Lipschitz factor", 0.25), ("Lipschitz factor", 0.505), ("co-coercivity factor", 2.02), ("co-coercivity factor", 1.98)] {
-      #expect(try Seed000.lipschitz.setting(constant, to: value).run(Self.context).verdict == .fails, "\(constant) = \(value)")
+      #expect(try SoftmaxGameExperiments.lipschitz.setting(constant, to: value).run(Self.context).verdict == .fails, "\(constant) = \(value)")
     }
   }
 

@@ -328,6 +328,18 @@ import Testing
     #expect(lp.status != 0 && lp.stderr.contains("Lp-Reg needs proxy_log_prob or logits"), "\(lp.stderr)")
     let text = try Self.run(["loss", dir + "/batch.json", "--loss", "kl_cov", "--set", "kl_cov_ratio=0.5", "--set", "ppo_kl_coef=1"])
     #expect(text.status == 0 && text.stdout.contains("ppo_kl") && text.stdout.contains("selected     1 tokens"), "\(text.stdout)\(text.stderr)")
+    // The same loss from a --config file's [loss] table gives the same output; --loss and
+    // --set win over the file; an unknown key lists the valid ones.
+    _ = FileManager.default.createFile(atPath: dir + "/loss.toml", contents: Data("[loss]\nname = \"kl_cov\"\nkl_cov_ratio = 0.5\nppo_kl_coef = 1\n".utf8))
+    let fromFile = try Self.run(["loss", dir + "/batch.json", "--config", dir + "/loss.toml"])
+    #expect(fromFile.status == 0 && fromFile.stdout == text.stdout, "\(fromFile.stdout)\(fromFile.stderr)")
+    let overridden = try Self.run(["loss", dir + "/batch.json", "--config", dir + "/loss.toml", "--loss", "ppo", "--json"])
+    #expect(overridden.status == 0, "\(overridden.stderr)")
+    let overriddenLoss = try Self.json(overridden.stdout)["loss"] as? Double ?? .nan
+    #expect(abs(overriddenLoss - want) < 1e-14)
+    _ = FileManager.default.createFile(atPath: dir + "/badloss.toml", contents: Data("[loss]\nname = \"kl_cov\"\nklcov_ratio = 0.5\n".utf8))
+    let badLoss = try Self.run(["loss", dir + "/batch.json", "--config", dir + "/badloss.toml"])
+    #expect(badLoss.status != 0 && badLoss.stderr.contains("unknown field 'loss.klcov_ratio' (fields: name, "), "\(badLoss.stderr)")
     for (arguments, fragment) in [
       (["loss", dir + "/batch.json", "--loss", "grpo-x"], "unknown loss 'grpo-x'"),
       (["loss", dir + "/batch.json", "--set", "clip_ratio_c=0.5"], "clip_ratio_c must be > 1"),

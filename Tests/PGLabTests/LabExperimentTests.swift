@@ -48,17 +48,17 @@ import Testing
     let adam = Optimizer.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
     var state = OptimizerState(adam, count: 2)
     var theta = [1.0, -2.0]
-    state.step(adam, theta: &theta, gradient: [0.5, -4], rate: 0.1)
+    state.step(adam, theta: &theta, gradient: [0.5, -4], learningRate: 0.1)
     #expect(abs(theta[0] - (1 + 0.1 * 0.5 / (0.5 + 1e-8))) < 1e-15)
     #expect(abs(theta[1] - (-2 - 0.1 * 4 / (4 + 1e-8))) < 1e-15)
     let t1 = theta
-    state.step(adam, theta: &theta, gradient: [1.0, 0], rate: 0.1)
+    state.step(adam, theta: &theta, gradient: [1.0, 0], learningRate: 0.1)
     let m = 0.9 * 0.1 * 0.5 + 0.1 * 1, v = 0.999 * 0.001 * 0.25 + 0.001 * 1
     let mHat = m / (1 - 0.81), vHat = v / (1 - 0.999 * 0.999)
     #expect(abs(theta[0] - (t1[0] + 0.1 * mHat / (vHat.squareRoot() + 1e-8))) < 1e-14)
     var sgd = OptimizerState(.sgd, count: 2)
     var s = [1.0, 1.0]
-    sgd.step(.sgd, theta: &s, gradient: [2, -3], rate: 0.5)
+    sgd.step(.sgd, theta: &s, gradient: [2, -3], learningRate: 0.5)
     #expect(s == [2.0, -0.5])
   }
 

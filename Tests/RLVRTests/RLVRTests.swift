@@ -135,7 +135,7 @@ import Testing
   @Test func rlImprovesAndIsReproducible() throws {
     var s = RLVRSettings.small(.digitSum, hidden: 32, sftSteps: 150, sftBatch: 64, updates: 60, promptsPerUpdate: 16, evalEvery: 30,
                                evalPrompts: 40, evalSamples: 8)
-    s.rate = 3e-3
+    s.learningRate = 3e-3
     let trainer = try RLVRTrainer(s)
     let base = trainer.pretrain()
     var records: [UpdateRecord] = [], evals: [Evaluation] = []

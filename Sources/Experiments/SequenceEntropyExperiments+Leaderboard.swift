@@ -1,3 +1,4 @@
+import OutputFormats
 import PolicyLosses
 import RLVR
 import Reports
@@ -5,7 +6,7 @@ import Reports
 /// Seed 004's entropy-control methods side by side on the mini-RLVR skills task: every method
 /// of ``RLVRMethod/names`` on the seeds and base models of the shared comparison, ranked by
 /// the final held-out pass@1 with Welch's t against GRPO.
-extension SeedRLVR {
+extension SequenceEntropyExperiments {
   /// Seed 004's methods judged by the leaderboard's verdict.
   static let seed004Methods = ["Lp-Reg", "SIREN", "EPO", "BAPO", "CANON", "AEPO"]
 
@@ -62,10 +63,10 @@ extension SeedRLVR {
     for (r, arm) in ranked.enumerated() {
       table.rows.append(["\(r + 1)", arm, cell(c, arm, \.accuracy), cell(c, arm) { $0.passAtK.last?.1 ?? .nan }, cell(c, arm, \.knownAccuracy),
                          cell(c, arm, \.hiddenAccuracy), cell(c, arm, \.meanTokenEntropy), cell(c, arm, \.distinctCorrect),
-                         fmt(Stats.mean(c.runs[arm]!.map(\.seconds)), 3), each[arm].map { "\($0)" } ?? ""])
+                         formatNumber(Stats.mean(c.runs[arm]!.map(\.seconds)), digits: 3), each[arm].map { "\($0)" } ?? ""])
     }
     var passTable = ReportTable("Held-out pass@k at the end, mean over seeds", header: ["method"] + ks.map { "pass@\($0)" })
-    for arm in ranked { passTable.rows.append([arm] + ks.indices.map { i in fmt(Stats.mean(c.finals(arm) { $0.passAtK[i].1 }), 3) }) }
+    for arm in ranked { passTable.rows.append([arm] + ks.indices.map { i in formatNumber(Stats.mean(c.finals(arm) { $0.passAtK[i].1 }), digits: 3) }) }
     let shown = ["GRPO"] + seed004Methods + ["entropy bonus"]
     let figures = [
       Figure("Held-out pass@1, seed 004's methods against GRPO and the entropy bonus (mean ± sd over seeds)", x: "update", y: "pass@1", series: shown.map { c.band($0, \.accuracy) }),
@@ -83,7 +84,7 @@ extension SeedRLVR {
         + c.arms.filter { $0 != "GRPO" }.flatMap { [("\($0) pass@1", Stats.mean(pass1[$0]!)), ("\($0) pass@1 Welch t", t($0).t)] }
         + [("RL wall seconds", c.seconds)],
       figures: figures,
-      notes: ["Arms and parameters were fixed before their results were seen (see the setup). The verdict: each of Lp-Reg, SIREN, EPO, BAPO, CANON and AEPO holds at Welch t ≥ 3 on the final held-out pass@1 against GRPO, fails when GRPO is better at t ≥ 3, is inconclusive in between; all must hold. The others are ranked, not judged. \(c.seeds.count) × \(c.arms.count) runs, \(fmt(c.seconds, 3)) s of RL on \(context.threads) threads; `logitdyn rlvr compare --losses all` runs the same methods and writes leaderboard.csv."],
+      notes: ["Arms and parameters were fixed before their results were seen (see the setup). The verdict: each of Lp-Reg, SIREN, EPO, BAPO, CANON and AEPO holds at Welch t ≥ 3 on the final held-out pass@1 against GRPO, fails when GRPO is better at t ≥ 3, is inconclusive in between; all must hold. The others are ranked, not judged. \(c.seeds.count) × \(c.arms.count) runs, \(formatNumber(c.seconds, digits: 3)) s of RL on \(context.threads) threads; `logitdyn rlvr compare --losses all` runs the same methods and writes leaderboard.csv."],
       tables: [table, passTable])
   }
 }

@@ -1,3 +1,4 @@
+import OutputFormats
 import RealModule
 import Reports
 import SeededRandom
@@ -7,7 +8,7 @@ import SoftmaxCore
 /// any closed form: the gradient of `log softmax(z)_c` by central differences (free logits), and
 /// the real change of the logits after a gradient step on the parameters of a linear and a
 /// small tanh network policy.
-extension Seed002 {
+extension LogitUpdateExperiments {
   /// `∂ log softmax(z)_c / ∂z_j` for every `j` by central differences with step `h`
   /// (truncation ~h²/60, rounding ~ε·max|z|/h): uses nothing but log-sum-exp.
   static func centralDifferenceScore(_ z: [Double], action c: Int, step h: Double = 1e-3) -> [Double] {
@@ -41,7 +42,7 @@ extension Seed002 {
         let q = 1 - d.probabilities[c]
         return eta * abs(a) * (q * q + weight * others).squareRoot()
       }
-      var rng = Xoshiro256StarStar(seed: context.seed &+ 2)
+      var rng = Streams.normFormula.generator(context.seed)
       var worst = 0.0, judged = 0, unresolved = 0
       var xs: [Double] = [], ys: [Double] = []
       let cases = context.size(quick: 400, full: 6000)
@@ -85,7 +86,7 @@ extension Seed002 {
       let lost64 = firstGap(err64, above: 1e-3), lost32 = firstGap(err32, above: 1e-3)
       return .judge(
         worst <= 1e-5 && judged >= cases / 2 && literalWorstAway <= 1e-10,
-        "measured by central differences of log π(c), ‖Δz‖ matches the closed form to \(fmt(worst)) (relative) over \(judged) updates (K up to 300, logits up to ±1e4; \(unresolved) with ‖Δz‖/(η|A|) < 1e-3, below the differences' resolution, left out); the paper's literal √(1 − 2p_c + C) agrees to \(fmt(literalWorstAway)) while 1 − p_c ≥ 1e-2, and loses three digits below 1 − p_c = \(fmt(lost64)) in f64 and \(fmt(lost32)) in f32.",
+        "measured by central differences of log π(c), ‖Δz‖ matches the closed form to \(formatNumber(worst, digits: 3)) (relative) over \(judged) updates (K up to 300, logits up to ±1e4; \(unresolved) with ‖Δz‖/(η|A|) < 1e-3, below the differences' resolution, left out); the paper's literal √(1 − 2p_c + C) agrees to \(formatNumber(literalWorstAway, digits: 3)) while 1 − p_c ≥ 1e-2, and loses three digits below 1 − p_c = \(formatNumber(lost64, digits: 3)) in f64 and \(formatNumber(lost32, digits: 3)) in f32.",
         evidence: [("max relative error (central differences)", worst), ("updates judged", Double(judged)),
                    ("updates below resolution", Double(unresolved)), ("literal f64 error, 1 − p_c ≥ 1e-2", literalWorstAway),
                    ("1 − p_c where f64 literal errs > 1e-3", lost64), ("1 − p_c where f32 literal errs > 1e-3", lost32)],
@@ -149,7 +150,7 @@ extension Seed002 {
       constants: [ClaimConstant("break ratio", 1e-3, wrong: 10, "median |ΣΔz|/‖Δz‖ a network's step must reach for the break to count (10 would claim the sum dwarfs the step)")]
     ) { context, constants in
       let breakRatio = constants["break ratio"]
-      var rng = Xoshiro256StarStar(seed: context.seed &+ 3)
+      var rng = Streams.zeroSum.generator(context.seed)
       var free = 0.0
       for i in 0..<context.size(quick: 300, full: 6000) {
         let k = [2, 10, 100, 300][i % 4]
@@ -170,7 +171,7 @@ extension Seed002 {
       let median = network.sorted()[network.count / 2]
       return .judge(
         free <= 1e-6 && linear <= 1e-9 && median >= breakRatio,
-        "|ΣΔz|/‖Δz‖ at most \(fmt(free)) for free logits (central differences) and \(fmt(linear)) for a linear policy after a parameter step; for a tanh network (8 → 16 → K) its median is \(fmt(median)) (break threshold \(fmt(breakRatio))).",
+        "|ΣΔz|/‖Δz‖ at most \(formatNumber(free, digits: 3)) for free logits (central differences) and \(formatNumber(linear, digits: 3)) for a linear policy after a parameter step; for a tanh network (8 → 16 → K) its median is \(formatNumber(median, digits: 3)) (break threshold \(formatNumber(breakRatio, digits: 3))).",
         evidence: [("max |ΣΔz|/‖Δz‖, free logits", free), ("max |ΣΔz|/‖Δz‖, linear policy", linear),
                    ("median |ΣΔz|/‖Δz‖, tanh network", median), ("network steps", Double(network.count))],
         notes: ["The free-logit bound is the central differences' resolution (~1e-8 per unit step), not rounding of a formula; the linear policy's step is computed through its parameters and its logits recomputed."])

@@ -1,3 +1,4 @@
+import OutputFormats
 import Foundation
 import PolicyLosses
 import RLVR
@@ -14,7 +15,7 @@ import SeededRandom
 /// before (Clip-Cov ratio 0.2 with bounds (1, 5), KL-Cov ratio 0.2 with β = 1, entropy
 /// bonus 0.05). All five experiments share one comparison (GRPO, Clip-Cov, KL-Cov and the
 /// entropy bonus over the same seeds and base models), run once per mode and seed.
-public enum SeedRLVR {
+public enum SequenceEntropyExperiments {
   public static var experiments: [Experiment] { [collapse, controlBeatsGRPO, ratioSweep, lawCeiling, saturation, leaderboardExperiment, precisionEntropyDecay, truncatedSamplingRatio] }
 
   /// The settings of one seed's run: `smoke` (the test suite), quick, or full.
@@ -118,7 +119,7 @@ public enum SeedRLVR {
   static func cell(_ c: RLVRComparison, _ arm: String, digits: Int = 3, _ value: (Evaluation) -> Double) -> String {
     let v = c.finals(arm, value)
     var text = Stats.meanSD(v, digits)
-    if arm != "GRPO" { text += " (t \(fmt(c.welch(arm, against: "GRPO", value).t, 2)))" }
+    if arm != "GRPO" { text += " (t \(formatNumber(c.welch(arm, against: "GRPO", value).t, digits: 2)))" }
     return text
   }
 
@@ -158,7 +159,7 @@ public enum SeedRLVR {
     let grpoFinal = Stats.mean(pass1["GRPO"]!)
     return ExperimentResult(
       verdict: verdict,
-      summary: "held-out pass@1 after \(s.updates) updates over \(c.seeds.count) seeds: GRPO \(Stats.meanSD(pass1["GRPO"]!)), Clip-Cov \(Stats.meanSD(pass1["Clip-Cov"]!)) (\(tests[0].text(direction: direction))), KL-Cov \(Stats.meanSD(pass1["KL-Cov"]!)) (\(tests[1].text(direction: direction))); entropy bonus \(Stats.meanSD(pass1["entropy bonus"]!)) (t = \(fmt(bonus.t, 3)), not judged); base model \(Stats.meanSD(c.baseEvaluations.map(\.accuracy))). Judged at |t| ≥ 3.",
+      summary: "held-out pass@1 after \(s.updates) updates over \(c.seeds.count) seeds: GRPO \(Stats.meanSD(pass1["GRPO"]!)), Clip-Cov \(Stats.meanSD(pass1["Clip-Cov"]!)) (\(tests[0].text(direction: direction))), KL-Cov \(Stats.meanSD(pass1["KL-Cov"]!)) (\(tests[1].text(direction: direction))); entropy bonus \(Stats.meanSD(pass1["entropy bonus"]!)) (t = \(formatNumber(bonus.t, digits: 3)), not judged); base model \(Stats.meanSD(c.baseEvaluations.map(\.accuracy))). Judged at |t| ≥ 3.",
       evidence: [("base pass@1", Stats.mean(c.baseEvaluations.map(\.accuracy))), ("base pass@1 known skills", Stats.mean(c.baseEvaluations.map(\.knownAccuracy))),
                  ("base pass@1 hidden skills", Stats.mean(c.baseEvaluations.map(\.hiddenAccuracy))), ("GRPO pass@1", grpoFinal)]
         + c.arms.dropFirst().flatMap { arm in
@@ -167,7 +168,7 @@ public enum SeedRLVR {
         }
         + [("RL wall seconds", c.seconds), ("pre-training wall seconds", c.pretrainSeconds)],
       figures: figures,
-      notes: ["Arms and their parameters were fixed before this result was seen: GRPO (PPO-clip 0.2, dual clip 3), Clip-Cov (ratio 0.2, covariance bounds (1, 5)), KL-Cov (ratio 0.2, β = 1), entropy bonus 0.05. The verdict: each of Clip-Cov and KL-Cov holds at Welch t ≥ 3 on the final held-out pass@1, fails when GRPO is better at t ≥ 3, is inconclusive in between; all must hold. The \(c.seeds.count) × \(c.arms.count) runs took \(fmt(c.seconds, 3)) s on \(context.threads) threads (pre-training \(fmt(c.pretrainSeconds, 3)) s)."],
+      notes: ["Arms and their parameters were fixed before this result was seen: GRPO (PPO-clip 0.2, dual clip 3), Clip-Cov (ratio 0.2, covariance bounds (1, 5)), KL-Cov (ratio 0.2, β = 1), entropy bonus 0.05. The verdict: each of Clip-Cov and KL-Cov holds at Welch t ≥ 3 on the final held-out pass@1, fails when GRPO is better at t ≥ 3, is inconclusive in between; all must hold. The \(c.seeds.count) × \(c.arms.count) runs took \(formatNumber(c.seconds, digits: 3)) s on \(context.threads) threads (pre-training \(formatNumber(c.pretrainSeconds, digits: 3)) s)."],
       tables: [main, passTable])
   }
 
@@ -235,8 +236,8 @@ public enum SeedRLVR {
     var table = ReportTable("Sweep over \(grpo.count) seeds, final held-out values (Welch t against GRPO)", header: ["method", "ratio", "tokens selected / mini-batch", "token entropy", "pass@1"])
     table.rows.append(["GRPO", "—", "0", Stats.meanSD(grpoEntropy), Stats.meanSD(grpoPass)])
     for p in points {
-      table.rows.append([p.method, fmt(p.ratio, 2), fmt(p.selected, 3), "\(Stats.meanSD(p.entropy)) (t \(fmt(Stats.welch(p.entropy, grpoEntropy).t, 2)))",
-                         "\(Stats.meanSD(p.pass1)) (t \(fmt(Stats.welch(p.pass1, grpoPass).t, 2)))"])
+      table.rows.append([p.method, formatNumber(p.ratio, digits: 2), formatNumber(p.selected, digits: 3), "\(Stats.meanSD(p.entropy)) (t \(formatNumber(Stats.welch(p.entropy, grpoEntropy).t, digits: 2)))",
+                         "\(Stats.meanSD(p.pass1)) (t \(formatNumber(Stats.welch(p.pass1, grpoPass).t, digits: 2)))"])
     }
     func series(_ m: String, _ ratios: [Double], _ value: (SweepPoint) -> [Double]) -> PlotSeries {
       let v = ratios.map { value(at(m, $0)) }
@@ -254,7 +255,7 @@ public enum SeedRLVR {
     ]
     return ExperimentResult(
       verdict: verdict,
-      summary: "tokens selected per mini-batch at the paper's ratios: Clip-Cov \(fmt(paper[0].selected, 3)), KL-Cov \(fmt(paper[1].selected, 3)) (claimed ≤ 1); final entropy at the paper's ratios \(Stats.meanSD(paper[0].entropy)) and \(Stats.meanSD(paper[1].entropy)) (GRPO \(Stats.meanSD(grpoEntropy))), at ratio \(fmt(clip.last!, 2)) \(Stats.meanSD(largest[0].entropy)) (\(tests[0].text(direction: direction))) and \(Stats.meanSD(largest[1].entropy)) (\(tests[1].text(direction: direction))); judged at t ≥ 3.",
+      summary: "tokens selected per mini-batch at the paper's ratios: Clip-Cov \(formatNumber(paper[0].selected, digits: 3)), KL-Cov \(formatNumber(paper[1].selected, digits: 3)) (claimed ≤ 1); final entropy at the paper's ratios \(Stats.meanSD(paper[0].entropy)) and \(Stats.meanSD(paper[1].entropy)) (GRPO \(Stats.meanSD(grpoEntropy))), at ratio \(formatNumber(clip.last!, digits: 2)) \(Stats.meanSD(largest[0].entropy)) (\(tests[0].text(direction: direction))) and \(Stats.meanSD(largest[1].entropy)) (\(tests[1].text(direction: direction))); judged at t ≥ 3.",
       evidence: [("Clip-Cov tokens selected at 2e-4", paper[0].selected), ("KL-Cov tokens selected at 2e-3", paper[1].selected),
                  ("Clip-Cov tokens selected at the largest ratio", largest[0].selected), ("KL-Cov tokens selected at the largest ratio", largest[1].selected),
                  ("GRPO final entropy", Stats.mean(grpoEntropy)), ("Clip-Cov final entropy at 2e-4", Stats.mean(paper[0].entropy)),
@@ -271,9 +272,9 @@ public enum SeedRLVR {
   /// (the paper's ceiling: `b − a` at `H = 0`), and a percentile bootstrap band over seeds
   /// (`draws` resamples of the seeds with replacement, 2.5% and 97.5%).
   static func lawPrediction(points: [[(Double, Double)]], at entropy: Double, draws: Int = 2000, seed: UInt64) -> (fit: (a: Double, b: Double, r2: Double), value: Double, band: (Double, Double)) {
-    func fit(_ p: [(Double, Double)]) -> (a: Double, b: Double, r2: Double) { Seed003.fitLaw(entropy: p.map(\.0), reward: p.map(\.1)) }
+    func fit(_ p: [(Double, Double)]) -> (a: Double, b: Double, r2: Double) { EntropyMechanismExperiments.fitLaw(entropy: p.map(\.0), reward: p.map(\.1)) }
     let all = fit(points.flatMap { $0 })
-    var rng = Xoshiro256StarStar(seed: seed, stream: 0xB007)
+    var rng = Streams.lawBootstrap.generator(seed)
     var values: [Double] = []
     for _ in 0..<draws {
       let f = fit((0..<points.count).flatMap { _ in points[rng.nextInt(below: points.count)] })
@@ -319,13 +320,13 @@ public enum SeedRLVR {
       PlotSeries("law from all evaluations", x: grid, y: grid.map { -full.fit.a * Double.exp($0) + full.fit.b }),
       PlotSeries("final (mean over seeds)", x: [Stats.mean(finalH)], y: [final], markers: true),
     ])
-    let table = ReportTable("The law on GRPO's evaluations, \(runs.count) seeds", header: ["fitted on", "a", "b", "R²", "b − a·e^\(fmt(hStar, 2)) (95% band)", "final pass@1"], rows: [
-      ["first 15% of updates", fmt(predicted.fit.a, 3), fmt(predicted.fit.b, 3), fmt(predicted.fit.r2, 3), "\(fmt(predicted.value, 3)) (\(fmt(predicted.band.0, 3)) … \(fmt(predicted.band.1, 3)))", Stats.meanSD(finals)],
-      ["all evaluations", fmt(full.fit.a, 3), fmt(full.fit.b, 3), fmt(full.fit.r2, 3), "\(fmt(full.value, 3)) (\(fmt(full.band.0, 3)) … \(fmt(full.band.1, 3)))", Stats.meanSD(finals)],
+    let table = ReportTable("The law on GRPO's evaluations, \(runs.count) seeds", header: ["fitted on", "a", "b", "R²", "b − a·e^\(formatNumber(hStar, digits: 2)) (95% band)", "final pass@1"], rows: [
+      ["first 15% of updates", formatNumber(predicted.fit.a, digits: 3), formatNumber(predicted.fit.b, digits: 3), formatNumber(predicted.fit.r2, digits: 3), "\(formatNumber(predicted.value, digits: 3)) (\(formatNumber(predicted.band.0, digits: 3)) … \(formatNumber(predicted.band.1, digits: 3)))", Stats.meanSD(finals)],
+      ["all evaluations", formatNumber(full.fit.a, digits: 3), formatNumber(full.fit.b, digits: 3), formatNumber(full.fit.r2, digits: 3), "\(formatNumber(full.value, digits: 3)) (\(formatNumber(full.band.0, digits: 3)) … \(formatNumber(full.band.1, digits: 3)))", Stats.meanSD(finals)],
     ])
     return ExperimentResult.judge(
       inside,
-      "fitted on GRPO's first 15% of updates (\(early.map(\.count).reduce(0, +)) evaluations over \(runs.count) seeds): a = \(fmt(predicted.fit.a, 3)), b = \(fmt(predicted.fit.b, 3)), R² = \(fmt(predicted.fit.r2, 3)); predicted final b − a·e^\(fmt(hStar, 2)) = \(fmt(predicted.value, 3)) (95% band \(fmt(predicted.band.0, 3)) … \(fmt(predicted.band.1, 3))) against the final \(Stats.meanSD(finals)) at entropy \(Stats.meanSD(finalH)) (the early law at that entropy: \(fmt(atFinalH, 3))); on all evaluations a = \(fmt(full.fit.a, 3)), b = \(fmt(full.fit.b, 3)), R² = \(fmt(full.fit.r2, 3)).",
+      "fitted on GRPO's first 15% of updates (\(early.map(\.count).reduce(0, +)) evaluations over \(runs.count) seeds): a = \(formatNumber(predicted.fit.a, digits: 3)), b = \(formatNumber(predicted.fit.b, digits: 3)), R² = \(formatNumber(predicted.fit.r2, digits: 3)); predicted final b − a·e^\(formatNumber(hStar, digits: 2)) = \(formatNumber(predicted.value, digits: 3)) (95% band \(formatNumber(predicted.band.0, digits: 3)) … \(formatNumber(predicted.band.1, digits: 3))) against the final \(Stats.meanSD(finals)) at entropy \(Stats.meanSD(finalH)) (the early law at that entropy: \(formatNumber(atFinalH, digits: 3))); on all evaluations a = \(formatNumber(full.fit.a, digits: 3)), b = \(formatNumber(full.fit.b, digits: 3)), R² = \(formatNumber(full.fit.r2, digits: 3)).",
       evidence: [("early a", predicted.fit.a), ("early b", predicted.fit.b), ("early R²", predicted.fit.r2), ("predicted final", predicted.value),
                  ("band low", predicted.band.0), ("band high", predicted.band.1), ("final pass@1", final), ("final entropy", Stats.mean(finalH)),
                  ("all-evaluations a", full.fit.a), ("all-evaluations b", full.fit.b), ("all-evaluations R²", full.fit.r2)],
@@ -367,7 +368,7 @@ public enum SeedRLVR {
     let pass1 = c.curve("GRPO", \.accuracy), entropy = c.curve("GRPO", \.meanTokenEntropy)
     return ExperimentResult.judge(
       mean > 0.5,
-      "over \(shares.count) GRPO runs the entropy completes \(fmt(100 * k["fall fraction"], 3))% of its fall by update \(Stats.meanSD(updates)) of \(s.updates); by then the run has made \(Stats.meanSD(shares)) of its gain in held-out pass@1 (claimed more than half).",
+      "over \(shares.count) GRPO runs the entropy completes \(formatNumber(100 * k["fall fraction"], digits: 3))% of its fall by update \(Stats.meanSD(updates)) of \(s.updates); by then the run has made \(Stats.meanSD(shares)) of its gain in held-out pass@1 (claimed more than half).",
       evidence: [("gain share", mean), ("update of the entropy fall", Stats.mean(updates)), ("updates", Double(s.updates))],
       figures: [Figure("GRPO: held-out pass@1 and token entropy (mean over seeds)", x: "update", y: "value", series: [
         PlotSeries("pass@1", x: pass1.x, y: pass1.mean),
@@ -381,7 +382,7 @@ public enum SeedRLVR {
 /// measures while later ones wait.
 enum RLVRCache {
   static let comparisons = MeasuredOnce<RLVRComparison>()
-  static let sweeps = MeasuredOnce<[SeedRLVR.SweepPoint]>()
+  static let sweeps = MeasuredOnce<[SequenceEntropyExperiments.SweepPoint]>()
 }
 
 /// Values measured once per key, under a lock.

@@ -1,3 +1,4 @@
+import OutputFormats
 import Games
 import RealModule
 import Reports
@@ -7,7 +8,7 @@ import SoftmaxCore
 /// Seed 000 (Gao & Pavel, "On the properties of the softmax function with application in game
 /// theory and reinforcement learning"): softmax as the gradient of log-sum-exp, its Lipschitz
 /// and co-coercivity constants, and softmax learning in games against logit equilibria.
-public enum Seed000 {
+public enum SoftmaxGameExperiments {
   static let source = "seed 000 (Gao & Pavel, On the Properties of the Softmax Function)"
 
   public static var experiments: [Experiment] { [gradientOfLSE, lipschitz, qreConvergence, plainPGCycles, pitchfork] }
@@ -19,7 +20,7 @@ public enum Seed000 {
     setup: "Random logits (K = 2 … 21); the gradient by central differences of log-sum-exp.",
     constants: [ClaimConstant("temperature", 1, wrong: 2, "T in ∇ lse(z) = softmax(z/T)")]
   ) { context, k in
-    var rng = Xoshiro256StarStar(seed: context.seed &+ 7)
+    var rng = Streams.softmaxIsGradient.generator(context.seed)
     var worst = 0.0
     for i in 0..<context.size(quick: 300, full: 3000) {
       let size = 2 + i % 20
@@ -27,7 +28,7 @@ public enum Seed000 {
       let p = softmax(z, temperature: k["temperature"])
       for (d, q) in zip(centralDifferenceGradient(z, step: 1e-5) { logSumExp($0) }, p) { worst = max(worst, abs(d - q)) }
     }
-    return .judge(worst < 1e-9, "largest |central difference of lse − softmax| over random logits: \(fmt(worst)).", evidence: [("max error", worst)])
+    return .judge(worst < 1e-9, "largest |central difference of lse − softmax| over random logits: \(formatNumber(worst, digits: 3)).", evidence: [("max error", worst)])
   }
 
   /// Lipschitz `β/2` and co-coercivity `2/β` (tight), on random pairs: `‖σ(a) − σ(b)‖ ≤ L‖a − b‖`
@@ -44,7 +45,7 @@ public enum Seed000 {
                   ClaimConstant("co-coercivity factor", 2, wrong: 1, "f_c in c = f_c/β (1 is the paper's constant, valid but not tight)")]) { context, k in
       let lipschitzConstant = { (beta: Double) in k["Lipschitz factor"] * beta }
       let cocoercivityConstant = { (beta: Double) in k["co-coercivity factor"] / beta }
-      var rng = Xoshiro256StarStar(seed: context.seed &+ 11)
+      var rng = Streams.lipschitzPairs.generator(context.seed)
       var worstL = 0.0, worstC = Double.infinity
       var xs: [Double] = [], ys: [Double] = []
       for trial in 0..<context.size(quick: 5000, full: 50_000) {
@@ -67,7 +68,7 @@ public enum Seed000 {
       let tightC = (step[0] * 2 * d) / (euclideanNorm(step) * euclideanNorm(step))  // ⟨Δσ, Δz⟩/‖Δσ‖² = 2sd/2s² with Δz = (d, −d), Δσ = (s, −s)
       return .judge(
         worstL <= 1 + 1e-12 && worstC >= 1 - 1e-9 && abs(tight - lipschitzConstant(1)) < 1e-6 && abs(tightC - cocoercivityConstant(1)) < 1e-6,
-        "largest ‖Δσ‖/(L‖Δz‖): \(fmt(worstL, 6)) (≤ 1 with L = \(fmt(lipschitzConstant(1), 4))·β); smallest ⟨Δσ, Δz⟩/(c‖Δσ‖²): \(fmt(worstC, 6)) (≥ 1 with c = \(fmt(cocoercivityConstant(1), 4))/β); at equal logits (β = 1) the ratios reach \(fmt(tight, 6)) and \(fmt(tightC, 6)): the constants are tight.",
+        "largest ‖Δσ‖/(L‖Δz‖): \(formatNumber(worstL, digits: 6)) (≤ 1 with L = \(formatNumber(lipschitzConstant(1), digits: 4))·β); smallest ⟨Δσ, Δz⟩/(c‖Δσ‖²): \(formatNumber(worstC, digits: 6)) (≥ 1 with c = \(formatNumber(cocoercivityConstant(1), digits: 4))/β); at equal logits (β = 1) the ratios reach \(formatNumber(tight, digits: 6)) and \(formatNumber(tightC, digits: 6)): the constants are tight.",
         evidence: [("max Lipschitz ratio", worstL), ("min co-coercivity ratio", worstC), ("Lipschitz ratio at equal logits", tight),
                    ("co-coercivity ratio at equal logits", tightC)],
         figures: [Figure("‖σ(a) − σ(b)‖ against β‖a − b‖", x: "β‖a − b‖", y: "‖σ(a) − σ(b)‖", logX: true, logY: true,
@@ -96,7 +97,7 @@ public enum Seed000 {
       curves.append(LabSeries.thin(PlotSeries(name, x: d.indices.map { Double($0 + 1) }, y: d.map { max($0, 1e-16) })))
     }
     return .judge(
-      distances.allSatisfy { $0 < 1e-8 }, "final distance max|p − p*| to the QRE at λ = \(fmt(k["λτ"] / 0.5)) (τ = 0.5): " + distances.map { fmt($0, 3) }.joined(separator: ", ") + ".",
+      distances.allSatisfy { $0 < 1e-8 }, "final distance max|p − p*| to the QRE at λ = \(formatNumber(k["λτ"] / 0.5, digits: 3)) (τ = 0.5): " + distances.map { formatNumber($0, digits: 3) }.joined(separator: ", ") + ".",
       evidence: [("max final distance", distances.max()!)],
       figures: [Figure("Distance to the QRE (λ = 1/τ = 2) per step", x: "step", y: "max |p − p*|", logX: true, logY: true, series: curves)])
   }
@@ -127,7 +128,7 @@ public enum Seed000 {
     let x = pg.indices.map { Double($0 + 1) }
     return .judge(
       lateMin > 0.5 * start && averageDistance < 0.05 && egEnd < 1e-6,
-      "policy gradient: distance to the equilibrium \(fmt(start, 3)) at the start, never below \(fmt(lateMin, 3)) in the last 10% of steps; its time average ends \(fmt(averageDistance, 3)) away; extragradient ends \(fmt(egEnd, 3)) away.",
+      "policy gradient: distance to the equilibrium \(formatNumber(start, digits: 3)) at the start, never below \(formatNumber(lateMin, digits: 3)) in the last 10% of steps; its time average ends \(formatNumber(averageDistance, digits: 3)) away; extragradient ends \(formatNumber(egEnd, digits: 3)) away.",
       evidence: [("start distance", start), ("late minimum distance (PG)", lateMin), ("time-average distance (PG)", averageDistance), ("extragradient final distance", egEnd)],
       figures: [Figure("Matching pennies: distance to the equilibrium", x: "step", y: "max |p − p*|", logX: true, logY: true,
                        series: [LabSeries.thin(PlotSeries("policy gradient (last iterate)", x: x, y: pg.map(\.distanceToQRE))),
@@ -163,7 +164,7 @@ public enum Seed000 {
     func curve(_ name: String, _ b: QREBranch) -> PlotSeries { PlotSeries(name, x: b.points.map(\.lambda), y: b.points.map { $0.x[0] }) }
     return .judge(
       abs(lambda - k["bifurcation λ"]) < 1e-5 && stay.events.first?.kind == .bifurcation && residual <= 1e-9 && limitGap <= 1e-12 && endGaps.max()! <= 1e-2 && pure.allSatisfy { $0 } && distinct,
-      "the tracer reports a bifurcation at λ = \(fmt(lambda, 8)) (claimed \(fmt(k["bifurcation λ"], 8))); largest QRE residual on the traced points \(fmt(residual, 2)); at λ = 200 the branches end at x = \(plus.end.x.map { fmt($0, 3) }) / \(minus.end.x.map { fmt($0, 3) }) (switching) and \(stay.end.x.map { fmt($0, 3) }) (staying), NashConv/range \(endGaps.map { fmt($0, 2) }.joined(separator: ", ")); the principal branch's limit \(limit.x.map { fmt($0, 4) }) is a Nash equilibrium to \(fmt(limitGap, 2)).",
+      "the tracer reports a bifurcation at λ = \(formatNumber(lambda, digits: 8)) (claimed \(formatNumber(k["bifurcation λ"], digits: 8))); largest QRE residual on the traced points \(formatNumber(residual, digits: 2)); at λ = 200 the branches end at x = \(plus.end.x.map { formatNumber($0, digits: 3) }) / \(minus.end.x.map { formatNumber($0, digits: 3) }) (switching) and \(stay.end.x.map { formatNumber($0, digits: 3) }) (staying), NashConv/range \(endGaps.map { formatNumber($0, digits: 2) }.joined(separator: ", ")); the principal branch's limit \(limit.x.map { formatNumber($0, digits: 4) }) is a Nash equilibrium to \(formatNumber(limitGap, digits: 2)).",
       evidence: [("bifurcation λ", lambda), ("max QRE residual on the branches", residual), ("NashConv of the limit", limitGap),
                  ("max NashConv at λ = 200", endGaps.max()!)],
       figures: [Figure("Battle of the sexes: player 1's P(Opera) along the logit branches", x: "λ", y: "x_Opera",

@@ -1,3 +1,4 @@
+import OutputFormats
 import PolicyLosses
 import Reports
 import SeededRandom
@@ -5,7 +6,7 @@ import SoftmaxCore
 
 /// Seed 004's reading list, claims checked on the lab: the entropy bias of PPO's clipping
 /// (clip-low raises entropy, clip-high lowers it), under purely random rewards.
-public enum Seed004 {
+public enum ClippingBiasExperiments {
   static let source = "seed 004 (entropy in RLVR); Park et al., Clip-Low Increases Entropy and Clip-High Decreases Entropy (arXiv 2509.26114), METHODS.md §19"
 
   public static var experiments: [Experiment] { [clipLowHigh, klCovMicroBatches] }
@@ -88,7 +89,7 @@ public enum Seed004 {
     let verdicts = [falls, tighterLow, looserHigh].map { $0.verdict(direction: direction) }
     return ExperimentResult(
       verdict: Verdict.all(verdicts),
-      summary: "over \(seeds.count) seeds, entropy change with ε = 0.2/0.2: \(Stats.meanSD(change[0])) nats (\(falls.text(direction: direction))); late entropy \(Stats.meanSD(late[0])) symmetric, \(Stats.meanSD(late[1])) with ε_low = 0.05 (\(tighterLow.text(direction: direction))), \(Stats.meanSD(late[2])) with ε_high = 0.4 (\(looserHigh.text(direction: direction))); clip-low / clip-high events per token: " + zip(arms, events).map { "\($0.name) \(fmt(100 * $1.0, 2))% / \(fmt(100 * $1.1, 2))%" }.joined(separator: ", ") + ".",
+      summary: "over \(seeds.count) seeds, entropy change with ε = 0.2/0.2: \(Stats.meanSD(change[0])) nats (\(falls.text(direction: direction))); late entropy \(Stats.meanSD(late[0])) symmetric, \(Stats.meanSD(late[1])) with ε_low = 0.05 (\(tighterLow.text(direction: direction))), \(Stats.meanSD(late[2])) with ε_high = 0.4 (\(looserHigh.text(direction: direction))); clip-low / clip-high events per token: " + zip(arms, events).map { "\($0.name) \(formatNumber(100 * $1.0, digits: 2))% / \(formatNumber(100 * $1.1, digits: 2))%" }.joined(separator: ", ") + ".",
       evidence: [("entropy change, symmetric", Stats.mean(change[0])), ("late entropy, symmetric", Stats.mean(late[0])), ("late entropy, ε_low = 0.05", Stats.mean(late[1])),
                  ("late entropy, ε_high = 0.4", Stats.mean(late[2])), ("Welch t, falls", falls.t), ("Welch t, tighter ε_low", tighterLow.t), ("Welch t, looser ε_high", looserHigh.t)]
         + zip(arms, events).flatMap { [("clip-low events, \($0.name)", $1.0), ("clip-high events, \($0.name)", $1.1)] },
@@ -98,7 +99,7 @@ public enum Seed004 {
   }
 }
 
-extension Seed004 {
+extension ClippingBiasExperiments {
   static let klCovMicroBatches = Experiment(
     name: "004-kl-cov-micro-batches",
     source: "seed 004; verl's KL-Cov (compute_policy_loss_kl_cov), METHODS.md §9",
@@ -106,7 +107,7 @@ extension Seed004 {
     setup: "Random token batches (64 sequences × 128 tokens, log-probabilities and per-sequence advantages drawn at random) through the library's verl-exact KL-Cov loss, split as torch.split by sequences; no model is trained.",
     constants: [ClaimConstant("tokens per small micro-batch", 1, wrong: 0, "tokens KL-Cov penalises in a micro-batch with k·n < 1 (verl: max(1, ⌊k·n⌋) = 1; a plain ⌊k·n⌋ would give 0)")]
   ) { context, k in
-    var rng = Xoshiro256StarStar(seed: context.seed &+ 41)
+    var rng = Streams.klCovMicroBatches.generator(context.seed)
     let sequences = 64, length = 128, ratio = 2e-4
     let counts = [1, 2, 4, 8, 16, 32, 64]
     var selected = [Double](repeating: 0, count: counts.count), overlap = [Double](repeating: 0, count: counts.count)
@@ -141,8 +142,8 @@ extension Seed004 {
     let mostlyDifferent = overlap[eight] <= 0.5 * selected[eight]
     return .judge(
       matches && selected[0] == 1 && mostlyDifferent,
-      "KL-Cov tokens penalised in a batch of \(sequences * length) valid tokens (k = \(fmt(ratio))), by number of micro-batches: " + zip(counts, selected).map { "\($0): \(fmt($1, 4))" }.joined(separator: ", ")
-        + " (claimed " + predicted.map { fmt($0, 4) }.joined(separator: ", ") + "); with 8 micro-batches the effective ratio is \(fmt(selected[eight] / Double(sequences * length), 3)) and \(fmt(overlap[eight], 3)) of the \(fmt(selected[eight], 3)) tokens are the global choice.",
+      "KL-Cov tokens penalised in a batch of \(sequences * length) valid tokens (k = \(formatNumber(ratio, digits: 3))), by number of micro-batches: " + zip(counts, selected).map { "\($0): \(formatNumber($1, digits: 4))" }.joined(separator: ", ")
+        + " (claimed " + predicted.map { formatNumber($0, digits: 4) }.joined(separator: ", ") + "); with 8 micro-batches the effective ratio is \(formatNumber(selected[eight] / Double(sequences * length), digits: 3)) and \(formatNumber(overlap[eight], digits: 3)) of the \(formatNumber(selected[eight], digits: 3)) tokens are the global choice.",
       evidence: zip(counts, selected).map { ("tokens penalised, \($0) micro-batches", $1) } + [("overlap with the global selection, 8 micro-batches", overlap[eight])],
       figures: [Figure("KL-Cov: tokens penalised against the number of micro-batches (8,192 tokens, k = 2e-4)", x: "micro-batches", y: "tokens", logX: true, logY: true,
                        series: [PlotSeries("measured (verl-exact loss)", x: counts.map(Double.init), y: selected, markers: true),

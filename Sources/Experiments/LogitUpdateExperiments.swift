@@ -8,7 +8,7 @@ import SoftmaxCore
 
 /// Seed 002 (Yingru Li, "Logit dynamics in softmax policy gradient"): the update-norm formula,
 /// its self-regulation, and the note's suggested experiments and open questions.
-public enum Seed002 {
+public enum LogitUpdateExperiments {
   static let source = "seed 002 (Li, Logit Dynamics in Softmax Policy Gradient)"
 
   public static var experiments: [Experiment] {
@@ -18,7 +18,7 @@ public enum Seed002 {
   /// A distribution with `p_c` on action 0 and the rest spread evenly over `k − 1` actions.
   static func distribution(pc: Double, k: Int) -> SoftmaxDistribution<Double> {
     let rest = (1 - pc) / Double(k - 1)
-    return SoftmaxDistribution(logits: [ln(pc)] + [Double](repeating: ln(rest), count: k - 1))
+    return SoftmaxDistribution(logits: [Double.log(pc)] + [Double](repeating: Double.log(rest), count: k - 1))
   }
 
   static let table1 = Experiment(
@@ -39,7 +39,7 @@ public enum Seed002 {
       worst = max(worst, abs(dz[0] - (1 - pc)))
     }
     let uniform = SoftmaxDistribution<Double>(logits: [0, 0, 0, 0])
-    let skewed = SoftmaxDistribution<Double>(logits: [0.8, 0.1, 0.05, 0.05].map(ln))
+    let skewed = SoftmaxDistribution<Double>(logits: [0.8, 0.1, 0.05, 0.05].map { Double.log($0) })
     let certain = SoftmaxDistribution<Double>(logits: [0, -.infinity, -.infinity, -.infinity])
     func measured(_ d: SoftmaxDistribution<Double>) -> Double { euclideanNorm(d.sampledUpdate(action: 0, advantage: 1, learningRate: 1)) }
     let rows = [measured(uniform), measured(skewed), measured(certain)]
@@ -53,7 +53,7 @@ public enum Seed002 {
       ])
     return .judge(
       worst <= 1e-15 && table,
-      "Δz_c/(ηA) equals 1 − p_c to \(fmt(worst)) at p_c ∈ {0.01 … 0.99}: \(factors.map { fmt($0, 4) }.joined(separator: ", ")); the 4-action rows measure \(fmt(rows[0], 4)), \(fmt(rows[1], 4)) (H = \(fmt(skewed.entropy, 4))), \(fmt(rows[2], 4)).",
+      "Δz_c/(ηA) equals 1 − p_c to \(formatNumber(worst, digits: 3)) at p_c ∈ {0.01 … 0.99}: \(factors.map { formatNumber($0, digits: 4) }.joined(separator: ", ")); the 4-action rows measure \(formatNumber(rows[0], digits: 4)), \(formatNumber(rows[1], digits: 4)) (H = \(formatNumber(skewed.entropy, digits: 4))), \(formatNumber(rows[2], digits: 4)).",
       evidence: [("max |Δz_c/(ηA) − (1 − p_c)|", worst), ("uniform", rows[0]), ("[.8,.1,.05,.05]", rows[1]), ("entropy [.8,.1,.05,.05]", skewed.entropy), ("deterministic", rows[2])],
       figures: [figure],
       notes: ["A summary of the paper prints 0.245 and H = 0.722 for the second row; the update itself gives 0.2345 and 0.708."])
@@ -82,8 +82,8 @@ public enum Seed002 {
     // correlate with that sign; C(p) must rise (the policy concentrates) either way.
     let direction = k["direction"]
     return .judge(
-      direction * (ln(lateNorm) - ln(earlyNorm)) > ln(2) && lateC > earlyC && direction * r > 0.5,
-      "mean ‖Δz‖ \(fmt(earlyNorm, 4)) → \(fmt(lateNorm, 4)) as C(p) \(fmt(earlyC, 3)) → \(fmt(lateC, 3)); correlation of C(p) and ‖Δz‖ over steps \(fmt(r, 3)) (judged: the trend and the correlation; the probe's gap to the closed form, \(fmt(closedFormGap)), compares identical sums and is not).",
+      direction * (Double.log(lateNorm) - Double.log(earlyNorm)) > Double.log(2) && lateC > earlyC && direction * r > 0.5,
+      "mean ‖Δz‖ \(formatNumber(earlyNorm, digits: 4)) → \(formatNumber(lateNorm, digits: 4)) as C(p) \(formatNumber(earlyC, digits: 3)) → \(formatNumber(lateC, digits: 3)); correlation of C(p) and ‖Δz‖ over steps \(formatNumber(r, digits: 3)) (judged: the trend and the correlation; the probe's gap to the closed form, \(formatNumber(closedFormGap, digits: 3)), compares identical sums and is not).",
       evidence: [("‖Δz‖ early", earlyNorm), ("‖Δz‖ late", lateNorm), ("C early", earlyC), ("C late", lateC), ("corr(C, ‖Δz‖)", r), ("max norm error", closedFormGap)],
       figures: [
         Figure("p_c and C(p) per step (mean, 10–90% of runs)", x: "step", y: "probability", logX: true,
@@ -178,7 +178,7 @@ public enum Seed002 {
     return ExperimentResult(
       verdict: verdict,
       summary: "steps until mean C(p) ≥ 0.5 over \(seeds.count) seeds: " + zip(ks, times).map { "K = \($0): \(Stats.meanSD($1, 4))" }.joined(separator: ", ")
-        + "; consecutive K: " + tests.map { $0.text(direction: direction) }.joined(separator: "; ") + "; starting factors √(1 − 1/K): " + ks.map { fmt((1 - 1 / Double($0)).squareRoot(), 3) }.joined(separator: ", ") + ".",
+        + "; consecutive K: " + tests.map { $0.text(direction: direction) }.joined(separator: "; ") + "; starting factors √(1 − 1/K): " + ks.map { formatNumber((1 - 1 / Double($0)).squareRoot(), digits: 3) }.joined(separator: ", ") + ".",
       evidence: zip(ks, times).map { ("steps to C ≥ 0.5, K = \($0)", Stats.mean($1)) } + zip(ks.dropFirst(), tests).map { ("Welch t, K = \($0) against the previous K", $1.t) },
       figures: [Figure("C(p) per step by number of actions (mean over seeds)", x: "step", y: "C(p)", logX: true, series: figures)],
       notes: ["A seed whose C(p) never reaches 0.5 counts the run's length (censored). Each larger K must take longer than the previous, by Welch's t at one-sided p < 0.01."])
@@ -218,7 +218,7 @@ public enum Seed002 {
       worstCosine >= k["minimum cosine"] && worstSpread <= k["maximum ratio spread"],
       "per update, over 4 seeds: mean cosine of the real change to ηA(e_c − p) " + widths.map { "\(Stats.meanSD(cosines[$0]!)) (width \($0))" }.joined(separator: ", ")
         + "; norm ratio (the J Jᵀ scale) " + widths.map { "\(Stats.meanSD(ratios[$0]!))" }.joined(separator: ", ")
-        + ", varying by \(widths.map { Stats.meanSD(spreads[$0]!) }.joined(separator: ", ")) (coefficient of variation within 50 updates); judged: cosine ≥ \(fmt(k["minimum cosine"])) and spread ≤ \(fmt(k["maximum ratio spread"])).",
+        + ", varying by \(widths.map { Stats.meanSD(spreads[$0]!) }.joined(separator: ", ")) (coefficient of variation within 50 updates); judged: cosine ≥ \(formatNumber(k["minimum cosine"], digits: 3)) and spread ≤ \(formatNumber(k["maximum ratio spread"], digits: 3)).",
       evidence: widths.flatMap { w in [("mean cosine, width \(w)", Stats.mean(cosines[w]!)), ("mean ratio, width \(w)", Stats.mean(ratios[w]!)), ("ratio spread, width \(w)", Stats.mean(spreads[w]!))] },
       figures: [Figure("cosine(real change, logit-space step) per update (one seed)", x: "update", y: "cosine", logX: true, series: figures)],
       notes: ["Judged on per-update quantities, which the shared |A| and the time trend cannot inflate: the cosine and the ratio are both independent of |A|."])
@@ -242,11 +242,11 @@ public enum Seed002 {
     let verdict = Verdict.all(verdicts)
     return ExperimentResult(
       verdict: verdict,
-      summary: "late C(p) over \(seeds.count) seeds: \(Stats.meanSD(late(plain, .collision))) without, \(Stats.meanSD(late(bonus, .collision))) with the bonus (coefficient \(fmt(k["bonus"]))) (\(collision.text())); late ‖Δz‖ \(Stats.meanSD(late(plain, .updateNorm), 4)) vs \(Stats.meanSD(late(bonus, .updateNorm), 4)) (\(norm.text())).",
+      summary: "late C(p) over \(seeds.count) seeds: \(Stats.meanSD(late(plain, .collision))) without, \(Stats.meanSD(late(bonus, .collision))) with the bonus (coefficient \(formatNumber(k["bonus"], digits: 3))) (\(collision.text())); late ‖Δz‖ \(Stats.meanSD(late(plain, .updateNorm), 4)) vs \(Stats.meanSD(late(bonus, .updateNorm), 4)) (\(norm.text())).",
       evidence: [("late C plain", Stats.mean(late(plain, .collision))), ("late C bonus", Stats.mean(late(bonus, .collision))), ("C Welch t", collision.t),
                  ("late ‖Δz‖ plain", Stats.mean(late(plain, .updateNorm))), ("late ‖Δz‖ bonus", Stats.mean(late(bonus, .updateNorm))), ("norm Welch t", norm.t)],
       figures: [Figure("C(p) per step (mean over seeds)", x: "step", y: "C(p)", logX: true,
-                       series: [LabSeries.meanCurve("policy gradient", plain, .collision), LabSeries.meanCurve("+ entropy bonus \(fmt(k["bonus"]))", bonus, .collision)])],
+                       series: [LabSeries.meanCurve("policy gradient", plain, .collision), LabSeries.meanCurve("+ entropy bonus \(formatNumber(k["bonus"], digits: 3))", bonus, .collision)])],
       notes: ["Both effects judged by Welch's t over seeds at one-sided p < 0.01."])
   }
 
@@ -259,7 +259,7 @@ public enum Seed002 {
   ) { context, k in
     // The mechanical property, on random tokens: ‖∂loss/∂z‖ per token equals |A|·w with w the
     // aggregation weight.
-    var rng = Xoshiro256StarStar(seed: context.seed &+ 5)
+    var rng = Streams.normalizedStep.generator(context.seed)
     var worst = 0.0
     for _ in 0..<context.size(quick: 200, full: 2000) {
       let size = 2 + rng.nextInt(below: 30)
@@ -284,7 +284,7 @@ public enum Seed002 {
     let verdict: Verdict = worst <= 1e-12 ? test.verdict(direction: direction) : .fails
     return ExperimentResult(
       verdict: verdict,
-      summary: "‖Δz‖/(η|A|) = 1 to \(fmt(worst)) on random tokens; on the bandit (η = 0.05, \(seeds.count) seeds) late regret \(Stats.meanSD(late(plain), 4)) plain vs \(Stats.meanSD(late(normalized), 4)) normalised (\(test.text(direction: direction))).",
+      summary: "‖Δz‖/(η|A|) = 1 to \(formatNumber(worst, digits: 3)) on random tokens; on the bandit (η = 0.05, \(seeds.count) seeds) late regret \(Stats.meanSD(late(plain), 4)) plain vs \(Stats.meanSD(late(normalized), 4)) normalised (\(test.text(direction: direction))).",
       evidence: [("max |‖Δz‖/(η|A|) − 1|", worst), ("late regret plain", Stats.mean(late(plain))), ("late regret normalised", Stats.mean(late(normalized))), ("Welch t (normalised − plain)", test.t)],
       figures: [Figure("regret per step (mean over seeds)", x: "step", y: "regret", logX: true,
                        series: [LabSeries.meanCurve("η", plain, .regret), LabSeries.meanCurve("η / √(1 − 2p_c + C)", normalized, .regret)]),
@@ -293,9 +293,3 @@ public enum Seed002 {
       notes: ["The open question is judged by Welch's t over seeds: holds at one-sided p < 0.01 for a lower regret, fails when the regret is higher, inconclusive in between. The identity is a precondition: if it breaks, the verdict fails."])
   }
 }
-
-/// Short number formatting for summaries.
-func fmt(_ x: Double, _ digits: Int = 3) -> String { formatNumber(x, digits: digits) }
-
-/// Natural logarithm.
-func ln(_ x: Double) -> Double { Double.log(x) }

@@ -1,3 +1,4 @@
+import OutputFormats
 import PGLab
 import PolicyLosses
 import RealModule
@@ -8,7 +9,7 @@ import SoftmaxCore
 /// Seeds 003/004 (Cui et al., "The Entropy Mechanism of Reinforcement Learning for Reasoning
 /// Language Models"): entropy dynamics of softmax policy gradient, the `R = −a e^H + b` law,
 /// and the covariance-based interventions — checked on the lab's bandits.
-public enum Seed003 {
+public enum EntropyMechanismExperiments {
   static let source = "seeds 003/004 (Cui et al., The Entropy Mechanism of RL for Reasoning LMs)"
 
   public static var experiments: [Experiment] { [firstOrder, covariancePositive, twoCovariances, entropyMonotone, rewardEntropyLaw, saturation, ceiling, klCov, clipCov] }
@@ -35,7 +36,7 @@ public enum Seed003 {
     let relative = abs(total.0 - total.1) / abs(total.1)
     return .judge(
       r > 0.99 && relative < 0.05,
-      "correlation over steps of the predicted and measured mean entropy change \(fmt(r, 4)); summed over the run \(fmt(total.0, 4)) predicted vs \(fmt(total.1, 4)) measured (\(fmt(100 * relative, 2))%).",
+      "correlation over steps of the predicted and measured mean entropy change \(formatNumber(r, digits: 4)); summed over the run \(formatNumber(total.0, digits: 4)) predicted vs \(formatNumber(total.1, digits: 4)) measured (\(formatNumber(100 * relative, digits: 2))%).",
       evidence: [("correlation", r), ("Σ predicted", total.0), ("Σ measured", total.1), ("relative gap", relative)],
       figures: [Figure("Entropy change per step (mean over runs)", x: "step", y: "ΔH", logX: true,
                        series: [LabSeries.thin(LabSeries.series("−Cov(log p, Δz)", s, .entropyChangePredicted, band: false)),
@@ -53,7 +54,7 @@ public enum Seed003 {
     let predicted = LabSeries.mean(s, .entropyChangePredicted)
     let share = Double(predicted.filter { -k["sign"] * $0 > 0 }.count) / Double(predicted.count)
     return .judge(
-      share >= 0.9, "the covariance has the claimed sign (\(k["sign"] > 0 ? "positive: entropy falls" : "negative: entropy rises")) at \(fmt(100 * share, 3))% of steps.",
+      share >= 0.9, "the covariance has the claimed sign (\(k["sign"] > 0 ? "positive: entropy falls" : "negative: entropy rises")) at \(formatNumber(100 * share, digits: 3))% of steps.",
       evidence: [("share of steps with the claimed sign", share)],
       figures: [Figure("Predicted entropy change per step (mean, 10–90% of runs)", x: "step", y: "−Cov(log p, Δz)", logX: true,
                        series: [LabSeries.thin(LabSeries.series("−Cov", s, .entropyChangePredicted))])])
@@ -74,7 +75,7 @@ public enum Seed003 {
     let early = quarter > k["early share"]
     return .judge(
       increases < 0.05 && drop > 0.5 && early,
-      "mean entropy \(fmt(h.first!, 4)) → \(fmt(h.last!, 4)) nats (−\(fmt(100 * drop, 3))%), rising at \(fmt(100 * increases, 2))% of steps; \(fmt(100 * quarter, 3))% of the decline happens in the first quarter (claimed: more than \(fmt(100 * k["early share"], 3))%).",
+      "mean entropy \(formatNumber(h.first!, digits: 4)) → \(formatNumber(h.last!, digits: 4)) nats (−\(formatNumber(100 * drop, digits: 3))%), rising at \(formatNumber(100 * increases, digits: 2))% of steps; \(formatNumber(100 * quarter, digits: 3))% of the decline happens in the first quarter (claimed: more than \(formatNumber(100 * k["early share"], digits: 3))%).",
       evidence: [("share of steps where H rises", increases), ("relative drop", drop), ("share of the decline in the first quarter", quarter)],
       figures: [Figure("Entropy per step (mean, 10–90% of runs)", x: "step", y: "H (nats)", series: [LabSeries.thin(LabSeries.series("H", s, .entropy))])],
       notes: ["Judged: monotone (H rises at < 5% of steps), a fall of more than half, and the early share. The share depends on the horizon: from uniform logits the first updates move the policy little (the advantages of near-identical arms average out), so a short run puts less of its decline in its first quarter than a long one."])
@@ -139,7 +140,7 @@ public enum Seed003 {
     let grid = stride(from: h.min()!, through: h.max()!, by: (h.max()! - h.min()!) / 100).map { $0 }
     return .judge(
       full.r2 >= 0.9 && endError <= 0.05 && lawError < linearError,
-      "fit over the run: a = \(fmt(full.a, 4)), b = \(fmt(full.b, 4)), R² = \(fmt(full.r2, 4)); fitted on the first 15% of steps it predicts the final reward \(fmt(predictedEnd, 4)) against \(fmt(reward.last!, 4)) measured (error \(fmt(endError, 3)), judged ≤ 0.05) and the held-out 85% with RMS error \(fmt(lawError, 3)) against \(fmt(linearError, 3)) for R = cH + d fitted on the same steps.",
+      "fit over the run: a = \(formatNumber(full.a, digits: 4)), b = \(formatNumber(full.b, digits: 4)), R² = \(formatNumber(full.r2, digits: 4)); fitted on the first 15% of steps it predicts the final reward \(formatNumber(predictedEnd, digits: 4)) against \(formatNumber(reward.last!, digits: 4)) measured (error \(formatNumber(endError, digits: 3)), judged ≤ 0.05) and the held-out 85% with RMS error \(formatNumber(lawError, digits: 3)) against \(formatNumber(linearError, digits: 3)) for R = cH + d fitted on the same steps.",
       evidence: [("a", full.a), ("b", full.b), ("R²", full.r2), ("a (first 15%)", early.a), ("b (first 15%)", early.b), ("predicted final R", predictedEnd), ("final R", reward.last!),
                  ("held-out RMSE, exponential law", lawError), ("held-out RMSE, linear law", linearError)],
       figures: [Figure("Expected reward against entropy over training", x: "entropy H (nats)", y: "expected reward",
@@ -168,7 +169,7 @@ public enum Seed003 {
     let gainAfter = (reward.last! - reward[spent]) / (reward.last! - reward[0])
     return .judge(
       k["direction"] * r > 0.5 && gainAfter < 0.25,
-      "correlation of the remaining entropy and the reward's improvement over the next \(window) steps: \(fmt(r, 3)); after 80% of the entropy is spent (step \(spent + 1) of \(h.count)) the reward gains \(fmt(100 * gainAfter, 3))% of its total improvement.",
+      "correlation of the remaining entropy and the reward's improvement over the next \(window) steps: \(formatNumber(r, digits: 3)); after 80% of the entropy is spent (step \(spent + 1) of \(h.count)) the reward gains \(formatNumber(100 * gainAfter, digits: 3))% of its total improvement.",
       evidence: [("corr(H, dR/dt)", r), ("step where 80% of the entropy is spent", Double(spent + 1)), ("share of the gain after it", gainAfter)],
       figures: [Figure("Rate of improvement against the remaining entropy", x: "H (nats)", y: "dR per step", series: [PlotSeries("windows of \(window) steps", x: remaining, y: rate, markers: true)])],
       notes: ["Judged: a correlation above 0.5 in the claimed direction and less than a quarter of the gain after 80% of the entropy is spent."])
@@ -190,7 +191,7 @@ public enum Seed003 {
     let spent = finalH <= 0.1 * h[0]
     return ExperimentResult(
       verdict: spent ? (abs(predicted - final) <= 0.05 ? .holds : .fails) : .inconclusive,
-      summary: "fitted on the first half of the steps: a = \(fmt(fit.a, 4)), b = \(fmt(fit.b, 4)), ceiling b − \(fmt(k["coefficient of a"]))·a = \(fmt(predicted, 4)); the run ends at R = \(fmt(final, 4)) with H = \(fmt(finalH, 3)) nats (best arm: 1)\(spent ? "" : "; the run did not spend 90% of its entropy, so the ceiling is not judged").",
+      summary: "fitted on the first half of the steps: a = \(formatNumber(fit.a, digits: 4)), b = \(formatNumber(fit.b, digits: 4)), ceiling b − \(formatNumber(k["coefficient of a"], digits: 3))·a = \(formatNumber(predicted, digits: 4)); the run ends at R = \(formatNumber(final, digits: 4)) with H = \(formatNumber(finalH, digits: 3)) nats (best arm: 1)\(spent ? "" : "; the run did not spend 90% of its entropy, so the ceiling is not judged").",
       evidence: [("a (first half)", fit.a), ("b (first half)", fit.b), ("predicted ceiling", predicted), ("final reward", final), ("final entropy", finalH)],
       figures: [Figure("Reward per step and the predicted ceiling", x: "step", y: "expected reward", logX: true,
                        series: [LabSeries.thin(PlotSeries("R", x: reward.indices.map { Double($0 + 1) }, y: reward)),
@@ -209,7 +210,7 @@ public enum Seed003 {
     setup: "Tabular softmax policies on random one-state problems (K = 3 … 50 actions, random rewards) with exact (expected) gradient steps instead of LLM batches; the PG step is the central-difference gradient of the expected reward.",
     constants: [ClaimConstant("softmax-PG weight exponent", 1, wrong: 0, "m in the softmax-PG form −η Cov(log π, π^m·A); 0 is the natural-PG form")]
   ) { context, k in
-    var rng = Xoshiro256StarStar(seed: context.seed &+ 31)
+    var rng = Streams.twoCovariances.generator(context.seed)
     let eta = 1e-3
     var errorPG = 0.0, errorNPG = 0.0, sizePG = 0.0, sizeNPG = 0.0, cases = 0
     var xs: [Double] = [], ys: [Double] = []
@@ -240,7 +241,7 @@ public enum Seed003 {
     let worstPG = errorPG / sizePG, worstNPG = errorNPG / sizeNPG
     return .judge(
       worstPG <= 0.01 && worstNPG <= 0.01,
-      "over \(cases) random policies at η = \(fmt(eta)): the measured entropy change matches −η Cov(log π, π·A) for softmax PG to \(fmt(100 * worstPG, 3))% and −η Cov(log π, A) for natural PG to \(fmt(100 * worstNPG, 3))% (Σ|error| / Σ|change|).",
+      "over \(cases) random policies at η = \(formatNumber(eta, digits: 3)): the measured entropy change matches −η Cov(log π, π·A) for softmax PG to \(formatNumber(100 * worstPG, digits: 3))% and −η Cov(log π, A) for natural PG to \(formatNumber(100 * worstNPG, digits: 3))% (Σ|error| / Σ|change|).",
       evidence: [("relative error, softmax PG", worstPG), ("relative error, natural PG", worstNPG)],
       figures: [Figure("Softmax PG: measured ΔH/η against −Cov(log π, π·A)", x: "predicted", y: "measured",
                        series: [PlotSeries("random policies", x: xs, y: ys, markers: true), PlotSeries("y = x", x: [xs.min() ?? -1, xs.max() ?? 1], y: [xs.min() ?? -1, xs.max() ?? 1])])],
@@ -283,7 +284,7 @@ public enum Seed003 {
       let rewards = Stats.welch(r.withReward, r.baseReward)
       return ExperimentResult(
         verdict: test.verdict(direction: direction),
-        summary: "late entropy over 8 seeds: \(baselineName) \(Stats.meanSD(r.base)), \(label) \(Stats.meanSD(r.with)) nats (\(test.text(direction: direction))); late reward \(Stats.meanSD(r.baseReward, 4)) vs \(Stats.meanSD(r.withReward, 4)) (Welch t = \(fmt(rewards.t, 3)), reported, not judged).",
+        summary: "late entropy over 8 seeds: \(baselineName) \(Stats.meanSD(r.base)), \(label) \(Stats.meanSD(r.with)) nats (\(test.text(direction: direction))); late reward \(Stats.meanSD(r.baseReward, 4)) vs \(Stats.meanSD(r.withReward, 4)) (Welch t = \(formatNumber(rewards.t, digits: 3)), reported, not judged).",
         evidence: [("late entropy without", Stats.mean(r.base)), ("late entropy with", Stats.mean(r.with)), ("entropy Welch t", test.t),
                    ("late reward without", Stats.mean(r.baseReward)), ("late reward with", Stats.mean(r.withReward)), ("reward Welch t", rewards.t)],
         figures: [Figure("Entropy per step (first seed, mean over runs)", x: "step", y: "H (nats)", series: r.curves)],

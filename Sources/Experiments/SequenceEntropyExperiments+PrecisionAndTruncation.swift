@@ -1,3 +1,4 @@
+import OutputFormats
 import Foundation
 import RLVR
 import Reports
@@ -6,7 +7,7 @@ import SoftmaxCore
 
 /// Two claims from the literature after the seeds, on the mini-RLVR skills task: training
 /// precision and the entropy decay, and the importance-ratio bias of truncated sampling.
-extension SeedRLVR {
+extension SequenceEntropyExperiments {
   // MARK: - bf16 logits in the trainer
 
   /// The verdict on "the precision changes the entropy decay": Welch's t of the per-seed
@@ -62,7 +63,7 @@ extension SeedRLVR {
     }
     return ExperimentResult(
       verdict: verdict,
-      summary: "mean rollout entropy over \(c.settings[0].updates) updates: f32 \(Stats.meanSD(meanEntropy(f32))), bf16 \(Stats.meanSD(meanEntropy(bf16))) (Δ \(fmt(w.difference, 3)), t = \(fmt(w.t, 3))); holds at |t| ≥ 3, fails when |Δ| + 2.5 se < \(k["bound"]) nats.",
+      summary: "mean rollout entropy over \(c.settings[0].updates) updates: f32 \(Stats.meanSD(meanEntropy(f32))), bf16 \(Stats.meanSD(meanEntropy(bf16))) (Δ \(formatNumber(w.difference, digits: 3)), t = \(formatNumber(w.t, digits: 3))); holds at |t| ≥ 3, fails when |Δ| + 2.5 se < \(k["bound"]) nats.",
       evidence: [("f32 mean entropy", Stats.mean(meanEntropy(f32))), ("bf16 mean entropy", Stats.mean(meanEntropy(bf16))), ("Welch t", w.t),
                  ("f32 final pass@1", Stats.mean(f32.map(\.final.accuracy))), ("bf16 final pass@1", Stats.mean(bf16.map(\.final.accuracy)))],
       figures: [Figure("Rollout token entropy per update, f32 and bf16 trainer logits (mean over seeds)", x: "update", y: "entropy (nats)", logX: true,
@@ -83,7 +84,7 @@ extension SeedRLVR {
   /// nucleus (the smallest prefix by probability whose mass reaches `p`, as HF and vLLM keep
   /// it) or the top-k tokens, renormalised; the ratio of the full policy to that sampler.
   static func truncatedDraws(_ logits: [Float], vocabulary v: Int, topP: Double?, topK: Int?, seed: UInt64) -> TruncatedDraws {
-    var rng = Xoshiro256StarStar(seed: seed, stream: 0x70B)
+    var rng = Streams.truncatedDraws.generator(seed)
     var out = TruncatedDraws()
     let rows = logits.count / v
     for r in 0..<rows {
@@ -127,7 +128,7 @@ extension SeedRLVR {
   ) { context, k in
     let c = try comparison(context)
     let trainer = try RLVRTrainer(c.settings[0])
-    var rng = Xoshiro256StarStar(seed: c.seeds[0], stream: 0x70C)
+    var rng = Streams.truncationRollouts.generator(c.seeds[0])
     let prompts = Array(trainer.task.heldOut.prefix(context.smoke ? 8 : 100)).flatMap { [Prompt](repeating: $0, count: 8) }
     let batch = trainer.generate(c.bases[0], prompts: prompts, &rng)
     let settings: [(String, Double?, Int?)] = [("top-p 0.9", 0.9, nil), ("top-p 0.95", 0.95, nil), ("top-k 3", nil, 3), ("top-k 5", nil, 5)]
@@ -136,12 +137,12 @@ extension SeedRLVR {
     var table = ReportTable("One token per state of the base model's rollouts (\(batch.sequences * batch.length) states)",
                             header: ["sampler", "mean kept mass M", "mean ratio π/q", "min ratio", "ratio outside [0.8, 1.2]", "logged ratio (log π as the sampler's)"])
     for (s, d) in zip(settings, draws) {
-      table.rows.append([s.0, fmt(Stats.mean(d.kept), 4), fmt(Stats.mean(d.ratios), 4), fmt(d.ratios.min() ?? .nan, 3),
-                         fmt(Double(d.ratios.filter { $0 < 0.8 || $0 > 1.2 }.count) / Double(d.ratios.count), 3), "1"])
+      table.rows.append([s.0, formatNumber(Stats.mean(d.kept), digits: 4), formatNumber(Stats.mean(d.ratios), digits: 4), formatNumber(d.ratios.min() ?? .nan, digits: 3),
+                         formatNumber(Double(d.ratios.filter { $0 < 0.8 || $0 > 1.2 }.count) / Double(d.ratios.count), digits: 3), "1"])
     }
     return ExperimentResult(
       verdict: verdict,
-      summary: settings.indices.map { "\(settings[$0].0): mean π/q \(fmt(Stats.mean(draws[$0].ratios), 4)) = mean M \(fmt(Stats.mean(draws[$0].kept), 4))" }.joined(separator: "; ")
+      summary: settings.indices.map { "\(settings[$0].0): mean π/q \(formatNumber(Stats.mean(draws[$0].ratios), digits: 4)) = mean M \(formatNumber(Stats.mean(draws[$0].kept), digits: 4))" }.joined(separator: "; ")
         + ". A trainer that takes the sampler's log-prob as log π sees ratio 1 and misses the bias.",
       evidence: zip(settings, draws).flatMap { s, d in [("\(s.0) mean kept mass", Stats.mean(d.kept)), ("\(s.0) mean ratio", Stats.mean(d.ratios))] },
       figures: [Figure("Kept mass per state, sorted (the ratio π/q of the token drawn there equals it)", x: "state (sorted)", y: "kept mass M",

@@ -1,3 +1,4 @@
+import OutputFormats
 import PGLab
 import RealModule
 import Reports
@@ -6,7 +7,7 @@ import SoftmaxCore
 
 /// Seed 002's remaining claims: the range of the collision probability, what a norm near
 /// `η|A|√2` means, biased advantages (its break condition) and a large step size.
-extension Seed002 {
+extension LogitUpdateExperiments {
   /// `e^{−H_α(p)}` with the Rényi entropy `H_α = log(Σ pᵢ^α)/(1 − α)` (Shannon's `−Σ p log p`
   /// at `α = 1`), from the probabilities.
   static func exponentialRenyiEntropy(_ p: [Double], order alpha: Double) -> Double {
@@ -22,7 +23,7 @@ extension Seed002 {
     setup: "Random policies (n = 2 … 100 000 actions, logits of scale 0.01 … 1e4) instead of trained ones; agreement of two draws by Monte Carlo.",
     constants: [ClaimConstant("Rényi order", 2, wrong: 1, "the order α of the Rényi entropy with C = e^{−H_α} (1 is Shannon's entropy)")]
   ) { context, k in
-    var rng = Xoshiro256StarStar(seed: context.seed &+ 21)
+    var rng = Streams.collisionRange.generator(context.seed)
     var outside = 0.0, renyiError = 0.0, cases = 0
     let sizes = [2, 10, 1000, 100_000], scales = [0.01, 1, 10, 1e4]
     for i in 0..<context.size(quick: 64, full: 640) {
@@ -51,7 +52,7 @@ extension Seed002 {
     }
     return .judge(
       outside <= 1e-12 && renyiError <= 1e-9 && uniformGap <= 1e-12 && abs(certain - 1) <= 1e-12 && worstZ <= 4.5,
-      "over \(cases) random policies C(p) stays inside [1/n, 1] (largest excursion \(fmt(outside))); |C − e^{−H_α}|/C at most \(fmt(renyiError)) (α = \(fmt(k["Rényi order"]))); uniform policies give n·C = 1 to \(fmt(uniformGap)), a deterministic one C = \(fmt(certain, 15)); two independent draws agree at C(p) within \(fmt(worstZ, 3)) standard errors (\(draws) pairs per policy).",
+      "over \(cases) random policies C(p) stays inside [1/n, 1] (largest excursion \(formatNumber(outside, digits: 3))); |C − e^{−H_α}|/C at most \(formatNumber(renyiError, digits: 3)) (α = \(formatNumber(k["Rényi order"], digits: 3))); uniform policies give n·C = 1 to \(formatNumber(uniformGap, digits: 3)), a deterministic one C = \(formatNumber(certain, digits: 15)); two independent draws agree at C(p) within \(formatNumber(worstZ, digits: 3)) standard errors (\(draws) pairs per policy).",
       evidence: [("largest excursion outside [1/n, 1]", outside), ("max |C − e^{−H_α}|/C", renyiError), ("max |n·C − 1|, uniform", uniformGap),
                  ("C, deterministic", certain), ("max |agreement − C| in standard errors", worstZ)],
       figures: [Figure("Agreement of two independent draws against C(p)", x: "C(p)", y: "measured agreement",
@@ -65,7 +66,7 @@ extension Seed002 {
     setup: "Random and constructed policies with K = 3 … 50 actions; the factor ‖Δz‖/(η|A|) from the library's cancellation-free form.",
     constants: [ClaimConstant("unconcentrated ceiling", (1.5).squareRoot(), wrong: (2.0).squareRoot(), "the largest ‖Δz‖/(η|A|) of a policy with max p ≤ 1/2 (√2 is the summary's reading)")]
   ) { context, k in
-    var rng = Xoshiro256StarStar(seed: context.seed &+ 23)
+    var rng = Streams.sqrt2Reading.generator(context.seed)
     var unconcentrated = 0.0, nearSqrt2 = 0, leastOtherMass = 1.0, cases = 0
     var xs: [Double] = [], ys: [Double] = []
     func record(_ p: [Double], _ c: Int) {
@@ -94,7 +95,7 @@ extension Seed002 {
     let ceiling = k["unconcentrated ceiling"]
     return .judge(
       unconcentrated <= ceiling * (1 + 1e-12) && unconcentrated >= 0.99 * ceiling && nearSqrt2 > 0 && leastOtherMass >= 0.8 && uniform.allSatisfy { $0 < 1 },
-      "over \(cases) policies: with max p ≤ 1/2 the factor reaches at most \(fmt(unconcentrated, 6)) (claimed ceiling \(fmt(ceiling, 6))); the \(nearSqrt2) updates with factor ≥ 0.95√2 all have another action at p ≥ \(fmt(leastOtherMass, 4)); uniform policies give " + uniform.map { fmt($0, 4) }.joined(separator: ", ") + " (K = 4, 10, 50).",
+      "over \(cases) policies: with max p ≤ 1/2 the factor reaches at most \(formatNumber(unconcentrated, digits: 6)) (claimed ceiling \(formatNumber(ceiling, digits: 6))); the \(nearSqrt2) updates with factor ≥ 0.95√2 all have another action at p ≥ \(formatNumber(leastOtherMass, digits: 4)); uniform policies give " + uniform.map { formatNumber($0, digits: 4) }.joined(separator: ", ") + " (K = 4, 10, 50).",
       evidence: [("max factor, max p ≤ 1/2", unconcentrated), ("updates with factor ≥ 0.95√2", Double(nearSqrt2)),
                  ("least other-action probability among them", leastOtherMass), ("uniform K = 50", uniform[2])],
       figures: [Figure("‖Δz‖/(η|A|) against the largest probability of another action", x: "max_{o≠c} p_o", y: "‖Δz‖/(η|A|)",
@@ -153,7 +154,7 @@ extension Seed002 {
     let x = curveExact.indices.map { Double($0 + 1) }
     return ExperimentResult(
       verdict: verdict,
-      summary: "per update, the error the bias puts into the logits is \(fmt(low, 3)) (η|b| units: \(fmt(low / 0.1, 3))) when p_c < 0.1 and \(fmt(high, 3)) when p_c > 0.9 (×\(fmt(low / high, 3))); late regret over \(seeds.count) seeds \(Stats.meanSD(lateExact, 4)) unbiased vs \(Stats.meanSD(lateBiased, 4)) biased (\(test.text(direction: direction))).",
+      summary: "per update, the error the bias puts into the logits is \(formatNumber(low, digits: 3)) (η|b| units: \(formatNumber(low / 0.1, digits: 3))) when p_c < 0.1 and \(formatNumber(high, digits: 3)) when p_c > 0.9 (×\(formatNumber(low / high, digits: 3))); late regret over \(seeds.count) seeds \(Stats.meanSD(lateExact, 4)) unbiased vs \(Stats.meanSD(lateBiased, 4)) biased (\(test.text(direction: direction))).",
       evidence: [("error per update, p_c < 0.1", low), ("error per update, p_c > 0.9", high), ("late regret unbiased", Stats.mean(lateExact)),
                  ("late regret biased", Stats.mean(lateBiased)), ("Welch t (biased − unbiased)", test.t)],
       figures: [Figure("Regret per step (mean over seeds)", x: "step", y: "regret", logX: true,
