@@ -202,74 +202,78 @@ let package = Package(
       dependencies: ["SeededRandom", .product(name: "RealModule", package: "swift-numerics")],
       path: "Tests/_TestSupport",
       swiftSettings: strictSwift6),
-    .testTarget(name: "ParallelMapTests", dependencies: ["ParallelMap"], swiftSettings: strictSwift6),
-    .testTarget(name: "SampleStatisticsTests", dependencies: ["SampleStatistics"], swiftSettings: strictSwift6),
+    .testTarget(name: "ParallelMapTests", dependencies: ["_TestSupport", "ParallelMap"], swiftSettings: strictSwift6),
+    .testTarget(name: "SampleStatisticsTests", dependencies: ["_TestSupport", "SampleStatistics"], swiftSettings: strictSwift6),
     .testTarget(
       name: "SoftmaxCoreTests",
-      dependencies: ["SoftmaxCore", "SeededRandom", "_TestSupport"],
+      dependencies: ["_TestSupport", "SoftmaxCore", "SeededRandom"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "LogitKernelsTests",
-      dependencies: ["LogitKernels", "VectorMath", "KernelIntrinsics", "SeededRandom"],
+      dependencies: ["_TestSupport", "LogitKernels", "VectorMath", "KernelIntrinsics", "SeededRandom"],
       // The kernels' target CPU, so that the inlined kernel code under test is the one the
       // tool runs (and `logitdyn_scale2` is the AVX-512 instruction where there is one).
       swiftSettings: strictSwift6 + kernelFlags),
     .testTarget(
       name: "VectorMathTests",
-      dependencies: ["VectorMath", "KernelIntrinsics", "SeededRandom"],
+      dependencies: ["_TestSupport", "VectorMath", "KernelIntrinsics", "SeededRandom"],
       swiftSettings: strictSwift6 + kernelFlags),
     // Counts the calling thread's heap allocations (tests that a training step allocates nothing).
     .target(name: "_AllocationCounter", path: "Tests/_AllocationCounter"),
     .testTarget(
       name: "DenseNetworksTests",
-      dependencies: ["DenseNetworks", "VectorMath", "SeededRandom", "_AllocationCounter"],
+      dependencies: ["_TestSupport", "DenseNetworks", "VectorMath", "SeededRandom", "_AllocationCounter"],
       swiftSettings: strictSwift6 + kernelFlags),
     .testTarget(
       name: "StrictJSONTests",
-      dependencies: ["StrictJSON"],
+      dependencies: ["_TestSupport", "StrictJSON"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "TensorIOTests",
-      dependencies: ["TensorIO", "OutputFormats"],
+      dependencies: ["_TestSupport", "TensorIO", "OutputFormats"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "LogitAnalysisTests",
-      dependencies: ["LogitAnalysis", "LogitKernels", "TensorIO", "OutputFormats", "SoftmaxCore", "SeededRandom", "PolicyLosses"],
+      dependencies: ["_TestSupport", "LogitAnalysis", "LogitKernels", "TensorIO", "OutputFormats", "SoftmaxCore", "SeededRandom", "PolicyLosses"],
       resources: [.copy("Fixtures")],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "PGLabTests",
-      dependencies: ["PGLab", "Configuration", "SeededRandom", "SoftmaxCore"],
+      dependencies: ["_TestSupport", "PGLab", "Configuration", "SeededRandom", "SoftmaxCore"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "PolicyLossesTests",
-      dependencies: ["PolicyLosses", "SeededRandom"],
+      dependencies: ["_TestSupport", "PolicyLosses", "SeededRandom"],
       resources: [.copy("Fixtures")],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "GamesTests",
-      dependencies: ["Games", "SoftmaxCore", "SeededRandom"],
+      dependencies: ["_TestSupport", "Games", "SoftmaxCore", "SeededRandom"],
       resources: [.copy("Fixtures")],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "ExperimentsTests",
-      dependencies: ["Experiments", "Reports", "SoftmaxCore"],
+      dependencies: ["_TestSupport", "Experiments", "SoftmaxCore"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "SweepsTests",
-      dependencies: ["Sweeps", "Configuration", "PGLab", "RunStore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "TOMLKit", package: "TOMLKit")],
+      dependencies: ["_TestSupport", "Sweeps", "Configuration", "PGLab", .product(name: "TOMLKit", package: "TOMLKit")],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "RLVRTests",
-      dependencies: ["RLVR", "PolicyLosses", "SeededRandom"],
+      dependencies: ["_TestSupport", "RLVR", "PolicyLosses", "SeededRandom"],
       swiftSettings: strictSwift6),
+    .testTarget(name: "ReportsTests", dependencies: ["_TestSupport", "Reports"], swiftSettings: strictSwift6),
+    .testTarget(
+      name: "RunStoreTests", dependencies: ["_TestSupport", "RunStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strictSwift6),
+    .testTarget(name: "OutputFormatsTests", dependencies: ["_TestSupport", "OutputFormats"], swiftSettings: strictSwift6),
     .testTarget(
       name: "SeededRandomTests",
-      dependencies: ["SeededRandom"],
+      dependencies: ["_TestSupport", "SeededRandom"],
       swiftSettings: strictSwift6),
     .testTarget(
       name: "LogitDynCLITests",
-      dependencies: ["LogitDynCLI", "logitdyn", "RunStore", "Experiments"],
+      dependencies: ["_TestSupport", "LogitDynCLI", "logitdyn", "RunStore", "Experiments"],
       swiftSettings: strictSwift6),
   ],
   swiftLanguageModes: [.v6]

@@ -34,8 +34,9 @@ public func formatNumber(_ x: Double, digits: Int = 6) -> String {
   let magnitude = abs(x)
   if magnitude >= 1e-4 && magnitude < 1e7 {
     var s = String(format: "%.\(digits)g", x)
-    if s.contains("e") { s = String(format: "%.\(digits)e", x) }
+    // %g switches to an exponent when it is ≥ digits: keep `digits` significant digits there too.
+    if s.contains("e") { s = String(format: "%.\(max(0, digits - 1))e", x) }
     return s
   }
-  return String(format: "%.\(digits - 1)e", x)
+  return String(format: "%.\(max(0, digits - 1))e", x)
 }

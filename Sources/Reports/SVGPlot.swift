@@ -22,8 +22,9 @@ public enum SVGPlot {
     for s in figure.series {
       for (i, x) in s.x.enumerated() where i < s.y.count && usable(x, log: figure.logX) {
         if usable(s.y[i], log: figure.logY) { xs.append(x); ys.append(s.y[i]) }
-        if let lo = s.lower?[i], usable(lo, log: figure.logY) { ys.append(lo) }
-        if let hi = s.upper?[i], usable(hi, log: figure.logY) { ys.append(hi) }
+        // A band shorter than the curve is drawn where it has values (never read past its end).
+        if let lower = s.lower, i < lower.count, usable(lower[i], log: figure.logY) { ys.append(lower[i]) }
+        if let upper = s.upper, i < upper.count, usable(upper[i], log: figure.logY) { ys.append(upper[i]) }
       }
     }
     var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
@@ -60,7 +61,7 @@ public enum SVGPlot {
       let color = palette[k % palette.count]
       if let lo = s.lower, let hi = s.upper {
         var upperPath: [String] = [], lowerPath: [String] = []
-        for i in s.x.indices where usable(s.x[i], log: figure.logX) && usable(lo[i], log: figure.logY) && usable(hi[i], log: figure.logY) {
+        for i in s.x.indices where i < lo.count && i < hi.count && usable(s.x[i], log: figure.logX) && usable(lo[i], log: figure.logY) && usable(hi[i], log: figure.logY) {
           upperPath.append("\(f(tx(s.x[i]))),\(f(ty(hi[i])))")
           lowerPath.append("\(f(tx(s.x[i]))),\(f(ty(lo[i])))")
         }

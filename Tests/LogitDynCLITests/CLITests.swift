@@ -2,6 +2,7 @@ import Experiments
 import Foundation
 import RunStore
 import Testing
+import _TestSupport
 
 /// End-to-end tests: run the built `logitdyn` binary and check its output and exit status.
 @Suite struct CLITests {
@@ -178,8 +179,7 @@ import Testing
   }
 
   @Test func analyzeWritesTokensAndSummary() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-analyze-\(getpid())").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try temporaryDirectory("analyze")
     // logits [2, 3] f32 (a .npy written byte by byte), tokens [2] i8.
     func npy(_ descr: String, _ shape: String, _ data: Data) -> Data {
       var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
@@ -300,8 +300,7 @@ import Testing
   /// `logitdyn loss` on a small hand-made batch: the loss, its gradient and the metrics agree
   /// with a computation by hand; the output file is written whole.
   @Test func lossReplaysABatch() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-loss-\(getpid())").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try temporaryDirectory("loss")
     // Row 0: two valid tokens; row 1: one valid token and a padded one holding junk ("nan").
     let batch = """
       {"log_prob": [[-1.0, -0.5], [-0.5, "nan"]], "old_log_prob": [[-1.1, -0.5], [-1.0, 0.0]],
@@ -365,8 +364,7 @@ import Testing
 
   /// A TOML config file is a saved command line; the command line's own options win.
   @Test func configFiles() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-config-\(getpid())").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try temporaryDirectory("config")
     let config = """
       # A GRPO run of an MLP with KL-Cov.
       env = "contextual-bandit"
@@ -423,8 +421,7 @@ import Testing
   /// `logitdyn game`: QRE, trace with the pitchfork report and branch CSV, the limit
   /// equilibrium, learning, a Gambit file, and bad input.
   @Test func gameCommands() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-game-\(getpid())").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try temporaryDirectory("game")
     let qre = try Self.run(["game", "qre", "stag-hunt", "--lambda", "0.5,2", "--json"])
     #expect(qre.status == 0, "\(qre.stderr)")
     let points = try #require(try Self.json(qre.stdout)["qre"] as? [[String: Any]])
@@ -491,7 +488,7 @@ import Testing
       #expect(png.count > 20_000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "screenshot of \(png.count) bytes")
     } else {
       // In CI (CI=true) a missing browser is a failure, not a skip: .ci/run installs Debian's chromium.
-      if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI=true: Chromium is missing, so the report's rendering is not checked") }
+      if ExternalTools.inCI { Issue.record("CI=true: Chromium is missing, so the report's rendering is not checked") }
       print("note: no Chromium found; the browser rendering check of the report is skipped")
     }
     let bad = try Self.run(["reproduce", "--only", "999-nothing"])
@@ -511,9 +508,7 @@ import Testing
   /// A sweep killed mid-way (SIGKILL to the real process) and resumed ends with the same store,
   /// run for run, as one run without interruption; shards merge into the whole sweep.
   @Test func sweepSurvivesAKillAndShardsMerge() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-sweep-\(getpid())").path
-    try? FileManager.default.removeItem(atPath: dir)
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try temporaryDirectory("sweep")
     let sweep = """
       [run]
       env = "bernoulli-bandit"

@@ -1,12 +1,12 @@
 import Foundation
 import PolicyLosses
 import Testing
+import _TestSupport
 
 /// BAPO against cases taken by hand from the official code's formulas (`WooooDyy/BAPO` @
 /// 7287044, `recipe/bapo/policy_loss.py` L21–181), transcribed to float64 numpy. The official
 /// token-mean divides by `Σm + 1e-8`, ours by `Σm`: a relative 1e-9, inside the tolerance.
 @Suite struct BalancedClippingTests {
-  static func close(_ a: Double, _ b: Double, _ tol: Double = 3e-9) -> Bool { abs(a - b) <= tol * max(1, abs(b)) }
 
   /// 2 × 5, the last column padded: ratios 1.93, 1.38, 0.5, 1, (9), 0.55, 2.5, 1.1, 3.5, (0.1).
   static func batch() -> TokenBatch {
@@ -29,14 +29,14 @@ import Testing
     let bapo = BalancedClipping()
     let b = bapo.bounds(Self.batch(), dualClip: 3, logRatioClamp: 20)
     #expect(b.low == 0.8 && b.high == 1.4500000000000002 && b.steps == 9)
-    #expect(Self.close(b.statistic, 1.0130081284341332))
+    #expect(isClose(b.statistic, 1.0130081284341332, 3e-9))
     let r = try Self.loss(bapo).evaluate(Self.batch())
-    #expect(Self.close(r.loss, -0.041249999948437505))
-    #expect(Self.close(r.metric("pg_clipfrac")!, 0.25) && Self.close(r.metric("pg_clipfrac_lower")!, 0.125))
-    #expect(Self.close(r.metric("ppo_kl")!, -0.24412289981287003))
+    #expect(isClose(r.loss, -0.041249999948437505, 3e-9))
+    #expect(isClose(r.metric("pg_clipfrac")!, 0.25, 3e-9) && isClose(r.metric("pg_clipfrac_lower")!, 0.125, 3e-9))
+    #expect(isClose(r.metric("ppo_kl")!, -0.24412289981287003, 3e-9))
     #expect(r.metric("bapo_clip_high") == 1.4500000000000002)
     let want = [0, -0.17249999978437497, -0.062499999921874987, 0, 0, 0, 0.31249999960937497, 0.137499999828125, 0, 0]
-    for i in 0..<10 { #expect(Self.close(r.gradLogProb[i], want[i]), "∂loss/∂ℓ at \(i)") }
+    for i in 0..<10 { #expect(isClose(r.gradLogProb[i], want[i], 3e-9), "∂loss/∂ℓ at \(i)") }
   }
 
   /// The example script (target 0.5, `c_low` 0.8 → 0.95): the start already meets it, no search;
@@ -45,13 +45,13 @@ import Testing
     let script = BalancedClipping(target: 0.5, lowerStart: 0.8, lowerMax: 0.95, upperStep: 0.1)
     let b = script.bounds(Self.batch(), dualClip: 3, logRatioClamp: 20)
     #expect(b.steps == 0 && b.low == 0.8 && b.high == 1.2)
-    #expect(Self.close(try Self.loss(script).evaluate(Self.batch()).loss, 0.074999999906250059))
+    #expect(isClose(try Self.loss(script).evaluate(Self.batch()).loss, 0.074999999906250059, 3e-9))
     var one = script
     one.target = 1
     let c = one.bounds(Self.batch(), dualClip: 3, logRatioClamp: 20)
     #expect(c.low == 0.94999999999999996 && c.high == 1.5000000000000002)
-    #expect(Self.close(c.statistic, 1.0126984110909552))
-    #expect(Self.close(try Self.loss(one).evaluate(Self.batch()).loss, -0.041249999948437616))
+    #expect(isClose(c.statistic, 1.0126984110909552, 3e-9))
+    #expect(isClose(try Self.loss(one).evaluate(Self.batch()).loss, -0.041249999948437616, 3e-9))
   }
 
   /// METHODS.md's caveat: as `c_low` rises the value statistic falls and the
@@ -66,12 +66,12 @@ import Testing
       let fixed = BalancedClipping(lowerStart: low, lowerMax: low, upperStart: 1.2, upperMax: 1.2)
       var g = fixed
       g.statistic = .gradient
-      #expect(Self.close(fixed.bounds(batch, dualClip: 3, logRatioClamp: 20).statistic, value, 1e-12), "value at c_low \(low)")
-      #expect(Self.close(g.bounds(batch, dualClip: 3, logRatioClamp: 20).statistic, gradient, 1e-7), "gradient at c_low \(low)")
+      #expect(isClose(fixed.bounds(batch, dualClip: 3, logRatioClamp: 20).statistic, value, 1e-12), "value at c_low \(low)")
+      #expect(isClose(g.bounds(batch, dualClip: 3, logRatioClamp: 20).statistic, gradient, 1e-7), "gradient at c_low \(low)")
     }
     // The yaml's search never meets the target here: (0.8, 2.0), the statistic saturated.
     let b = BalancedClipping().bounds(batch, dualClip: 3, logRatioClamp: 20)
-    #expect(b.low == 0.8 && b.high == 2 && Self.close(b.statistic, 0.79545454364669421))
+    #expect(b.low == 0.8 && b.high == 2 && isClose(b.statistic, 0.79545454364669421, 3e-9))
   }
 
   /// The losses by name: aliases, defaults, and refusals naming the bad parameter.

@@ -1,13 +1,13 @@
 import Foundation
 import PolicyLosses
 import Testing
+import _TestSupport
 
 /// SIREN and EPO against cases taken by hand from the official code's formulas, transcribed
 /// to float64 numpy (`Linn3a/siren` @ fa59a8d, `dp_actor.py` L50–97, L516–546;
 /// `WujiangXu/EPO` @ 5b6fa98, `dp_actor.py` L300–381, L744–843). The policy-gradient part is
 /// REINFORCE with zero advantages, so the loss and `∂loss/∂z` are the regulariser's alone.
 @Suite struct EntropyRegularizerTests {
-  static func close(_ a: Double, _ b: Double, _ tol: Double = 3e-9) -> Bool { abs(a - b) <= tol * max(1, abs(b)) }
 
   // MARK: - SIREN
 
@@ -44,9 +44,9 @@ import Testing
     for (i, e) in zip(positions, expected) { #expect(abs(s.topPEntropy[i] - e) < 1e-11, "H^p at \(i): \(s.topPEntropy[i]) against \(e)") }
     #expect(abs(s.topPEntropy[14] - 1.0906356052267627) < 1e-11)
     #expect(s.peakMask == [1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
-    #expect(Self.close(s.mean, 0.69336439602396815, 1e-11))
+    #expect(isClose(s.mean, 0.69336439602396815, 1e-11))
     let r = try loss.evaluate(Self.sirenBatch())
-    #expect(Self.close(r.loss, 0.00018694894824856996, 1e-9))
+    #expect(isClose(r.loss, 0.00018694894824856996, 1e-9))
     #expect(r.metric("siren_entropy") == s.mean && r.metric("siren_anchor") == 0.5 && r.metric("siren_peaks") == 3)
   }
 
@@ -66,10 +66,10 @@ import Testing
   @Test func sirenVariants() throws {
     // T = 0.7 (the logits divided first), and k = 6 (four tokens kept at the flat row).
     let cold = try Self.sirenLoss().evaluate(Self.sirenBatch(temperature: 0.7))
-    #expect(Self.close(cold.metric("siren_entropy")!, 0.48092788151003329, 1e-11))
-    #expect(Self.close(cold.loss, 1.8187285184766495e-06, 1e-8))
+    #expect(isClose(cold.metric("siren_entropy")!, 0.48092788151003329, 1e-11))
+    #expect(isClose(cold.loss, 1.8187285184766495e-06, 1e-8))
     let wide = try Self.sirenLoss(topK: 6).evaluate(Self.sirenBatch())
-    #expect(Self.close(wide.metric("siren_entropy")!, 0.74082831978891717, 1e-11))
+    #expect(isClose(wide.metric("siren_entropy")!, 0.74082831978891717, 1e-11))
     // No anchor: the batch is its own anchor, the term and its gradient vanish.
     let own = try Self.sirenLoss(anchor: nil).evaluate(Self.sirenBatch())
     #expect(own.loss == 0 && own.gradLogits!.allSatisfy { $0 == 0 })
@@ -104,14 +104,14 @@ import Testing
   @Test func epoValues() throws {
     let b = try Self.epoBatch()
     let smooth = try Self.epoLoss().evaluate(b), plain = try Self.epoLoss(smoothing: false).evaluate(b)
-    #expect(Self.close(plain.loss, -0.0012251159838943249))
-    #expect(Self.close(smooth.loss, -0.001150115983956825))
-    #expect(Self.close(smooth.metric("entropy_smooth_penalty")!, 0.1 * 9 / 12))
+    #expect(isClose(plain.loss, -0.0012251159838943249, 3e-9))
+    #expect(isClose(smooth.loss, -0.001150115983956825, 3e-9))
+    #expect(isClose(smooth.metric("entropy_smooth_penalty")!, 0.1 * 9 / 12, 3e-9))
     let penalties = EntropySmoothing(history: [0.78, 0.80, 0.83]).penalties(entropy: b.entropy!, mask: Self.epoMask, rows: 3, columns: 5)
     #expect(penalties == [0.1, 0.1, 0.1, 0.1, 0.1, 0, 0.1, 0, 0.1, 0.1, 0.1, 0.1, 0, 0.1, 0.1])
     let weighted = try Self.epoLoss(weight: EntropySmoothing.phaseWeight(epoch: 100)).evaluate(b)
-    #expect(Self.close(weighted.loss, -0.0012030432174424323))
-    #expect(Self.close(try Self.epoLoss(.seq).evaluate(b).loss, -0.0011834493172623803))
+    #expect(isClose(weighted.loss, -0.0012030432174424323, 3e-9))
+    #expect(isClose(try Self.epoLoss(.seq).evaluate(b).loss, -0.0011834493172623803, 3e-9))
   }
 
   /// The released code's finding: the smoothing term shifts the loss but not one bit of its
@@ -124,13 +124,13 @@ import Testing
     #expect(smooth.gradLogProb == plain.gradLogProb)
     let g = smooth.gradLogits!
     let want = [3.2045332388010537e-05, -4.709050153716065e-06, -7.8594150184031569e-06, -7.8015896131375263e-06, -6.572489384822473e-06, -5.1027882179313462e-06]
-    for j in 0..<6 { #expect(Self.close(g[j], want[j], 1e-8), "∂L/∂z[0][\(j)]") }
+    for j in 0..<6 { #expect(isClose(g[j], want[j], 1e-8), "∂L/∂z[0][\(j)]") }
   }
 
   @Test func epoPhaseWeights() throws {
     let cases: [(Int, Double)] = [(0, 1), (1, 0.994737149870629), (30, 0.88986579282344436), (75, 0.8270670566473225),
                                   (76, 0.76863155132185856), (100, 0.29430355293715388), (149, 0.041455133738180668), (200, 0.039829654694291158)]
-    for (e, w) in cases { #expect(Self.close(EntropySmoothing.phaseWeight(epoch: e), w, 1e-14), "w(\(e))") }
+    for (e, w) in cases { #expect(isClose(EntropySmoothing.phaseWeight(epoch: e), w, 1e-14), "w(\(e))") }
     var loss = Self.epoLoss()
     loss.entropySmoothing!.history = [0.8, 0.8]
     #expect(throws: LossError("EPO's entropy history has 2 values for 3 rows")) { try loss.evaluate(Self.epoBatch()) }

@@ -1,6 +1,7 @@
 import Foundation
 import PolicyLosses
 import Testing
+import _TestSupport
 
 /// Lp-Reg against cases taken by hand from the official code's formulas
 /// (`CarlanLark/Lp-Reg-dev` @ 33b27e2: `apply_min_p` in `dp_actor.py` L76–110, then `/T` and
@@ -47,8 +48,6 @@ import Testing
     return b
   }
 
-  static func close(_ a: Double, _ b: Double, _ tol: Double = 3e-9) -> Bool { abs(a - b) <= tol * max(1, abs(b)) }
-
   /// The min-p proxy of the official `apply_min_p` (raw logits, then `/T`), at both temperatures.
   @Test(arguments: [first, second]) func proxyMatchesTheOfficialFilter(_ c: Case) {
     for i in 0..<10 {
@@ -56,7 +55,7 @@ import Testing
       let value = row.withUnsafeBufferPointer {
         LowProbabilityRegularization.proxyLogProb($0, label: c.ids[i], minP: c.minP, temperature: c.temperature)
       }
-      #expect(Self.close(value, c.proxy[i], 1e-12), "position \(i): \(value) against \(c.proxy[i])")
+      #expect(isClose(value, c.proxy[i], 1e-12), "position \(i): \(value) against \(c.proxy[i])")
     }
   }
 
@@ -64,25 +63,25 @@ import Testing
     var loss = PolicyLoss(LowProbabilityRegularization.scriptSurrogate)
     loss.lowProbability = LowProbabilityRegularization(negativeRatio: 0.5)
     let r = try loss.evaluate(Self.batch(Self.first))
-    #expect(Self.close(r.loss, 0.23046213475246977))
+    #expect(isClose(r.loss, 0.23046213475246977, 3e-9))
     #expect(r.selectedMask == [0, 1, 0, 0, 0, 0, 0, 0, 0, 0])
     #expect(r.metric("lp_reg_selected") == 1)
     #expect(r.metric("pg_clipfrac") == 0)
     let expected = [0.11017276015184102, 0.09439678437630691, 0.06062822068351066, 0.08664164782561697, 0.09502333364151534,
                     -0.08495445503124106, -0.08375095771337839, -0.03477651836507614, -0.02283211539072219, 0.0]
-    for i in 0..<10 { #expect(Self.close(r.gradLogProb[i], expected[i]), "∂loss/∂ℓ at \(i)") }
+    for i in 0..<10 { #expect(isClose(r.gradLogProb[i], expected[i], 3e-9), "∂loss/∂ℓ at \(i)") }
   }
 
   @Test func secondCaseCrossesTheKThreeClamp() throws {
     var loss = PolicyLoss(.vanilla(clipLow: 0.2, clipHigh: 0.28, dualClip: nil, logRatioClamp: nil))
     loss.lowProbability = LowProbabilityRegularization(negativeRatio: 0.5, positiveRatio: 0.5, coefficient: 0.5, minP: 0.1)
     let r = try loss.evaluate(Self.batch(Self.second))
-    #expect(Self.close(r.loss, 1.3883775667791023))
+    #expect(isClose(r.loss, 1.3883775667791023, 3e-9))
     #expect(r.selectedMask == [0, 0, 1, 0, 0, 0, 0, 0, 1, 0])
-    #expect(Self.close(r.metric("pg_clipfrac")!, 3.0 / 9))
+    #expect(isClose(r.metric("pg_clipfrac")!, 3.0 / 9, 3e-9))
     let expected = [0.24892666708904265, 0.16005653134378775, 0.00517907333084417, 0.8205751399446988, 0.0,
                     -0.13037810908258893, 0.0, -0.11001465200854699, -0.11860282283563722, 0.0]
-    for i in 0..<10 { #expect(Self.close(r.gradLogProb[i], expected[i]), "∂loss/∂ℓ at \(i)") }
+    for i in 0..<10 { #expect(isClose(r.gradLogProb[i], expected[i], 3e-9), "∂loss/∂ℓ at \(i)") }
   }
 
   /// At the recipe's `ρ_neg` 0.01, five negative tokens give `k = 1`: the gate leaves plain PPO.
@@ -91,9 +90,9 @@ import Testing
     loss.lowProbability = LowProbabilityRegularization()
     let r = try loss.evaluate(Self.batch(Self.first))
     let plain = try PolicyLoss(LowProbabilityRegularization.scriptSurrogate).evaluate(Self.batch(Self.first))
-    #expect(Self.close(r.loss, 0.2300756442010822))
+    #expect(isClose(r.loss, 0.2300756442010822, 3e-9))
     #expect(r.loss == plain.loss && r.gradLogProb == plain.gradLogProb)
-    #expect(Self.close(r.gradLogProb[1], 0.10392372839901594))
+    #expect(isClose(r.gradLogProb[1], 0.10392372839901594, 3e-9))
     #expect(r.metric("lp_reg_selected") == 0)
   }
 

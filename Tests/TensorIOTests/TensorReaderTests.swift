@@ -1,6 +1,7 @@
 import Foundation
 import OutputFormats
 import Testing
+import _TestSupport
 import TensorIO
 
 /// Readers of `.npy` and `.safetensors`, on files built byte by byte here (so every header
@@ -172,21 +173,7 @@ import TensorIO
 /// Files written by numpy's `np.save` and by the `safetensors` Python package.
 @Suite struct PythonWrittenFileTests {
   /// `python3` as found on `PATH` (through `/usr/bin/env`), the interpreter a user runs.
-  static let python: String? = FileManager.default.isExecutableFile(atPath: "/usr/bin/env") ? "/usr/bin/env" : nil
-
-  static func run(_ script: String) -> (Int32, String) {
-    guard let python else { return (127, "no python3") }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: python)
-    p.arguments = ["python3", "-c", script]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    do { try p.run() } catch { return (127, "\(error)") }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-  }
+  static func run(_ script: String) -> (Int32, String) { ExternalTools.python(script) }
 
   static let hasNumpy = run("import numpy").0 == 0
   static let hasSafetensors = run("import numpy, safetensors").0 == 0
@@ -194,7 +181,7 @@ import TensorIO
   /// A missing tool skips its test with a note; with `CI=true` it is a failure (.ci/run
   /// installs what the tests need).
   @Test func numpyAvailabilityIsReported() {
-    if ProcessInfo.processInfo.environment["CI"] == "true" {
+    if ExternalTools.inCI {
       #expect(Self.hasNumpy, "CI=true: python3 with numpy is missing")
       #expect(Self.hasSafetensors, "CI=true: the safetensors Python package is missing (pip install safetensors)")
     }

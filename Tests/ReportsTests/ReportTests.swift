@@ -1,21 +1,27 @@
-import Experiments
 import Foundation
 import Reports
 import Testing
+import _TestSupport
 
 @Suite struct ReportTests {
-  static func sections() throws -> [ReportSection] {
-    let context = ExperimentContext(quick: true, threads: 2, seed: 1)
-    return try ExperimentRegistry.select(["000-"]).map { e in
-      let r = try e.run(context)
-      return ReportSection(name: e.name, source: e.source, claim: e.claim, verdict: r.verdict.rawValue, summary: r.summary,
-                           evidence: r.evidence, figures: r.figures, notes: r.notes, seconds: 0)
-    }
+  /// Two sections with figures (one with a band and a log axis), a table of constants and
+  /// notes, built by hand.
+  static func sections() -> [ReportSection] {
+    let x = (1...20).map(Double.init)
+    let curve = Figure("entropy", x: "step", y: "nats", series: [PlotSeries("H", x: x, y: x.map { 2 / $0 })])
+    let band = Figure("‖Δz‖ <mean>", x: "step", y: "‖Δz‖", logX: true, logY: true,
+                      series: [PlotSeries("mean", x: x, y: x.map { 1 / $0 }, lower: x.map { 0.5 / $0 }, upper: x.map { 2 / $0 })])
+    return [
+      ReportSection(name: "000-first", source: "seed 000", claim: "a claim", verdict: "holds", summary: "s", evidence: [("x", 1)],
+                    figures: [curve, band], notes: ["n"], seconds: 1, constants: [("c", 1, "a constant")]),
+      ReportSection(name: "002-second", source: "seed 002", claim: "another & <claim>", verdict: "fails", summary: "t", evidence: [],
+                    figures: [curve], notes: [], seconds: 2),
+    ]
   }
 
   /// The page is self-contained: inline SVG, no scripts, nothing fetched from anywhere.
   @Test func htmlIsSelfContained() throws {
-    let sections = try Self.sections()
+    let sections = Self.sections()
     let html = HTMLReport.render(title: "t", subtitle: "s", sections: sections)
     #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n"))
     #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("@import") && !html.contains("url(http"))
@@ -28,6 +34,7 @@ import Testing
     // Unique clip-path ids across the page.
     let ids = html.components(separatedBy: "<clipPath id=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
     #expect(Set(ids).count == ids.count)
+    #expect(html.contains("another &amp; &lt;claim&gt;") && !html.contains("<claim>"))
   }
 
   @Test func svgAxesAndEscaping() {
@@ -37,6 +44,14 @@ import Testing
     #expect(svg.contains("a &lt; b &amp; c") && svg.contains("(log)"))
     #expect(svg.contains(">100<") && svg.contains(">10<"))  // decade ticks
     #expect(!svg.contains("nan") && !svg.contains("inf"))
+  }
+
+  /// A band shorter than its curve (or a curve shorter than its x) is drawn where it has
+  /// values: no read past an array's end.
+  @Test func mismatchedLengthsAreDrawnNotCrashed() {
+    let figure = Figure("f", x: "x", y: "y", series: [PlotSeries("s", x: [1, 2, 3, 4], y: [1, 2, 3], lower: [0.5], upper: [2, 3])])
+    let svg = SVGPlot.render(figure)
+    #expect(svg.contains("<polygon") && svg.contains("<polyline"))
   }
 
   @Test func crc32cKnownValue() {
@@ -49,8 +64,7 @@ import Testing
     var writer = TensorBoardWriter(wallTime: 1_700_000_000)
     for step in 0..<50 { writer.add(tag: "entropy/mean", step: step, value: 2.3 * Foundation.exp(-Double(step) / 10)) }
     writer.add(tag: "verdict/holds", step: 0, value: 1)
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-tb-\(getpid())").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try temporaryDirectory("tb")
     let path = dir + "/events.out.tfevents.1700000000.test"
     try writer.bytes.write(to: URL(fileURLWithPath: path))
     let script = """
@@ -63,24 +77,12 @@ import Testing
       s = ea.Scalars("entropy/mean")
       print(len(s), s[0].step, s[-1].step, round(s[0].value, 6), round(s[10].value, 6), ea.Scalars("verdict/holds")[0].value)
       """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script, path]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    // In CI (CI=true) a missing reader is a failure, not a skip: .ci/run installs it.
-    let inCI = ProcessInfo.processInfo.environment["CI"] == "true"
-    do { try process.run() } catch {
-      if inCI { Issue.record("CI=true: python3 is missing, so TensorBoard's reader cannot check the event file") }
-      print("note: python3 not found; the TensorBoard read-back test is skipped")
-      return
-    }
-    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    process.waitUntilExit()
-    if out == "SKIP" || process.terminationStatus != 0 {
-      if inCI { Issue.record("CI=true: the tensorboard Python package is missing (pip install tensorboard)") }
-      print("note: the tensorboard Python package is not installed; the TensorBoard read-back test is skipped")
+    let (status, output) = ExternalTools.python(script, arguments: [path], mergeErrors: false)
+    let out = output.trimmingCharacters(in: .whitespacesAndNewlines)
+    if status == 127 || out == "SKIP" || status != 0 {
+      if let failure = ExternalTools.missing(status == 127 ? "python3" : "the tensorboard Python package (pip install tensorboard)", skipping: "the TensorBoard read-back test") {
+        Issue.record(Comment(rawValue: failure))
+      }
       return
     }
     let expected = "50 0 49 \(Double(Float(2.3)).rounded(toPlaces: 6)) \(Double(Float(2.3 * Foundation.exp(-1.0))).rounded(toPlaces: 6)) 1.0"
