@@ -58,9 +58,10 @@ import _TestSupport
     #expect(TensorBoardWriter.crc32c(Data("123456789".utf8)) == 0xE306_9283)
   }
 
-  /// TensorBoard's own reader reads the event file back (when the tensorboard package is
-  /// installed; skipped with a message otherwise, and a failure with `CI=true`).
-  @Test func tensorBoardReadsTheEvents() throws {
+  /// TensorBoard's own reader reads the event file back (skipped when the tensorboard package
+  /// is not installed; under `CI=true` it runs, and a missing package fails it).
+  @Test(.enabled(if: ExternalTools.runs(python: ["tensorboard"]), "needs the tensorboard Python package"))
+  func tensorBoardReadsTheEvents() throws {
     var writer = TensorBoardWriter(wallTime: 1_700_000_000)
     for step in 0..<50 { writer.add(tag: "entropy/mean", step: step, value: 2.3 * Foundation.exp(-Double(step) / 10)) }
     writer.add(tag: "verdict/holds", step: 0, value: 1)
@@ -69,22 +70,14 @@ import _TestSupport
     try writer.bytes.write(to: URL(fileURLWithPath: path))
     let script = """
       import sys
-      try:
-          from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-      except ImportError:
-          print("SKIP"); sys.exit(0)
+      from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
       ea = EventAccumulator(sys.argv[1]); ea.Reload()
       s = ea.Scalars("entropy/mean")
       print(len(s), s[0].step, s[-1].step, round(s[0].value, 6), round(s[10].value, 6), ea.Scalars("verdict/holds")[0].value)
       """
-    let (status, output) = ExternalTools.python(script, arguments: [path], mergeErrors: false)
+    let (status, output) = ExternalTools.python(script, arguments: [path])
     let out = output.trimmingCharacters(in: .whitespacesAndNewlines)
-    if status == 127 || out == "SKIP" || status != 0 {
-      if let failure = ExternalTools.missing(status == 127 ? "python3" : "the tensorboard Python package (pip install tensorboard)", skipping: "the TensorBoard read-back test") {
-        Issue.record(Comment(rawValue: failure))
-      }
-      return
-    }
+    #expect(status == 0, "python3 with tensorboard (pip install tensorboard) could not read the file: \(out)")
     let expected = "50 0 49 \(Double(Float(2.3)).rounded(toPlaces: 6)) \(Double(Float(2.3 * Foundation.exp(-1.0))).rounded(toPlaces: 6)) 1.0"
     #expect(out == expected, "read back: \(out), expected \(expected)")
   }

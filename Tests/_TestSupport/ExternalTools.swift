@@ -32,12 +32,9 @@ public enum ExternalTools {
     python("import " + modules.joined(separator: ", ")).status == 0
   }
 
-  /// The note for a missing tool: printed, and under `CI=true` returned as the failure to
-  /// record (`nil` otherwise). `what` names the tool and how to install it.
-  public static func missing(_ what: String, skipping test: String) -> String? {
-    print("note: \(what) is missing: \(test) is skipped")
-    return inCI ? "CI=true: \(what) is missing, so \(test) cannot run" : nil
-  }
+  /// Whether a test that needs python3 with `modules` runs: when they import, and always under
+  /// `CI=true` (where their absence fails the test). For `@Test(.enabled(if:))`.
+  public static func runs(python modules: [String]) -> Bool { inCI || hasPython(modules) }
 }
 
 /// A fresh directory for one test's files: `…/logitdyn-<name>-<pid>`, emptied first.
