@@ -10,6 +10,8 @@ public struct ConfigField<Root>: Sendable {
   public let help: String
   let setter: @Sendable (inout Root, ConfigValue) throws(ConfigurationError) -> Void
 
+  /// A field: its key, type and help line, and `set`, which stores a value of that type in the
+  /// configuration (and may refuse it, e.g. out of range).
   public init(_ name: String, _ type: FieldType, _ help: String, set: @escaping @Sendable (inout Root, ConfigValue) throws(ConfigurationError) -> Void) {
     self.name = name
     self.type = type

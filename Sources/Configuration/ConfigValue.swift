@@ -2,6 +2,7 @@ import Foundation
 
 /// A configuration value: what a key of a TOML configuration or sweep file may hold.
 public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
+  /// An integer, a floating-point number, a string, a boolean, or a list of values.
   case int(Int), double(Double), string(String), bool(Bool), list([ConfigValue])
 
   /// The value as text (`list` joined by commas): `0.1`, `kl_cov`, `32,32`.
@@ -20,7 +21,23 @@ public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
     switch self {
     case .int(let i): return String(i)
     case .double(let d): return d.isFinite ? "\(d)" : "null"
-    case .string(let s): return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    case .string(let s):
+      // RFC 8259 escapes: quote, backslash and every control character.
+      var out = "\""
+      for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        case let c where c.value < 0x20:
+          let hex = String(c.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: out.unicodeScalars.append(scalar)
+        }
+      }
+      return out + "\""
     case .bool(let b): return b ? "true" : "false"
     case .list(let l): return "[" + l.map(\.json).joined(separator: ",") + "]"
     }
@@ -39,6 +56,8 @@ public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
 
 /// The type a configuration field expects.
 public enum FieldType: String, Sendable {
+  /// A whole number; any finite number (integers too); text; `true`/`false`; a list (one number is a
+  /// list of one).
   case integer, number, string, boolean, list
 }
 
@@ -48,10 +67,12 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equa
   public let field: String?
   /// What is wrong: `must be an integer, got "ten"`, `unknown field 'stepz' (fields: …)`.
   public let message: String
+  /// An error about `field` (nil: the whole configuration).
   public init(field: String?, _ message: String) {
     self.field = field
     self.message = message
   }
+  /// `field 'NAME' MESSAGE`, or the message alone.
   public var description: String { field.map { "field '\($0)' \(message)" } ?? message }
 }
 

@@ -9,6 +9,7 @@ import SoftmaxCore
 public enum ClippingBiasExperiments {
   static let source = "seed 004 (entropy in RLVR); Park et al., Clip-Low Increases Entropy and Clip-High Decreases Entropy (arXiv 2509.26114), METHODS.md §19"
 
+  /// `004-clip-low-high` and `004-kl-cov-micro-batches`, in report order.
   public static var experiments: [Experiment] { [clipLowHigh, klCovMicroBatches] }
 
   /// What one clipped run measured.

@@ -12,6 +12,7 @@ import SoftmaxCore
 public enum EntropyMechanismExperiments {
   static let source = "seeds 003/004 (Cui et al., The Entropy Mechanism of RL for Reasoning LMs)"
 
+  /// The nine bandit experiments, `003-first-order-entropy` to `003-clip-cov`, in report order.
   public static var experiments: [Experiment] { [firstOrder, covariancePositive, twoCovariances, entropyMonotone, rewardEntropyLaw, saturation, ceiling, klCov, clipCov] }
 
   /// Plain policy gradient on a Gaussian bandit (vectorised runner).

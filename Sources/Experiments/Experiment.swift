@@ -3,6 +3,7 @@ import Reports
 
 /// The outcome of checking a claim.
 public enum Verdict: String, Sendable, Equatable {
+  /// The measurements support the claim (`holds`), contradict it (`fails`), or decide neither way.
   case holds, fails, inconclusive
 
   /// The verdict on a claim made of parts: `fails` when any part fails, `holds` when every
@@ -15,6 +16,7 @@ public enum Verdict: String, Sendable, Equatable {
 /// What an experiment measured and concluded. The verdict is computed from the measured
 /// numbers (``evidence``), never written in.
 public struct ExperimentResult: Sendable {
+  /// The verdict, computed from the ``evidence``.
   public var verdict: Verdict
   /// One line: why this verdict (the numbers behind it).
   public var summary: String
@@ -27,6 +29,7 @@ public struct ExperimentResult: Sendable {
   /// Tables of the measured numbers.
   public var tables: [ReportTable]
 
+  /// A result from its parts.
   public init(verdict: Verdict, summary: String, evidence: [(String, Double)] = [], figures: [Figure] = [], notes: [String] = [], tables: [ReportTable] = []) {
     self.tables = tables
     self.verdict = verdict
@@ -55,6 +58,7 @@ public struct ExperimentContext: Sendable {
   /// Base seed.
   public var seed: UInt64
 
+  /// A context; `smoke` implies `quick`.
   public init(quick: Bool = false, smoke: Bool = false, threads: Int = 1, seed: UInt64 = 1) {
     self.quick = quick || smoke
     self.smoke = smoke
@@ -79,6 +83,7 @@ public struct ClaimConstant: Sendable, Equatable {
   /// A value that makes the claim false.
   public let wrong: Double
 
+  /// The constant `name` with its claimed `value`, a `wrong` value that must fail, and its `meaning`.
   public init(_ name: String, _ value: Double, wrong: Double, _ meaning: String) {
     self.name = name
     self.value = value
@@ -117,6 +122,9 @@ public struct Experiment: Sendable {
   public private(set) var constants: [ClaimConstant]
   let body: @Sendable (ExperimentContext, ClaimConstants) throws -> ExperimentResult
 
+  /// An experiment; `run` measures and decides with the constants it is handed.
+  ///
+  /// - Precondition: `constants` is not empty (the self-test needs a wrong value).
   public init(name: String, source: String, claim: String, setup: String, constants: [ClaimConstant],
               run: @escaping @Sendable (ExperimentContext, ClaimConstants) throws -> ExperimentResult) {
     precondition(!constants.isEmpty, "\(name): an experiment declares at least one constant with a wrong value")
@@ -151,6 +159,8 @@ public struct Experiment: Sendable {
 
 /// The registry of experiments, in report order.
 public enum ExperimentRegistry {
+  /// Every experiment, in report order: seed 002's, seeds 003/004's on bandits and on sequences, seed
+  /// 004's on clipping, then seed 000's.
   public static var all: [Experiment] { LogitUpdateExperiments.experiments + EntropyMechanismExperiments.experiments + SequenceEntropyExperiments.experiments + ClippingBiasExperiments.experiments + SoftmaxGameExperiments.experiments }
 
   /// The experiments whose names start with any of `prefixes` (all when empty).

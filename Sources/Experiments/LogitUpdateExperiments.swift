@@ -11,6 +11,7 @@ import SoftmaxCore
 public enum LogitUpdateExperiments {
   static let source = "seed 002 (Li, Logit Dynamics in Softmax Policy Gradient)"
 
+  /// The thirteen experiments of seed 002, `002-table1` to `002-oq3-normalized-step`, in report order.
   public static var experiments: [Experiment] {
     [table1, normFormula(), zeroSum, collisionBounds, sqrt2Reading, experiment1, experiment2, experiment3, biasedAdvantages, largeStep, openQuestion1, openQuestion2, openQuestion3]
   }

@@ -8,7 +8,9 @@ import Reports
 /// One arm of a mini-RLVR comparison: a name and the method (a loss, its advantages and
 /// rollout) it trains with on a seed.
 public struct RLVRArm: Sendable {
+  /// The arm's name (its key in ``RLVRComparison/runs``).
   public var name: String
+  /// The method the arm trains with on a seed.
   public var method: @Sendable (UInt64) -> RLVRMethod
   /// An arm of a loss with GRPO advantages.
   public init(_ name: String, loss: @escaping @Sendable (UInt64) -> PolicyLoss) {
@@ -24,7 +26,9 @@ public struct RLVRArm: Sendable {
 
 /// One arm's run on one seed: every update's record and every evaluation.
 public struct RLVRRun: Sendable {
+  /// Every update's training record, in order (update 0 first).
   public var records: [UpdateRecord] = []
+  /// Every evaluation, in order (the last after the last update).
   public var evaluations: [Evaluation] = []
   /// Wall time of the run.
   public var seconds = 0.0
@@ -38,7 +42,9 @@ public struct RLVRRun: Sendable {
 /// run on `threads` workers (each run sequential and seeded, so the results do not depend on
 /// the thread count).
 public struct RLVRComparison: Sendable {
+  /// The seeds, in order (the second index of ``runs``).
   public var seeds: [UInt64]
+  /// The arms' names, in order.
   public var arms: [String]
   /// The settings of each seed's runs.
   public var settings: [RLVRSettings]
@@ -52,6 +58,10 @@ public struct RLVRComparison: Sendable {
   /// Pre-trains (or takes from `bases`) the base model of every seed, then runs every arm on
   /// every seed from it; `finished` is called (from any thread) as each run ends. A failed
   /// run's error names its arm and seed.
+  ///
+  /// - Complexity: `S` pre-trainings (none with `bases`) and evaluations and `S·A` training runs for
+  ///   `S` seeds and `A` arms, over `threads` workers (``RLVRTrainer``'s `pretrain`, `evaluate` and
+  ///   `train` give their costs); memory: every record and evaluation of the `S·A` runs.
   public static func run(seeds: [UInt64], settings: (UInt64) -> RLVRSettings, arms: [RLVRArm], bases given: [SequencePolicy]? = nil,
                          threads: Int, finished: @Sendable () -> Void = {}) throws -> RLVRComparison {
     let settingsList = seeds.map(settings)

@@ -16,6 +16,8 @@ import SeededRandom
 /// bonus 0.05). All five experiments share one comparison (GRPO, Clip-Cov, KL-Cov and the
 /// entropy bonus over the same seeds and base models), run once per mode and seed.
 public enum SequenceEntropyExperiments {
+  /// The five `003-rlvr-*` experiments, then `004-rlvr-leaderboard`, `004-bf16-entropy-decay` and
+  /// `004-top-p-ratio-bias`, in report order.
   public static var experiments: [Experiment] { [collapse, controlBeatsGRPO, ratioSweep, lawCeiling, saturation, leaderboardExperiment, precisionEntropyDecay, truncatedSamplingRatio] }
 
   /// The settings of one seed's run: `smoke` (the test suite), quick, or full.

@@ -11,6 +11,7 @@ import SoftmaxCore
 public enum SoftmaxGameExperiments {
   static let source = "seed 000 (Gao & Pavel, On the Properties of the Softmax Function)"
 
+  /// The five experiments of seed 000, `000-softmax-is-gradient` to `000-qre-branch`, in report order.
   public static var experiments: [Experiment] { [gradientOfLSE, lipschitz, qreConvergence, plainPGCycles, pitchfork] }
 
   static let gradientOfLSE = Experiment(

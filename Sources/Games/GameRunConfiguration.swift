@@ -21,6 +21,7 @@ public struct GameRunConfiguration: Configurable, Equatable {
   /// λ of the QRE to measure the distance to; `nil`: the rule's own.
   public var referenceLambda: Double? = nil
 
+  /// The defaults (pg, η = 0.1, 1000 steps, seed 0) on the game `game`.
   public init(game: String = "") { self.game = game }
 
   /// The keys of a `[game]` table.

@@ -17,12 +17,19 @@ import SoftmaxCore
 /// - `smoothFictitiousPlay(λ)`: each player plays `softmax(λ u)` against the running average of
 ///   the other's past play (`z = λ u(ȳ)`); converges to the QRE at `λ` in zero-sum games.
 public enum LearningRule: Sendable, Equatable {
+  /// The exact gradient `Δz = η p ⊙ (u − v)`.
   case policyGradient
+  /// REINFORCE on one sampled joint action `(a, b)`: `Δz₁ = η A[a][b] (e_a − x)`.
   case sampledPolicyGradient
+  /// `Δz = η [p ⊙ (u − v) − τ p ⊙ (log p + H)]`; its fixed points are the QRE at `λ = 1/τ`.
   case entropyRegularized(tau: Double)
+  /// Exponential weights: `Δz = η u`.
   case hedge
+  /// `Δz = η (2u_t − u_{t−1})`.
   case optimisticHedge
+  /// `Δz = η u(z')` at the look-ahead `z' = z + η u(z)`.
   case extragradient
+  /// `z = λ u(ȳ)` against the running average `ȳ` of the other's play.
   case smoothFictitiousPlay(lambda: Double)
 
   /// Parses `pg`, `sampled-pg`, `entropy-pg`, `hedge`, `optimistic-hedge`, `extragradient`, `sfp`.
@@ -54,9 +61,11 @@ public enum LearningRule: Sendable, Equatable {
 
 /// The probes of one step of learning in a game (per player where two values are given).
 public struct GameStep: Sendable {
+  /// The step (0-based).
   public var step: Int
   /// Mixed strategies before the step.
   public var x: [Double], y: [Double]
+  /// Each player's entropy `H(p)` and collision probability `C(p) = Σ p_i²` before the step.
   public var entropy: (Double, Double), collision: (Double, Double)
   /// Measured `‖Δz_k‖` and, for sampled policy gradient, the closed form `η|r|√(1 − 2p_a + C)`.
   public var updateNorm: (Double, Double), updateNormClosedForm: (Double, Double)
@@ -72,7 +81,9 @@ public struct GameStep: Sendable {
 
 /// Repeated play of a game by two softmax learners, with the probes of every step.
 public struct GameLearning: Sendable {
+  /// The game played.
   public var game: NormalFormGame
+  /// How both players update their logits.
   public var rule: LearningRule
   /// Step size `η > 0`.
   public var learningRate: Double
@@ -112,6 +123,9 @@ public struct GameLearning: Sendable {
 
   /// Runs; `onStep` receives every step's probes and returns false to stop. Returns the final
   /// logits.
+  ///
+  /// - Complexity: O(T·m·n) for `T` steps of an `m × n` game (payoff vectors and NashConv each step),
+  ///   plus one trace (``LogitQRESolver/trace(to:requested:)``) when there is a reference `λ`.
   @discardableResult
   public func run(onStep: (GameStep) -> Bool) throws(GameError) -> ([Double], [Double]) {
     try validate()

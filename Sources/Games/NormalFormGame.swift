@@ -3,6 +3,7 @@ import SoftmaxCore
 
 /// An error in a game description or a solver request, with the message shown to the user.
 public struct GameError: Error, CustomStringConvertible, Sendable, Equatable {
+  /// The message shown to the user.
   public let description: String
   /// For a trace that ran out of its time budget: the last point it reached.
   public let reached: QREPoint?

@@ -11,13 +11,16 @@ public struct AnalysisOptions: Sendable {
   public var threads: Int = 1
   /// Clip-Cov: fraction `r` of valid tokens to detach, and the covariance band `(lb, ub)`.
   public var clipCovRatio: Double = CovarianceSelection.verlClipCovRatio
+  /// Clip-Cov's band: the lower bound `lb` of `lb < cov < ub`.
   public var clipCovLowerBound: Double = 1
+  /// Clip-Cov's band: the upper bound `ub`.
   public var clipCovUpperBound: Double = 5
   /// KL-Cov: fraction `k` of valid tokens to penalise (verl's default; the paper's 7B runs use
   /// ``CovarianceSelection/paperKLCovRatio7B``).
   public var klCovRatio: Double = CovarianceSelection.verlKLCovRatio
-  /// PPO clip range used to exclude already-clipped tokens from Clip-Cov (needs old log-probs).
+  /// PPO's low-side clip range `ε_low`, used to exclude already-clipped tokens from Clip-Cov (needs old log-probs).
   public var clipRatioLow: Double = 0.2
+  /// PPO's high-side clip range `ε_high` (with ``clipRatioLow``).
   public var clipRatioHigh: Double = 0.2
   /// Seed of Clip-Cov's random draw.
   public var seed: UInt64 = 0
@@ -45,20 +48,25 @@ public struct TokenTable: Sendable {
   public let entropyChangePerLR: [Double]
   /// Logit update norm per unit `η`: `|A| β √(1 − 2p_c + C)`.
   public let updateNormPerLR: [Double]
-  /// Tokens Clip-Cov would detach / KL-Cov would penalise.
+  /// Tokens Clip-Cov would detach.
   public let clipCovSelected: [Bool]
+  /// Tokens KL-Cov would penalise.
   public let klCovSelected: [Bool]
 }
 
 /// The result of analysing one batch.
 public struct BatchAnalysis: Sendable {
+  /// The analysed batch.
   public let batch: LogitBatch
+  /// The options of the analysis.
   public let options: AnalysisOptions
+  /// The per-token results.
   public let table: TokenTable
   /// Rows flagged for NaN/+∞ logits (inside the mask).
   public let flaggedRows: [Int]
-  /// Clip-Cov candidates and the count drawn.
+  /// Clip-Cov's candidates in the whole batch (`lb < cov < ub`, not already clipped by PPO).
   public let clipCovEligible: Int
+  /// How many of them Clip-Cov draws: `min(M, max(1, ⌊r·N⌋))` (0 without candidates).
   public let clipCovCount: Int
   /// The selections made per micro-batch (`options.microBatches > 1`, with tokens and advantages).
   public let microBatchSelections: [MicroBatchSelection]
@@ -67,6 +75,8 @@ public struct BatchAnalysis: Sendable {
   ///
   /// - Parameter progress: called with (rows done, rows total) between windows.
   /// - Throws: ``BatchInputError`` when no valid token has finite logits.
+  /// - Complexity: O(T·V) for `T` rows of `V` logits (the kernel, over `options.threads`), then
+  ///   O(T log T) for KL-Cov's ranking; memory O(T) besides the mapped logits.
   public init(batch: LogitBatch, options: AnalysisOptions, progress: ((Int, Int) -> Void)? = nil) throws(BatchInputError) {
     self.batch = batch
     self.options = options

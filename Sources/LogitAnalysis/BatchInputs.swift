@@ -4,10 +4,15 @@ import TensorIO
 
 /// The names under which the analyzer looks for each tensor (the first present is used).
 public struct TensorNames: Sendable {
+  /// Names of the logits (or full log-probabilities), `[T, V]` or `[B, L, V]`.
   public var logits: [String] = ["logits", "log_probs_full", "logprobs_full"]
+  /// Names of the sampled token ids.
   public var tokens: [String] = ["tokens", "labels", "responses", "response_ids", "input_ids"]
+  /// Names of the advantages (per token or per sequence).
   public var advantages: [String] = ["advantages", "advantage"]
+  /// Names of the response mask.
   public var mask: [String] = ["response_mask", "mask", "attention_mask", "loss_mask"]
+  /// Names of the old policy's log-probabilities of the sampled tokens.
   public var oldLogProbs: [String] = ["old_log_probs", "old_log_prob", "old_logprobs"]
 
   /// The default names.

@@ -10,6 +10,8 @@ public struct Quantiles: Sendable {
   public let sorted: [Double]
 
   /// Sorts `values` (NaN excluded).
+  ///
+  /// - Complexity: O(n log n) for `n` values.
   public init(_ values: [Double]) { sorted = values.filter { !$0.isNaN }.sorted() }
 
   /// The `q`-quantile, `q ∈ [0, 1]`: `x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋])` with `h = (n−1)q`.
@@ -38,6 +40,8 @@ public struct Quantiles: Sendable {
 public enum TokenCovariance {
   /// `cov_i` for every row (NaN where `valid` is false), centred on the exact means (seed 003's
   /// tables, KL-Cov): ``CovarianceSelection/tokenCovariance(logProbs:advantages:valid:centering:)``.
+  ///
+  /// - Complexity: O(N) for `N` rows.
   public static func compute(logProbs: [Double], advantages: [Double], valid: [Bool]) -> [Double] {
     CovarianceSelection.tokenCovariance(logProbs: logProbs, advantages: advantages, valid: valid, centering: .exactMean)
   }
@@ -47,6 +51,8 @@ public enum TokenCovariance {
 
   /// Mean covariance of the top fraction `f` of valid tokens by covariance (at least one
   /// token: `max(1, ⌈f·N⌉)`), for each fraction (seed 003, Table 1).
+  ///
+  /// - Complexity: O(N log N + F·N) for `N` covariances and `F` fractions.
   public static func topMeans(_ cov: [Double], fractions: [Double] = topFractions) -> [(fraction: Double, count: Int, mean: Double)] {
     let sorted = cov.filter { !$0.isNaN }.sorted(by: >)
     guard !sorted.isEmpty else { return [] }

@@ -8,7 +8,8 @@ public struct MicroBatchSelection: Sendable, Equatable {
   public var validTokens: Int
   /// Clip-Cov's candidates in it.
   public var clipCovEligible: Int
-  /// The tokens (global row indices, in row order) Clip-Cov detaches and KL-Cov penalises.
+  /// The tokens Clip-Cov detaches (global row indices, in row order).
   public var clipCovSelected: [Int]
+  /// The tokens KL-Cov penalises (global row indices, in row order).
   public var klCovSelected: [Int]
 }

@@ -3,6 +3,7 @@ import OutputFormats
 
 /// Output formats of the per-token table.
 public enum TokenTableFormat: String, Sendable, CaseIterable {
+  /// CSV with a header line, JSON Lines (one object per row), or a structured `.npy` array.
   case csv, jsonl, npy
 }
 
@@ -38,8 +39,8 @@ extension BatchAnalysis {
     ]
   }
 
-  /// Writes the per-token table to `path` atomically. NaN is written as an empty CSV field,
-  /// `null` in JSON Lines, NaN in `.npy`.
+  /// Writes the per-token table to `path` atomically. A non-finite value is written as an empty CSV
+  /// field or `null` in JSON Lines, and as itself (NaN, ±∞) in `.npy`.
   public func writeTokens(to path: String, format: TokenTableFormat) throws {
     let ints = intColumns()
     let doubles = doubleColumns()

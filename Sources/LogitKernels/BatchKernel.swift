@@ -27,6 +27,8 @@ public enum BatchKernel {
   ///   - beforeWindow: called on the calling thread with the rows about to be processed
   ///     (e.g. to map their pages in one call).
   ///   - afterWindow: called on the calling thread with the rows just finished.
+  /// - Complexity: O(R·V) for `R` rows of `V` logits, over `threads` workers; memory O(R) for the
+  ///   results and O(V/2048) of scratch per worker.
   public static func run(
     _ source: RowSource, chosen: [Int]?, inverseTemperature: Float = 1, threads: Int,
     secondMoment: Bool = true, beforeWindow: (Range<Int>) -> Void = { _ in },
@@ -91,6 +93,8 @@ public enum BatchKernel {
   }
 
   /// The statistics of one row.
+  ///
+  /// - Complexity: O(V).
   @inlinable
   public static func rowStatistics<M: MomentMode>(
     _ source: RowSource, row: Int, chosen: Int?, beta: Float,

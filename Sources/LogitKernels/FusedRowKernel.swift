@@ -125,6 +125,8 @@ public enum FusedRowKernel {
 
   /// The statistics of one row of `count` values read through `loader`; `chunks` holds at
   /// least ``chunkCount(_:)`` entries of scratch space.
+  ///
+  /// - Complexity: O(count), one read of the values (plus one chunk again for peaked rows).
   @inlinable @inline(never)
   public static func statistics<L: RowLoader, M: MomentMode>(
     _ loader: L, count: Int, chosen: Int?, beta: Float, chunks: UnsafeMutableBufferPointer<Chunk>, _ mode: M.Type

@@ -11,11 +11,13 @@ public protocol MomentMode {
 
 /// Accumulate `Σ p² log p` too.
 public enum WithSecondMoment: MomentMode {
+  /// Always `true`.
   @inlinable public static var secondMoment: Bool { true }
 }
 
 /// Skip `Σ p² log p` (about 5% faster).
 public enum WithoutSecondMoment: MomentMode {
+  /// Always `false`.
   @inlinable public static var secondMoment: Bool { false }
 }
 

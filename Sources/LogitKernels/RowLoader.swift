@@ -27,12 +27,16 @@ public struct Float32RowLoader: RowLoader {
   @usableFromInline let base: UnsafePointer<Float>
   /// A loader over `base[0...]`.
   @inlinable public init(_ base: UnsafePointer<Float>) { self.base = base }
+  /// The loader over `base[offset...]`.
   @inlinable @inline(__always)
   public func advanced(by offset: Int) -> Self { Self(base + offset) }
+  /// Values `i ..< i + 16`, one unaligned load.
   @inlinable @inline(__always)
   public func vector(at i: Int) -> SIMD16<Float> { UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<Float>.self) }
+  /// Value `i`.
   @inlinable @inline(__always)
   public func scalar(at i: Int) -> Float { base[i] }
+  /// Prefetches the 4 cache lines (256 bytes) of values `i ..< i + 64`.
   @inlinable @inline(__always)
   public func prefetch64(at i: Int) { prefetchLines(UnsafeRawPointer(base + i), 4) }
 }
@@ -46,8 +50,10 @@ public struct BFloat16RowLoader: RowLoader {
   @usableFromInline let base: UnsafePointer<UInt16>
   /// A loader over `base[0...]`.
   @inlinable public init(_ base: UnsafePointer<UInt16>) { self.base = base }
+  /// The loader over `base[offset...]`.
   @inlinable @inline(__always)
   public func advanced(by offset: Int) -> Self { Self(base + offset) }
+  /// Values `i ..< i + 16` widened to `Float`, the even-indexed first, then the odd-indexed.
   @inlinable @inline(__always)
   public func vector(at i: Int) -> SIMD16<Float> {
     let words = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<UInt32>.self)
@@ -55,8 +61,10 @@ public struct BFloat16RowLoader: RowLoader {
     let odd = words & SIMD8<UInt32>(repeating: 0xFFFF_0000)
     return unsafeBitCast(SIMD16<UInt32>(lowHalf: even, highHalf: odd), to: SIMD16<Float>.self)
   }
+  /// Value `i`: its 16 bits as the upper half of a `Float`.
   @inlinable @inline(__always)
   public func scalar(at i: Int) -> Float { Float(bitPattern: UInt32(base[i]) << 16) }
+  /// Prefetches the 2 cache lines (128 bytes) of values `i ..< i + 64`.
   @inlinable @inline(__always)
   public func prefetch64(at i: Int) { prefetchLines(UnsafeRawPointer(base + i), 2) }
 }
@@ -67,8 +75,10 @@ public struct Float16RowLoader: RowLoader {
   @usableFromInline let base: UnsafePointer<UInt16>
   /// A loader over `base[0...]`.
   @inlinable public init(_ base: UnsafePointer<UInt16>) { self.base = base }
+  /// The loader over `base[offset...]`.
   @inlinable @inline(__always)
   public func advanced(by offset: Int) -> Self { Self(base + offset) }
+  /// Values `i ..< i + 16` converted to `Float`, in order (`vcvtph2ps` where F16C exists).
   @inlinable @inline(__always)
   public func vector(at i: Int) -> SIMD16<Float> {
     #if arch(x86_64)
@@ -84,8 +94,10 @@ public struct Float16RowLoader: RowLoader {
     return v
     #endif
   }
+  /// Value `i` converted to `Float`.
   @inlinable @inline(__always)
   public func scalar(at i: Int) -> Float { halfToFloat(base[i]) }
+  /// Prefetches the 2 cache lines (128 bytes) of values `i ..< i + 64`.
   @inlinable @inline(__always)
   public func prefetch64(at i: Int) { prefetchLines(UnsafeRawPointer(base + i), 2) }
 }
@@ -102,17 +114,20 @@ public struct StridedRowLoader: RowLoader {
     self.row = row
     self.start = start
   }
+  /// The loader of the same row from column `start + offset`.
   @inlinable @inline(__always)
   public func advanced(by offset: Int) -> Self { Self(source, row: row, start: start + offset) }
   /// Nothing: strided rows are gathered value by value and are not the fast path.
   @inlinable @inline(__always)
   public func prefetch64(at i: Int) {}
+  /// Values `i ..< i + 16`, gathered one by one.
   @inlinable @inline(__always)
   public func vector(at i: Int) -> SIMD16<Float> {
     var v = SIMD16<Float>()
     for k in 0..<16 { v[k] = scalar(at: i + k) }
     return v
   }
+  /// Value `i`: element `row·rowStride + (start + i)·columnStride` of the source, as a `Float`.
   @inlinable @inline(__always)
   public func scalar(at i: Int) -> Float {
     let index = row * source.rowStride + (start + i) * source.columnStride

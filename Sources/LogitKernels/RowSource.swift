@@ -6,6 +6,7 @@
 public struct RowSource: @unchecked Sendable {
   /// Element types the kernel reads.
   public enum Element: Sendable {
+    /// IEEE single and half precision, bfloat16, and IEEE double precision.
     case float32, float16, bfloat16, float64
     /// Bytes per element.
     public var size: Int {

@@ -3,14 +3,23 @@
 /// Numbers are written in Swift's shortest round-trip form; non-finite numbers, which JSON
 /// cannot represent, are written as `null` (documented per field where they can occur).
 public indirect enum JSONValue: Sendable, Equatable {
+  /// A floating-point number (written as `null` when not finite).
   case number(Double)
+  /// An integer, written without a decimal point.
   case integer(Int)
+  /// A string, quoted and escaped.
   case string(String)
+  /// `true` or `false`.
   case bool(Bool)
+  /// An array.
   case array([JSONValue])
+  /// An object, its keys in the given order.
   case object([(String, JSONValue)])
+  /// `null`.
   case null
 
+  /// Equality of the rendered text: a non-finite number equals `null`, and `.number(1)` (`1.0`) is
+  /// not `.integer(1)`.
   public static func == (a: JSONValue, b: JSONValue) -> Bool { a.rendered() == b.rendered() }
 
   /// An array of numbers.

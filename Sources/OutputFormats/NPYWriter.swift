@@ -6,7 +6,9 @@ import Foundation
 public enum NPYWriter {
   /// A column of a structured array.
   public enum Column: Sendable {
+    /// A `<f8` field: its name and values.
     case float64(String, [Double])
+    /// An `<i8` field: its name and values.
     case int64(String, [Int])
 
     var name: String {
@@ -88,6 +90,8 @@ public enum NPYWriter {
 extension NPYWriter {
   /// Element types of plain arrays.
   public enum Element: String, Sendable {
+    /// The numpy `descr`s `<f4`, `<f8`, `<i8`, `<u2`, `|V2` (bfloat16 as 2-byte void, as `ml_dtypes`
+    /// saves it) and `<f2`.
     case float32 = "'<f4'", float64 = "'<f8'", int64 = "'<i8'", uint16 = "'<u2'", bfloat16Void = "'|V2'", float16 = "'<f2'"
   }
 

@@ -8,6 +8,8 @@ import PolicyLosses
 /// - `natural`: the natural gradient with known means; for a tabular softmax
 ///   `F⁺∇ = μ − p·μ` in logit space (tabular policies with SGD only).
 public enum GradientEstimator: String, Sendable, Equatable, CaseIterable {
+  /// `sampled`: `v = A (e_a − p)` per sampled action; `expected`: the exact `v = p ⊙ (μ − p·μ)`;
+  /// `natural`: `F⁺∇ = μ − p·μ` (tabular policies with SGD).
   case sampled, expected, natural
 }
 
@@ -23,10 +25,16 @@ public enum GradientEstimator: String, Sendable, Equatable, CaseIterable {
 ///   `A = (r − mean_g r) / (std_g r + ε)` with the unbiased std (as verl, `ε = 1e-6`), or
 ///   `A = r − mean_g r` without the scaling (Dr. GRPO).
 public enum AdvantageEstimator: Sendable, Equatable {
+  /// `A = r` (plain REINFORCE).
   case reward
+  /// `A = r − b`, then `b ← b + rate (r̄ − b)` with `r̄` the batch mean.
   case runningMean(rate: Double)
+  /// `A = r − V(x)` with `V(x) = wᵀ(x, 1)`, then `w ← w + rate · mean((r − V)(x, 1))`.
   case learned(rate: Double)
+  /// GRPO: `A = (r − mean_g r)/(std_g r + ε)` (unbiased std), or `A = r − mean_g r` without `scaleByStd`
+  /// (Dr. GRPO).
   case groupNormalized(scaleByStd: Bool, epsilon: Double)
+  /// RLOO: `A_i = r_i − (Σ_{j≠i} r_j)/(G − 1)` within each group of `G` samples.
   case leaveOneOut
 
   /// GRPO's advantages of one group: `(r − mean r) / (std r + ε)` with the unbiased std
@@ -52,8 +60,11 @@ public enum AdvantageEstimator: Sendable, Equatable {
 ///   loss's logit gradient drives the step. The reference policy of a KL penalty is the run's
 ///   initial policy.
 public enum Surrogate: Sendable, Equatable {
+  /// `J = mean_b A_b log π(a_b)`, one optimiser step per batch.
   case policyGradient
+  /// PPO-clip: `epochs` steps on `mean_b min(ρA, clip(ρ, 1 − ε_low, 1 + ε_high) A)`, `ρ = π(a)/π_old(a)`.
   case ppoClip(epochs: Int, clipLow: Double, clipHigh: Double)
+  /// A ``PolicyLoss`` on one-token responses, `epochs` optimiser steps per batch.
   case tokenLoss(PolicyLoss, epochs: Int)
 
   /// Number of optimiser steps per batch.

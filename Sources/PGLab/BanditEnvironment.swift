@@ -8,7 +8,9 @@ import SeededRandom
 public struct BanditSpec: Sendable, Equatable {
   /// The reward distribution of an arm.
   public enum Kind: String, Sendable, CaseIterable {
+    /// `r ~ N(μ_a, σ²)`.
     case gaussian = "gaussian-bandit"
+    /// `r ∈ {0, 1}` with `P(r = 1) = μ_a`.
     case bernoulli = "bernoulli-bandit"
   }
 

@@ -10,7 +10,9 @@ import SeededRandom
 /// (runs split over threads in contiguous shares), then aggregated in run order, so the
 /// series is bit-identical whatever the thread count. Memory is O(N·K).
 public struct BanditExperiment: Sendable {
+  /// The arms and how their rewards are drawn.
   public var bandit: BanditSpec
+  /// How the logits move each step.
   public var rule: UpdateRule
   /// Step size `η > 0`.
   public var learningRate: Double
@@ -57,6 +59,9 @@ public struct BanditExperiment: Sendable {
   /// in cache); then the chunk's steps are aggregated, group sums added in group order, so the
   /// series does not depend on the thread count. Without ``quantiles`` only the means and
   /// maxima are formed (no per-run values are kept).
+  ///
+  /// - Complexity: O(T·N·K) for `T` steps of `N` runs of `K` arms (one softmax per run and step), plus
+  ///   O(T·N log N) for the quantiles' sorts; memory O(N·K), and O(c·N) for a chunk of `c ≤ 1024` steps.
   @discardableResult
   public func run(
     threads: Int, stopRequested: () -> Bool = { false }, onStep: (StepAggregate) -> Bool
@@ -119,6 +124,8 @@ public struct BanditExperiment: Sendable {
 
 /// A pointer handed to worker threads that touch disjoint elements.
 public struct LabPointer<T>: @unchecked Sendable {
+  /// The shared buffer.
   public let p: UnsafeMutablePointer<T>
+  /// Wraps `p`.
   public init(_ p: UnsafeMutablePointer<T>) { self.p = p }
 }

@@ -80,10 +80,15 @@ public struct BanditEnvironment: Environment {
   public var spec: BanditSpec
   /// A bandit environment.
   public init(_ spec: BanditSpec) { self.spec = spec }
+  /// `K`, the number of arms.
   public var actionCount: Int { spec.arms }
+  /// 1: the constant feature `x = (1)`.
   public var featureCount: Int { 1 }
+  /// 1: a bandit has one state.
   public var stateCount: Int? { 1 }
+  /// Checks the arms (``BanditSpec/validate()``).
   public func validate() throws(LabError) { try spec.validate() }
+  /// One run's bandit: its arm means, fixed or drawn from `rng` (``BanditSpec/drawMeans(_:)``).
   public func makeInstance(_ rng: inout Xoshiro256StarStar) -> any EnvironmentInstance {
     Instance(spec: spec, means: spec.drawMeans(&rng))
   }
@@ -120,6 +125,7 @@ public struct BanditEnvironment: Environment {
 public struct ContextualBandit: Environment {
   /// How the mean reward depends on the context.
   public enum RewardModel: String, Sendable, CaseIterable {
+    /// `linear`: `μ(x, a) = w_aᵀx`; `nonlinear`: `μ(x, a) = Σ_h u_{ah} tanh(v_hᵀx)` (see the type).
     case linear, nonlinear
   }
 
@@ -143,11 +149,15 @@ public struct ContextualBandit: Environment {
     self.states = states
   }
 
+  /// `K`, the number of actions.
   public var actionCount: Int { actions }
+  /// `d`, the context dimension.
   public var featureCount: Int { dimension }
+  /// `S` with a finite set of contexts, else nil (fresh contexts every step).
   public var stateCount: Int? { states }
   static let hidden = 16
 
+  /// Checks `K ≥ 2`, `d ≥ 1`, a finite `σ ≥ 0` and `S ≥ 1`.
   public func validate() throws(LabError) {
     guard actions >= 2 else { throw LabError("a contextual bandit needs at least 2 actions, got \(actions)") }
     guard dimension >= 1 else { throw LabError("the context dimension must be at least 1, got \(dimension)") }
@@ -155,6 +165,8 @@ public struct ContextualBandit: Environment {
     if let states, states < 1 { throw LabError("the number of contexts must be at least 1, got \(states)") }
   }
 
+  /// One run's world: its reward weights (and, with `states`, its S contexts `x ~ N(0, I_d)`) drawn
+  /// from `rng`.
   public func makeInstance(_ rng: inout Xoshiro256StarStar) -> any EnvironmentInstance {
     let d = dimension
     var weights: [Double] = [], inner: [Double] = []

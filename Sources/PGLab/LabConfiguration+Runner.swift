@@ -3,7 +3,9 @@ import PolicyLosses
 /// The runner a ``LabConfiguration`` describes: the vectorised tabular-bandit runner
 /// (``BanditExperiment``) when it applies, the general one (``LabExperiment``) otherwise.
 public enum LabRunner: Sendable {
+  /// The vectorised tabular-bandit runner.
   case vectorised(BanditExperiment)
+  /// The general runner (any policy, estimator, surrogate and optimiser).
   case general(LabExperiment)
 
   /// Whether this is the vectorised tabular-bandit runner.
@@ -12,6 +14,9 @@ public enum LabRunner: Sendable {
   /// Runs it on `threads` workers; `onStep` receives each step's aggregate in order (false
   /// stops), `stopRequested` is polled between chunks of steps. The series does not depend on
   /// `threads`.
+  ///
+  /// - Complexity: that of the runner, ``BanditExperiment/run(threads:stopRequested:onStep:)`` or
+  ///   ``LabExperiment/run(threads:stopRequested:onStep:)``.
   public func run(threads: Int, stopRequested: () -> Bool = { false }, onStep: (StepAggregate) -> Bool) throws(LabError) {
     switch self {
     case .vectorised(let e): try e.run(threads: threads, stopRequested: stopRequested, onStep: onStep)

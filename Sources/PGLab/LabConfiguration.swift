@@ -77,6 +77,8 @@ public struct LabConfiguration: Configurable, Equatable {
   /// Whether each step reports 10/50/90% quantiles over runs (a sort per step).
   public var quantiles = true
 
+  /// The defaults: a tabular policy under reinforce-baseline and SGD (η = 0.1) on a 10-armed Gaussian
+  /// bandit, 1024 runs of 1000 steps, seed 1.
   public init() {}
 
   /// The keys of configuration and sweep files (snake_case; the command line's options are

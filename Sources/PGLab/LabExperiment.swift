@@ -151,6 +151,10 @@ public struct LabExperiment: Sendable {
   /// Runs the experiment; `onStep` receives each step's aggregate in order and returns false
   /// to stop at once; `stopRequested` is polled between chunks of steps (the steps already
   /// computed are all delivered). Returns each run's final parameters.
+  ///
+  /// - Complexity: O(T·N·E·B·(P + K)) for `T` steps of `N` runs, `E` epochs, `B` samples per step, `P`
+  ///   policy parameters and `K` actions (plus the loss's own cost with a `tokenLoss` surrogate), and
+  ///   O(T·N log N) for the quantiles' sorts; memory O(N·(P + B·(d + K))) for `d` features.
   @discardableResult
   public func run(
     threads: Int, stopRequested: () -> Bool = { false }, onStep: (StepAggregate) -> Bool

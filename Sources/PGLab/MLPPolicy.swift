@@ -14,6 +14,7 @@ import SeededRandom
 public struct MLPPolicy: Policy {
   /// Hidden-unit nonlinearity.
   public enum Activation: String, Sendable, CaseIterable {
+    /// `σ(a) = tanh a` or `σ(a) = max(0, a)`.
     case tanh, relu
   }
 
@@ -44,14 +45,19 @@ public struct MLPPolicy: Policy {
     return result
   }
 
+  /// `K`, the width of the output layer.
   public var actionCount: Int { actions }
+  /// `Σ_l (n_l n_{l−1} + n_l)` over the layers of widths `[d, h₁, …, K]`.
   public var parameterCount: Int {
     let w = widths
     return (1..<w.count).reduce(0) { $0 + w[$1] * w[$1 - 1] + w[$1] }
   }
+  /// false: the logits are a network's outputs.
   public var isTabular: Bool { false }
+  /// false: the hidden layers make `z` nonlinear in `θ`.
   public var isLinearInParameters: Bool { false }
 
+  /// Checks at least one hidden layer, every width ≥ 1, and the environment's `d` and `K`.
   public func validate(for environment: any Environment) throws(LabError) {
     guard !hidden.isEmpty, hidden.allSatisfy({ $0 >= 1 }) else {
       throw LabError("an MLP policy needs at least one hidden layer of width ≥ 1, got \(hidden)")
@@ -61,6 +67,8 @@ public struct MLPPolicy: Policy {
     }
   }
 
+  /// Hidden weights `N(0, g/fan_in)` (`g = 1` for tanh, 2 for ReLU), output weights `N(0, 0.01/fan_in)`,
+  /// biases 0.
   public func initialParameters(_ rng: inout Xoshiro256StarStar) -> [Double] {
     var theta = [Double](repeating: 0, count: parameterCount)
     let w = widths, off = offsets
@@ -95,10 +103,17 @@ public struct MLPPolicy: Policy {
     fatalError("unreachable: an MLP has an output layer")
   }
 
+  /// `z = W_L h_{L−1} + b_L`, the forward pass.
+  ///
+  /// - Complexity: O(P) for `P` = ``parameterCount``.
   public func logits(_ parameters: [Double], _ context: Context) -> [Double] {
     forward(parameters, context.features).logits
   }
 
+  /// `g += Jᵀv` by backpropagation from `δ_L = v`: `∂/∂W_l = δ_l h_{l−1}ᵀ`, `∂/∂b_l = δ_l`,
+  /// `δ_{l−1} = (W_lᵀ δ_l) ⊙ σ'(a_{l−1})`.
+  ///
+  /// - Complexity: O(P) for `P` = ``parameterCount`` (a forward and a backward pass).
   public func accumulateGradient(_ parameters: [Double], _ context: Context, logitGradient v: [Double], into g: inout [Double]) {
     let (inputs, pre, _) = forward(parameters, context.features)
     let w = widths, off = offsets

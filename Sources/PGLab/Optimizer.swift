@@ -9,7 +9,9 @@ import RealModule
 ///
 /// Adam's per-coordinate scaling does not keep tabular logit steps zero-sum: a probe shows it.
 public enum Optimizer: Sendable, Equatable {
+  /// `θ ← θ + η_t g`.
   case sgd
+  /// Adam: `θ ← θ + η_t m̂/(√v̂ + ε)` with bias-corrected moments (see the type).
   case adam(beta1: Double, beta2: Double, epsilon: Double)
 
   /// Adam with the usual defaults `β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`.
@@ -43,8 +45,9 @@ public struct OptimizerState: Sendable {
   /// The Adam moments (nil for SGD).
   public private(set) var adam: Adam<Double>?
 
-  /// First and second moment estimates (empty for SGD).
+  /// First moment estimate `m` (empty for SGD).
   public var m: [Double] { adam?.m ?? [] }
+  /// Second moment estimate `v` (empty for SGD).
   public var v: [Double] { adam?.v ?? [] }
   /// Steps taken.
   public private(set) var t: Int

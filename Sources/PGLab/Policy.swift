@@ -5,7 +5,7 @@ import SeededRandom
 ///
 /// A policy is stateless: parameters live with the run (flat `[Double]`), so one description
 /// serves many runs. Every policy exposes its logits, the gradient of any logit-space objective
-/// pulled back to its parameters (`Jᵀv`, its backward pass), and — by ``logitChange(from:to:in:)``
+/// pulled back to its parameters (`Jᵀv`, its backward pass), and — by ``logitChange(at:step:in:)``
 /// — the logit change an update actually caused.
 public protocol Policy: Sendable {
   /// Number of actions `K`.
@@ -50,10 +50,15 @@ public struct TabularPolicy: Policy {
     self.states = states
     self.actions = actions
   }
+  /// `K`, the actions of every state.
   public var actionCount: Int { actions }
+  /// `S·K`: one logit per state and action.
   public var parameterCount: Int { states * actions }
+  /// true: the parameters are the logits.
   public var isTabular: Bool { true }
+  /// true: `z(θ; s) = θ_s`.
   public var isLinearInParameters: Bool { true }
+  /// Checks that the environment has discrete states, `S` of them, and `K` actions.
   public func validate(for environment: any Environment) throws(LabError) {
     guard let s = environment.stateCount else {
       throw LabError("a tabular policy needs discrete states: give the contextual bandit a finite number of contexts")
@@ -62,10 +67,13 @@ public struct TabularPolicy: Policy {
       throw LabError("tabular policy of \(states)×\(actions) logits for an environment of \(s) states and \(environment.actionCount) actions")
     }
   }
+  /// Zeros: the uniform policy in every state.
   public func initialParameters(_ rng: inout Xoshiro256StarStar) -> [Double] { [Double](repeating: 0, count: parameterCount) }
+  /// `z = θ_s`, row `s` of the table.
   public func logits(_ parameters: [Double], _ context: Context) -> [Double] {
     Array(parameters[(context.state * actions)..<((context.state + 1) * actions)])
   }
+  /// `g_s += v` (row `s`; the other rows are untouched).
   public func accumulateGradient(_ parameters: [Double], _ context: Context, logitGradient v: [Double], into g: inout [Double]) {
     let base = context.state * actions
     for a in 0..<actions { g[base + a] += v[a] }
@@ -82,16 +90,23 @@ public struct LinearPolicy: Policy {
     self.features = features
     self.actions = actions
   }
+  /// `K`, the number of actions.
   public var actionCount: Int { actions }
+  /// `K·(d + 1)`: `W` and `b`.
   public var parameterCount: Int { actions * (features + 1) }
+  /// false: the logits depend on the features.
   public var isTabular: Bool { false }
+  /// true: `z = W x + b` is linear in `θ = (W, b)`.
   public var isLinearInParameters: Bool { true }
+  /// Checks the environment's `d` and `K`.
   public func validate(for environment: any Environment) throws(LabError) {
     guard environment.featureCount == features, environment.actionCount == actions else {
       throw LabError("linear policy for \(features) features and \(actions) actions in an environment of \(environment.featureCount) features and \(environment.actionCount) actions")
     }
   }
+  /// Zeros: the uniform policy in every context.
   public func initialParameters(_ rng: inout Xoshiro256StarStar) -> [Double] { [Double](repeating: 0, count: parameterCount) }
+  /// `z = W x + b`.
   public func logits(_ parameters: [Double], _ context: Context) -> [Double] {
     let d = features, x = context.features, bias = actions * d
     return (0..<actions).map { a in
@@ -100,6 +115,7 @@ public struct LinearPolicy: Policy {
       return s
     }
   }
+  /// `g += (v xᵀ, v)`: `∂/∂W = v xᵀ`, `∂/∂b = v`.
   public func accumulateGradient(_ parameters: [Double], _ context: Context, logitGradient v: [Double], into g: inout [Double]) {
     let d = features, x = context.features, bias = actions * d
     for a in 0..<actions {

@@ -93,6 +93,8 @@ public struct StepAggregate: Sendable {
 
   /// The 10/50/90% quantiles of `values` (sorted in place; NaN-free), by linear interpolation
   /// between order statistics: `x_(⌊h⌋) + (h − ⌊h⌋)(x_(⌊h⌋+1) − x_(⌊h⌋))`, `h = (n − 1) f`.
+  ///
+  /// - Complexity: O(n log n) for `n` values.
   public static func quantiles(sorting values: inout [Double]) -> (Double, Double, Double) {
     guard !values.isEmpty else { return (.nan, .nan, .nan) }
     values.sort()
@@ -102,6 +104,9 @@ public struct StepAggregate: Sendable {
   /// Aggregates `values[probe][run]`, in a fixed order (results do not depend on threads).
   /// Quantiles (linear interpolation between order statistics) are computed only for the
   /// probes whose quantiles are reported (and only with `quantiles`); the others get NaN there.
+  ///
+  /// - Complexity: O(Q·N) for `Q` probes of `N` runs, plus O(N log N) for each probe whose quantiles are
+  ///   reported.
   public init(step: Int, values: [[Double]], quantiles: Bool = true) {
     self.step = step
     var mean: [Double] = [], q10: [Double] = [], q50: [Double] = [], q90: [Double] = [], maxAbs: [Double] = []

@@ -6,9 +6,13 @@
 /// - `expected`: the exact expected gradient with the known means, `Δz = η p ⊙ (μ − p·μ)`;
 /// - `natural`: natural policy gradient with the known means, `Δz = η (μ − p·μ)`.
 public enum UpdateRule: Sendable, Equatable {
+  /// Sampled `Δz = η r (e_c − p)`.
   case reinforce
+  /// Sampled `Δz = η (r − b)(e_c − p)`, then `b ← b + rate (r − b)`.
   case reinforceBaseline(rate: Double)
+  /// The exact expected gradient `Δz = η p ⊙ (μ − p·μ)`.
   case expected
+  /// The natural gradient `Δz = η (μ − p·μ)`.
   case natural
 
   /// Parses `reinforce`, `reinforce-baseline`, `expected`, `natural`.

@@ -14,10 +14,15 @@
 public struct Aggregation: Sendable, Equatable {
   /// The mode names of verl's `loss_agg_mode`.
   public enum Mode: String, Sendable, CaseIterable {
+    /// `D · Σ m λ / N_global`.
     case tokenMean = "token-mean"
+    /// `D · Σ m λ`.
     case tokenSum = "token-sum"
+    /// `D · Σ_{b: n_b > 0} Σ_t m λ / G`.
     case seqMeanTokenSum = "seq-mean-token-sum"
+    /// `D · Σ_{b: n_b > 0} (Σ_t m λ / n_b) / G`.
     case seqMeanTokenMean = "seq-mean-token-mean"
+    /// `seq-mean-token-sum` divided by `loss_scale_factor` (default `L`).
     case seqMeanTokenSumNorm = "seq-mean-token-sum-norm"
   }
 

@@ -29,6 +29,7 @@ public struct BalancedClipping: Sendable, Equatable {
   public var lowerStart: Double, lowerMax: Double, lowerStep: Double
   /// `c_high`: start, maximum, step.
   public var upperStart: Double, upperMax: Double, upperStep: Double
+  /// The statistic of the search: `pos/neg` of the clipped values, or of the gradient-carrying tokens.
   public var statistic: Statistic
 
   /// BAPO with the yaml's values unless given.
@@ -59,10 +60,14 @@ public struct BalancedClipping: Sendable, Equatable {
 
   /// The search's result: the final bounds, the statistic there, and the steps taken.
   public struct Bounds: Sendable, Equatable {
+    /// The final `c_low` and `c_high`, the statistic there, and the number of search steps taken.
     public var low: Double, high: Double, statistic: Double, steps: Int
   }
 
   /// The bounds for `batch`, with the surrogate's dual-clip `c` and log-ratio clamp.
+  ///
+  /// - Complexity: O((S + 1)·N) for `N = B·L` positions and `S` search steps (at most
+  ///   `⌈(b⁻ − c_low)/δ⁻⌉ + ⌈(b⁺ − c_high)/δ⁺⌉`).
   public func bounds(_ batch: TokenBatch, dualClip: Double?, logRatioClamp: Double?) -> Bounds {
     let n = batch.count, adv = batch.advantages, mask = batch.mask
     let r = (0..<n).map { i -> Double in

@@ -29,6 +29,8 @@ public enum CovarianceSelection {
   /// The token covariance `cov_i = (A_i − Ā)(ℓ_i − ℓ̄)` over the valid tokens (NaN elsewhere),
   /// the means as `centering` takes them. The loss's selections and the analyzer's both read
   /// it, so what `analyze` reports Clip-Cov and KL-Cov would select is what the loss selects.
+  ///
+  /// - Complexity: O(N) for `N` positions.
   public static func tokenCovariance(logProbs: [Double], advantages: [Double], valid: [Bool], centering: Centering) -> [Double] {
     var n = 0.0, sumL = 0.0, sumA = 0.0
     for i in valid.indices where valid[i] {
@@ -43,6 +45,8 @@ public enum CovarianceSelection {
 
   /// Clip-Cov's candidates: valid tokens with `lb < cov < ub` (strict) that PPO has not
   /// already clipped (`ppoClipped[i]`).
+  ///
+  /// - Complexity: O(N) for `N` positions.
   public static func clipCovEligible(cov: [Double], valid: [Bool], lowerBound lb: Double, upperBound ub: Double,
                                      ppoClipped: [Bool]?) -> [Int] {
     cov.indices.filter { i in
@@ -58,6 +62,8 @@ public enum CovarianceSelection {
 
   /// Clip-Cov's random draw: `count` of the candidates uniformly without replacement, by a
   /// partial Fisher–Yates shuffle on `Xoshiro256StarStar(seed:)`. Returned in row order.
+  ///
+  /// - Complexity: O(M + k log k) for `M` candidates and `k = count` (a copy, `k` swaps, a sort).
   public static func clipCovDraw(eligible: [Int], count: Int, seed: UInt64) -> [Int] {
     var pool = eligible
     var rng = Xoshiro256StarStar(seed: seed)
@@ -70,11 +76,15 @@ public enum CovarianceSelection {
 
   /// KL-Cov's selection: the top `max(1, ⌊k·N⌋)` valid tokens by covariance (ties broken by
   /// row order), returned in row order. They may have negative covariance.
+  ///
+  /// - Complexity: O(N log N) for `N` positions (the ranking's sort).
   public static func klCovSelection(cov: [Double], valid: [Bool], ratio: Double) -> [Int] {
     klCovRanking(cov: cov, valid: valid, ratio: ratio).sorted()
   }
 
   /// KL-Cov's selection in order of decreasing covariance (ties by row order).
+  ///
+  /// - Complexity: O(N log N) for `N` positions (a sort of the valid ones by covariance).
   public static func klCovRanking(cov: [Double], valid: [Bool], ratio: Double) -> [Int] {
     let candidates = cov.indices.filter { valid[$0] }
     let k = Swift.min(candidates.count, Swift.max(1, Int((ratio * Double(candidates.count)).rounded(.down))))

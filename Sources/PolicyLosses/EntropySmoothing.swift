@@ -22,6 +22,7 @@ public struct EntropySmoothing: Sendable, Equatable {
   public enum Mode: String, Sendable { case token, seq }
   /// `c_s`, `κ_lo`, `κ_hi`, `p_out`, the phase weight `w`.
   public var coefficient: Double, lowerRatio: Double, upperRatio: Double, penalty: Double, weight: Double
+  /// The band test per token (`token`) or on each row's mean entropy (`seq`).
   public var mode: Mode
   /// `H̄_hist` of each row (response) of the batch, or one value for all rows.
   public var history: [Double]

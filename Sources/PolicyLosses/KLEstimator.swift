@@ -15,6 +15,7 @@ import RealModule
 public struct KLEstimator: Sendable, Equatable {
   /// The estimator family.
   public enum Kind: String, Sendable, CaseIterable {
+    /// `k1`: `δ`; `abs`: `|δ|`; `k2`: `δ²/2`; `k3`: `e^{−δ} − 1 + δ`, clamped (see the type).
     case k1, abs, k2, k3
   }
 

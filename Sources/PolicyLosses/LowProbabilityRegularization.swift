@@ -50,6 +50,8 @@ public struct LowProbabilityRegularization: Sendable, Equatable {
   /// `log π_proxy(label)` of one row of raw logits `z` (length `V`): the min-p filter on
   /// `softmax(z)` (`p_v ≥ κ max p`, i.e. `e^{z_v − max z} ≥ κ`), filtered logits set to −10⁴,
   /// then `log softmax(z'/T)[label]`.
+  ///
+  /// - Complexity: O(V).
   public static func proxyLogProb(_ z: UnsafeBufferPointer<Double>, label: Int, minP: Double, temperature: Double) -> Double {
     var top = -Double.infinity
     for x in z { top = Swift.max(top, x) }
@@ -64,6 +66,8 @@ public struct LowProbabilityRegularization: Sendable, Equatable {
 
   /// The proxy of every position of `batch` from its own logits (the on-policy case, where
   /// the old and current policy coincide); NaN at masked positions.
+  ///
+  /// - Complexity: O(B·L·V).
   public static func proxyLogProbs(_ batch: TokenBatch, minP: Double) throws(LossError) -> [Double] {
     guard let logits = batch.logits, let labels = batch.labels else {
       throw LossError("Lp-Reg needs proxy_log_prob or logits to form the min-p proxy")

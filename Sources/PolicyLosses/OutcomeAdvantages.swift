@@ -20,6 +20,7 @@ public enum OutcomeAdvantages {
   ///
   /// The two differ by ~1e-8 relative; pick the one the logged trainer used to replay it.
   public enum Statistics: String, Sendable {
+    /// `loop`: the statistics in `Double`; `vectorized`: in `Float` (see the type).
     case loop, vectorized
   }
 
@@ -109,6 +110,7 @@ public enum OutcomeAdvantages {
 public struct CANONAdvantage: Sendable, Equatable {
   /// The metric the groups are split by.
   public enum Metric: String, Sendable { case entropy, length }
+  /// The metric the groups are split by: mean token entropy or response length.
   public var metric: Metric
   /// `λ`, `α`, `β`, `L_max`.
   public var interWeight: Double, alpha: Double, beta: Double, normalizer: Double
@@ -123,6 +125,8 @@ public struct CANONAdvantage: Sendable, Equatable {
   }
 
   /// The advantages of responses with `scores`, `groups` and per-response `metric` values.
+  ///
+  /// - Complexity: O(B log B) for `B` responses (a sort within each group).
   public func advantages(scores: [Double], groups: [String], metric m: [Double]) -> [Double] {
     precondition(scores.count == groups.count && m.count == scores.count, "CANON needs one score, group and metric per response")
     var members: [String: [Int]] = [:]
@@ -159,7 +163,8 @@ public struct CANONAdvantage: Sendable, Equatable {
   /// `cosineWithRestart(step, 150, 0.6, 0, 30)`.
   public static func cosineWithRestart(_ e: Int, total: Int, maximum: Double, minimum: Double, warmup: Int, cycles: Int = 3) -> Double {
     if e < warmup { return maximum * Double(e + 1) / Double(warmup) }
-    let length = (total - warmup) / cycles
+    // A cycle lasts at least one epoch (a run shorter than `cycles` epochs restarts every epoch).
+    let length = Swift.max(1, (total - warmup) / Swift.max(1, cycles))
     return minimum + 0.5 * (maximum - minimum) * (1 + Double.cos(Double.pi * Double((e - warmup) % length) / Double(length)))
   }
 }

@@ -11,9 +11,14 @@ import RealModule
 /// The weights multiply the per-token loss and carry no gradient. Script defaults: `w_min`
 /// 0.8, `w_max` 1.2 (linear) or 1.0 (exponential).
 public struct SteerWeighting: Sendable, Equatable {
+  /// The weights' shape: linear in `|Ω|` from `w_max` down to `w_min`, or `e^{−κ|Ω|}` clamped to `[w_min, 1]`.
   public enum Shape: String, Sendable { case linear, exponential }
+  /// Linear or exponential weights.
   public var shape: Shape
+  /// `w_min` and `w_max` (the exponential shape clamps at 1 and does not read `w_max`).
   public var minimum: Double, maximum: Double
+  /// STEER weights of `shape` with `w_min = minimum` and `w_max = maximum` (default 1.2 linear,
+  /// 1.0 exponential).
   public init(_ shape: Shape, minimum: Double = 0.8, maximum: Double? = nil) {
     self.shape = shape
     self.minimum = minimum

@@ -21,9 +21,15 @@ import SoftmaxCore
 /// Gradients follow torch's conventions: zero where a clamp or clip is active (bounds
 /// inclusive), half to each side of an exact tie of `max`/`min`, `d|x|/dx = 0` at 0.
 public enum SurrogateLoss: Sendable, Equatable {
+  /// `λ = −A ℓ`.
   case reinforce
+  /// PPO-clip: `λ = max(−A r, −A clip(r, 1 − ε_low, 1 + ε_high))`, with the optional dual-clip `c`
+  /// (`A < 0`) and the clamp of `Δ` to `±logRatioClamp`.
   case vanilla(clipLow: Double, clipHigh: Double, dualClip: Double?, logRatioClamp: Double?)
+  /// Clip-Cov: PPO-clip without clamp or dual-clip; a random draw of the tokens with `lb < cov < ub`
+  /// (`ratio` of the valid ones) gets loss and gradient 0.
   case clipCov(clipLow: Double, clipHigh: Double, ratio: Double, lowerBound: Double, upperBound: Double, draw: ClipCovDraw)
+  /// KL-Cov: `λ = −A r`, plus `β|Δ|` on the top `max(1, ⌊k·N⌋)` tokens by covariance.
   case klCov(ratio: Double, coefficient: Double)
 
   /// verl's defaults: `ε = 0.2`, dual-clip `c = 3`, log-ratio clamp 20.
@@ -38,14 +44,19 @@ public enum SurrogateLoss: Sendable, Equatable {
 ///   `torch.manual_seed(s)`, eligible tokens in row-major order — the very tokens a verl trainer
 ///   seeded so picked.
 public enum ClipCovDraw: Sendable, Equatable {
+  /// A partial Fisher–Yates shuffle on `Xoshiro256StarStar(seed: s)`.
   case seeded(UInt64)
+  /// The first `count` entries of `torch.randperm(M)` after `torch.manual_seed(s)`.
   case torch(UInt64)
 }
 
 /// A KL penalty to a reference policy: `+ coefficient · agg(k(ℓ, ℓ_ref))`.
 public struct KLPenalty: Sendable, Equatable {
+  /// The per-token estimator `k(ℓ, ℓ_ref)`.
   public var estimator: KLEstimator
+  /// The weight `c` of `c · agg(k(ℓ, ℓ_ref))`.
   public var coefficient: Double
+  /// The penalty `coefficient · agg(k(ℓ, ℓ_ref))` of `estimator`.
   public init(_ estimator: KLEstimator, coefficient: Double) {
     self.estimator = estimator
     self.coefficient = coefficient
@@ -103,12 +114,21 @@ public struct LossResult: Sendable {
 /// - the `(1 − p_c)` clamp ablation of seed 002 (experiment 2): the chosen logit's gradient
 ///   factor `1 − p_c` replaced by 1 (needs logits).
 public struct PolicyLoss: Sendable, Equatable {
+  /// The base surrogate: `λ` per token.
   public var surrogate: SurrogateLoss
+  /// How the per-token losses become the scalar.
   public var aggregation: Aggregation
+  /// The entropy bonus `c_H`: the loss gets `− c_H · agg(H)` (0: none).
   public var entropyCoefficient = 0.0
+  /// A KL penalty to the reference policy (the batch's `refLogProb`), or nil.
   public var klPenalty: KLPenalty?
+  /// `ρ` of the top-entropy mask: only the `⌈ρN⌉` highest-entropy valid tokens keep their
+  /// policy-gradient loss (nil: no mask).
   public var topEntropyRatio: Double?
+  /// Whether the mask renormalises (the aggregation's mask becomes `m · keep`) or only multiplies the
+  /// loss by `keep`.
   public var topEntropyRenormalize = true
+  /// STEER's token weights, or nil.
   public var steer: SteerWeighting?
   /// Lp-Reg's pull of selected low-probability tokens toward the min-p proxy.
   public var lowProbability: LowProbabilityRegularization?
@@ -118,8 +138,11 @@ public struct PolicyLoss: Sendable, Equatable {
   public var entropySmoothing: EntropySmoothing?
   /// BAPO's adaptive clip bounds (on a `vanilla` surrogate).
   public var balancedClipping: BalancedClipping?
+  /// Whether each token's loss is weighted by `1/√max(1 − 2p_c + C(p), floor)` (no gradient through it).
   public var normalizedStep = false
+  /// The `floor` of the normalised step's `1 − 2p_c + C(p)`.
   public var normalizedStepFloor = 1e-6
+  /// Whether the chosen logit's factor `1 − p_c` is replaced by 1 (seed 002's ablation; needs logits).
   public var complementClamp = false
 
   /// A loss with no intervention.
@@ -183,6 +206,11 @@ public struct PolicyLoss: Sendable, Equatable {
   /// Evaluates the loss on a batch: the surrogate's per-token terms, the interventions'
   /// changes and weights, the aggregation with the entropy, SIREN and KL terms, and the
   /// gradient through the logits.
+  ///
+  /// - Complexity: O(N log N) for `N = B·L` positions without logits (KL-Cov's ranking, the
+  ///   top-entropy mask and Lp-Reg sort them); O(N·V) with logits of vocabulary `V` (the logit
+  ///   gradient, Lp-Reg's proxy); SIREN adds O(N·V log V) (a sort of the vocabulary per valid
+  ///   position) and BAPO O(S·N) for its `S` search steps.
   public func evaluate(_ batch: TokenBatch) throws(LossError) -> LossResult {
     try validate()
     try batch.validate()

@@ -52,12 +52,18 @@ public struct SelectiveEntropyRegularization: Sendable, Equatable {
   /// What SIREN computes on a batch: `H^p` per position (0 at masked ones), the peak mask,
   /// `H̄`, and `∂H̄/∂z` (`[i·V + j]`).
   public struct Statistic: Sendable {
+    /// `H^p` per position (0 at masked ones) and the peak mask (1 at the peaks).
     public var topPEntropy: [Double], peakMask: [Double]
+    /// `H̄`: the mean over the responses of each one's mean `H^p` over its peaks.
     public var mean: Double
+    /// `∂H̄/∂z` at `[i·V + j]` (0 outside the peaks' kept tokens).
     public var gradient: [Double]
   }
 
   /// The top-p entropy, peak mask and `H̄` of a batch with logits.
+  ///
+  /// - Complexity: O(N·V log V) for `N` valid positions of vocabulary `V` (each sorts the vocabulary
+  ///   by probability), plus O(B·L·V) for the gradient and O(L log L) per response for its quantile.
   public func statistic(_ batch: TokenBatch) throws(LossError) -> Statistic {
     guard batch.logits != nil else { throw LossError("SIREN needs logits (the top-p entropy of every position)") }
     let n = batch.count, v = batch.vocabulary, t = batch.temperature

@@ -37,8 +37,9 @@ public struct TokenBatch: Sendable {
   /// `√(1 − 2p_c + C(p))` per position in its stable form (set from logits; otherwise the loss
   /// forms it from `exp(ℓ)` and `Σπ²`, which loses digits as `p_c → 1`).
   public var updateNormFactor: [Double]?
-  /// Logits `[B][L][V]` and the vocabulary size `V` (0 without logits).
+  /// Logits `[B][L][V]` (nil without them).
   public private(set) var logits: [Double]?
+  /// The vocabulary size `V` (0 without logits).
   public private(set) var vocabulary = 0
   /// Sampled token ids (with logits).
   public private(set) var labels: [Int]?
@@ -62,6 +63,8 @@ public struct TokenBatch: Sendable {
   /// temperature `T`: `ℓ = log softmax(z/T)[label]`, `H = lse(z/T) − Σ p z/T`, `C = Σ p²`.
   /// A `−inf` logit is a token of probability 0 and contributes 0 to `H` (verl's formula gives
   /// NaN there).
+  ///
+  /// - Complexity: O(B·L·V) time and memory (`p` and `log p` of every position are kept).
   public init(rows: Int, columns: Int, logits: [Double], vocabulary: Int, labels: [Int], temperature: Double = 1,
               oldLogProb: [Double], advantages: [Double], mask: [Double]) throws(LossError) {
     guard vocabulary >= 1, logits.count == rows * columns * vocabulary else {

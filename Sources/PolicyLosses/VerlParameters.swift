@@ -11,6 +11,8 @@
 /// entropy bonus 0.001 + smoothing κ 0.5/1.5, p_out 0.1; needs `entropy_history`), `bapo`
 /// (the yaml's bounds search).
 public enum VerlParameters {
+  /// Every parameter name the losses accept (verl's and the methods' official keys, and `temperature`);
+  /// ``parse(_:)`` and `PolicyLoss(named:parameters:)` refuse any other.
   public static let knownKeys: Set<String> = [
     "clip_ratio", "clip_ratio_low", "clip_ratio_high", "clip_ratio_c", "log_ratio_clamp", "loss_agg_mode", "dp_size",
     "batch_num_tokens", "global_batch_size", "loss_scale_factor", "clip_cov_ratio", "clip_cov_lb", "clip_cov_ub", "seed",

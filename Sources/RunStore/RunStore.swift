@@ -4,6 +4,7 @@ import GRDB
 
 /// A finished run as stored.
 public struct StoredRun: Sendable, Equatable {
+  /// The run's identity (a sweep run's `RunSpec.id`: 16 hex digits hashing its configuration).
   public var id: String
   /// Name of the sweep file it came from.
   public var sweep: String
@@ -24,6 +25,7 @@ public struct StoredRun: Sendable, Equatable {
   /// The per-step series (CSV).
   public var series: String
 
+  /// A stored run from its fields.
   public init(id: String, sweep: String, gridIndex: Int, config: String, varied: String, status: String, started: Double, finished: Double,
               seconds: Double, codeVersion: String, summary: String, series: String) {
     self.id = id
@@ -55,6 +57,7 @@ public final class RunStore: @unchecked Sendable {
   /// The schema this code reads and writes.
   public static let schemaVersion = 1
   let queue: DatabaseQueue
+  /// The database file.
   public let path: String
 
   /// Opens (or, with `create`, creates) the store at `path`.
@@ -96,6 +99,8 @@ public final class RunStore: @unchecked Sendable {
   }
 
   /// Adds (or replaces) a finished run, in one transaction.
+  ///
+  /// - Complexity: O(S + log R) for a run of `S` bytes in a store of `R` runs (one insert keyed by id).
   public func save(_ run: StoredRun) throws(StoreError) {
     do {
       try queue.write { db in
@@ -113,6 +118,8 @@ public final class RunStore: @unchecked Sendable {
   }
 
   /// The ids of the finished (`done`) runs.
+  ///
+  /// - Complexity: O(R) for `R` stored runs (a scan: `status` has no index).
   public func finishedIDs() throws(StoreError) -> Set<String> {
     do { return Set(try queue.read { db in try String.fetchAll(db, sql: "SELECT id FROM runs WHERE status = 'done'") }) } catch {
       throw StoreError("cannot read the store \(path): \(error)")
@@ -120,6 +127,9 @@ public final class RunStore: @unchecked Sendable {
   }
 
   /// All runs, by sweep and grid position.
+  ///
+  /// - Complexity: O(R log R + S) for `R` runs of `S` bytes in all (a sort: `sweep, grid_index` has no
+  ///   index); every series is read into memory.
   public func runs() throws(StoreError) -> [StoredRun] {
     do {
       return try queue.read { db in
@@ -135,7 +145,10 @@ public final class RunStore: @unchecked Sendable {
   }
 
   /// Copies the runs of `other` into this store; a run present in both must have the same
-  /// configuration (else the merge is refused, naming it).
+  /// configuration (else the merge is refused, naming it). Returns the number of runs copied.
+  ///
+  /// - Complexity: O(R log R + S + R′ log R′ + S′) for `R` runs of `S` bytes here and `R′` of `S′`
+  ///   bytes in `other` (both read whole by ``runs()``), one transaction per copied run.
   public func merge(from other: RunStore) throws(StoreError) -> Int {
     let mine = Dictionary(uniqueKeysWithValues: try runs().map { ($0.id, $0) })
     var added = 0

@@ -7,6 +7,7 @@
 /// the vector `log` and `cos 2π·` from the caller (the kernels module has them).
 @frozen
 public struct Xoshiro256StarStarX8: Sendable {
+  /// The four state words of xoshiro256**, lane `i` holding generator `i`'s.
   public var s0: SIMD8<UInt64>, s1: SIMD8<UInt64>, s2: SIMD8<UInt64>, s3: SIMD8<UInt64>
 
   /// Loads the states of eight scalar generators, one per lane.

@@ -13,6 +13,7 @@ public enum LogitValidationError: Error, Equatable, Sendable, CustomStringConver
   /// The action index is outside `0 ..< count`.
   case actionOutOfRange(action: Int, count: Int)
 
+  /// The message shown to the user, naming the offending entry or value.
   public var description: String {
     switch self {
     case .empty: return "the logit vector is empty"

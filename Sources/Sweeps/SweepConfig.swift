@@ -41,7 +41,9 @@ public struct RunSpec: Sendable, Equatable {
 
   /// What a sweep run is: a lab experiment or learning in a game, typed.
   public enum Job: Sendable {
+    /// A lab run (a `[run]` table).
     case lab(LabConfiguration)
+    /// Learning in a game (a `[game]` table).
     case game(GameRunConfiguration)
   }
 
@@ -68,6 +70,7 @@ public struct RunSpec: Sendable, Equatable {
     }
   }
 
+  /// Equal when the canonical configurations and the grid positions are.
   public static func == (a: RunSpec, b: RunSpec) -> Bool { a.configJSON == b.configJSON && a.index == b.index }
 }
 
@@ -97,10 +100,13 @@ extension String {
 /// Unknown tables or fields and values of the wrong type are refused naming the file, the line
 /// and the field.
 public struct SweepConfig: Sendable {
+  /// The file's path (named in messages).
   public let path: String
   /// `run` or `game`: which table the file has.
   public let kind: String
+  /// The `[run]` or `[game]` settings before the sweep, in key order.
   public let run: [(String, ConfigValue)]
+  /// The `[loss]` table (`name` and parameters) in key order; empty without one.
   public let loss: [(String, ConfigValue)]
   /// Swept fields in file order: `lr`, `seed`, or `loss.kl_cov_ratio`.
   public let sweep: [(String, [ConfigValue])]
@@ -128,7 +134,9 @@ public struct SweepConfig: Sendable {
       for (i, raw) in lines.enumerated() {
         let l = raw.trimmingCharacters(in: .whitespaces)
         if l.hasPrefix("[") {
-          current = l.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+          // `[name]`, perhaps followed by a comment: the name is what the brackets hold.
+          let inside = l.dropFirst().prefix { $0 != "]" }
+          current = inside.trimmingCharacters(in: CharacterSet(charactersIn: "[] \"'"))
           if section == nil, current == key { return i + 1 }
           continue
         }
@@ -257,6 +265,8 @@ public struct SweepConfig: Sendable {
   public static let maximumFileBytes = 16 << 20
 
   /// The runs of the grid, the first swept field varying slowest.
+  ///
+  /// - Complexity: O(P·F·(S + log F)) for `P` grid points of `S` swept fields over `F` settings.
   public func expand() -> [RunSpec] {
     var combos: [[(String, ConfigValue)]] = [[]]
     for (key, options) in sweep {

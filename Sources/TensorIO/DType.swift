@@ -1,6 +1,8 @@
 /// Element types of the tensors we read (numpy `descr` and safetensors `dtype` names).
 public enum DType: String, Sendable, CaseIterable {
+  /// IEEE double, single and half precision, and bfloat16.
   case float64, float32, float16, bfloat16
+  /// Signed and unsigned integers, and booleans (one byte each).
   case int64, int32, int16, int8, uint8, uint16, bool
 
   /// Bytes per element.
@@ -35,5 +37,6 @@ public struct TensorFileError: Error, CustomStringConvertible, Sendable, Equatab
     self.problem = problem
   }
 
+  /// `path: problem`.
   public var description: String { "\(path): \(problem)" }
 }

@@ -17,6 +17,9 @@ import StrictJSON
 /// an error.
 public enum NPYReader {
   /// Opens `path` and returns its one tensor, named after the file's stem.
+  ///
+  /// - Complexity: O(H) for a header of `H` bytes (at most ``maxHeaderBytes``); the data is mapped,
+  ///   not read.
   public static func open(path: String, twoByteIntegersAreBFloat16: Bool = false) throws(TensorFileError) -> Tensor {
     let file = try MappedFile(path: path)
     let header = try parseHeader(file: file)

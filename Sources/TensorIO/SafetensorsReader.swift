@@ -22,6 +22,9 @@ public enum SafetensorsReader {
   public static let maxHeaderBytes = 100_000_000
 
   /// Opens `path` and returns its tensors in order of their data offsets.
+  ///
+  /// - Complexity: O(H + T log T) for a header of `H` bytes describing `T` tensors; the data is
+  ///   mapped, not read.
   public static func open(path: String) throws(TensorFileError) -> [Tensor] {
     let file = try MappedFile(path: path)
     guard file.size >= 8 else { throw TensorFileError(path, "too short to be a .safetensors file (\(file.size) bytes)") }
@@ -135,6 +138,8 @@ public enum SafetensorsReader {
 /// Opens a tensor file by its content: `.npy` (magic `\x93NUMPY`) or `.safetensors`.
 public enum TensorFiles {
   /// The tensors of `path`.
+  ///
+  /// - Complexity: that of the reader it picks; the data is mapped, not read.
   public static func open(path: String, twoByteIntegersAreBFloat16: Bool = false) throws(TensorFileError) -> [Tensor] {
     let probe = try MappedFile(path: path)
     if probe.size >= 6, Array(probe.bytes(0..<6)) == [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59] {

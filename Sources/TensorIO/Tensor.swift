@@ -56,6 +56,8 @@ public struct Tensor: Sendable {
 
   /// All elements in logical (row-major) order as `Double`, for the small per-token tensors
   /// (tokens, advantages, masks); Fortran-ordered storage is transposed.
+  ///
+  /// - Complexity: O(n) for `n` elements; O(n·d) in Fortran order of `d` dimensions.
   public func doubles() -> [Double] {
     let n = count
     var out = [Double](repeating: 0, count: n)

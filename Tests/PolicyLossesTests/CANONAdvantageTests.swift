@@ -60,5 +60,11 @@ import Testing
       #expect(abs(CANONAdvantage.cosineWithRestart(e, total: 150, maximum: 0.6, minimum: 0, warmup: 30) - forward) < 1e-15, "cosine_restart at \(e)")
       #expect(abs(1 - CANONAdvantage.cosineWithRestart(e, total: 150, maximum: 1, minimum: 0.4, warmup: 30) - reverse) < 1e-15, "cosine_restart_r at \(e)")
     }
+    // A run shorter than its cycles (total − warmup < cycles) restarts every epoch instead of
+    // dividing by a zero-length cycle.
+    for e in 0..<6 {
+      let w = CANONAdvantage.cosineWithRestart(e, total: 4, maximum: 0.6, minimum: 0, warmup: 2)
+      #expect(w.isFinite && w >= 0 && w <= 0.6)
+    }
   }
 }

@@ -38,6 +38,27 @@ import Testing
     #expect(try SweepConfig(text: Self.text, path: "other.toml").expand().map(\.id) == runs.map(\.id))
   }
 
+  /// A table header followed by a comment keeps its keys' lines (messages) and file order (the
+  /// grid's nesting order).
+  @Test func headersWithCommentsKeepLinesAndOrder() throws {
+    let text = "[run]  # the lab run\narms = 4\n[sweep]   # the grid\nseed = [1, 2]\nlr = [0.1, 0.2, 0.3]\n"
+    let config = try SweepConfig(text: text, path: "s.toml")
+    #expect(config.sweep.map(\.0) == ["seed", "lr"])
+    do {
+      _ = try SweepConfig(text: "[run]  # c\narms = 4\n[sweep]  # c\nseed = 3\n", path: "s.toml")
+      Issue.record("accepted")
+    } catch {
+      #expect(error.description.hasPrefix("s.toml:4: field 'sweep.seed' must be a non-empty list"), "\(error.description)")
+    }
+  }
+
+  /// Identities are JSON that parses, whatever the strings hold.
+  @Test func configurationJSONEscapesControlCharacters() throws {
+    let spec = try SweepConfig(text: "[run]\nenv = \"a\\nb\\tc\\u0001\\\"\"\n", path: "s.toml").expand()[0]
+    let parsed = try JSONSerialization.jsonObject(with: Data(spec.configJSON.utf8)) as? [String: Any]
+    #expect((parsed?["run"] as? [String: Any])?["env"] as? String == "a\nb\tc\u{1}\"")
+  }
+
   @Test(arguments: [1, 2, 3, 5, 12, 13])
   func shardsCoverTheSweepExactlyOnce(n: Int) throws {
     let runs = try SweepConfig(text: Self.text, path: "s.toml").expand()
