@@ -15,7 +15,8 @@
 //   SampleStatistics  (mean, sd, type-7 quantiles)
 //   Configuration  (typed configurations' one schema: values, fields, errors listing the keys)
 //   KernelIntrinsics  (a C header of SIMD intrinsics)
-//   Reports  (SVG plots, HTML reports, tables, TensorBoard event files)
+//   TensorBoardEvents ← Diagnostics, StrictJSON  (TFRecord framing, tensorboard.Event through swift-protobuf)
+//   Reports ← TensorBoardEvents  (SVG plots, HTML reports, tables, TensorBoard event files)
 //   OutputFormats ← Diagnostics  (atomic files, JSON values, text tables)
 //   RunStore ← Diagnostics  (the run store: SQLite through GRDB)
 //   PolicyLosses ← Diagnostics, SeededRandom, SoftmaxCore  (the published losses and interventions)
@@ -32,13 +33,15 @@
 //   Experiments ← Diagnostics, Games, OutputFormats, PGLab, ParallelMap, PolicyLosses, RLVR, Reports,
 //     SampleStatistics, SeededRandom, SoftmaxCore  (the papers' claims with verdicts)
 //   Sweeps ← Configuration, Diagnostics, Games, PGLab, PolicyLosses, SeededRandom, StrictJSON  (TOML files)
+//   RunLogs ← Diagnostics, LogitAnalysis, OutputFormats, PolicyLosses, Reports, SampleStatistics,
+//     SeededRandom, StrictJSON, TensorBoardEvents  (what real RL frameworks log, analysed)
 //   LogitDynC ← Diagnostics, Games, LogitAnalysis, LogitKernels, OutputFormats, PolicyLosses,
 //     SoftmaxCore, VectorMath  (the C ABI, include/logitdyn.h, for the Python package in python/)
 //   LogitDynamics ← Configuration, DenseNetworks, Diagnostics, Experiments, Games, LogitAnalysis,
 //     LogitKernels, OutputFormats, PGLab, PolicyLosses, RLVR, Reports, SeededRandom, SoftmaxCore,
 //     TensorIO, VectorMath  (the umbrella: re-exports them)
-//   LogitDynCLI ← Diagnostics, LogitDynamics, OutputFormats, ParallelMap, RunStore, SampleStatistics,
-//     StrictJSON, Sweeps  (the command line as a library)
+//   LogitDynCLI ← Diagnostics, LogitDynamics, OutputFormats, ParallelMap, RunLogs, RunStore,
+//     SampleStatistics, StrictJSON, Sweeps  (the command line as a library)
 //   logitdyn ← LogitDynCLI  (the executable)
 //
 // Benchmarks live in the nested package `Benchmarks/` so their dependencies stay out of
@@ -82,6 +85,7 @@ let package = Package(
     .library(name: "LogitAnalysis", targets: ["LogitAnalysis"]),
     .library(name: "PolicyLosses", targets: ["PolicyLosses"]),
     .library(name: "Sweeps", targets: ["Sweeps"]),
+    .library(name: "RunLogs", targets: ["RunLogs"]),
     .executable(name: "logitdyn", targets: ["logitdyn"]),
     // The C ABI (`include/logitdyn.h`) as a shared library, for the Python package in `python/`.
     .library(name: "LogitDynC", type: .dynamic, targets: ["LogitDynC"]),
@@ -91,10 +95,23 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // Seeded, splittable random streams (xoshiro256**, SplitMix64 seeding).
     .target(name: "SeededRandom", swiftSettings: strictSwift6),
+    // TensorBoard event files: TFRecord framing and the Event protocol buffers (generated once
+    // by scripts/generate-tensorboard-protos.py from TensorBoard's descriptors, committed).
+    .target(
+      name: "TensorBoardEvents", dependencies: ["Diagnostics", "StrictJSON", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      swiftSettings: strictSwift6),
+    // Run logs of real RL frameworks (prime-rl token exports, open-instruct traces, verl
+    // rollout dumps, TensorBoard/CSV/JSONL scalars) and what the theory says about them.
+    .target(
+      name: "RunLogs",
+      dependencies: ["Diagnostics", "StrictJSON", "TensorBoardEvents", "LogitAnalysis", "PolicyLosses", "SampleStatistics", "SeededRandom", "Reports", "OutputFormats",
+                     .product(name: "RealModule", package: "swift-numerics")],
+      swiftSettings: strictSwift6),
     // The one message-error type (each module's `LabError`, `LossError`, … is a name for it).
     .target(name: "Diagnostics", swiftSettings: strictSwift6),
     // Typed configurations' one schema: values, fields, the errors that list valid keys.
@@ -102,7 +119,7 @@ let package = Package(
     // The one parallel map: indices on worker threads, results in index order.
     .target(name: "ParallelMap", swiftSettings: strictSwift6),
     // Mean, standard deviation and quantiles, written once for every floor.
-    .target(name: "SampleStatistics", swiftSettings: strictSwift6),
+    .target(name: "SampleStatistics", dependencies: [.product(name: "RealModule", package: "swift-numerics")], swiftSettings: strictSwift6),
     // Exact softmax mathematics: log-sum-exp, entropy, collision probability, score,
     // logit updates and their closed forms, first-order entropy change.
     .target(
@@ -149,7 +166,7 @@ let package = Package(
       dependencies: ["Diagnostics", "PolicyLosses", "SoftmaxCore", "SeededRandom", "DenseNetworks", "VectorMath", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: strictSwift6 + kernelFlags),
     // Reports: SVG plots, the self-contained HTML report, TensorBoard event files.
-    .target(name: "Reports", swiftSettings: strictSwift6),
+    .target(name: "Reports", dependencies: ["TensorBoardEvents"], swiftSettings: strictSwift6),
     // The registry of the source papers' claims as experiments with computed verdicts.
     .target(
       name: "Experiments",
@@ -179,7 +196,7 @@ let package = Package(
     .target(
       name: "LogitDynCLI",
       dependencies: [
-        "LogitDynamics", "Diagnostics", "OutputFormats", "ParallelMap", "SampleStatistics", "Sweeps", "RunStore", "StrictJSON",
+        "LogitDynamics", "Diagnostics", "OutputFormats", "ParallelMap", "RunLogs", "SampleStatistics", "Sweeps", "RunStore", "StrictJSON",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "TOMLKit", package: "TOMLKit"),
       ],
@@ -266,6 +283,9 @@ let package = Package(
     .testTarget(name: "ReportsTests", dependencies: ["_TestSupport", "Reports"], swiftSettings: strictSwift6),
     .testTarget(
       name: "RunStoreTests", dependencies: ["_TestSupport", "RunStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strictSwift6),
+    .testTarget(
+      name: "RunLogsTests", dependencies: ["_TestSupport", "RunLogs", "TensorBoardEvents", "Diagnostics", "SeededRandom"], resources: [.copy("Fixtures")],
+      swiftSettings: strictSwift6),
     .testTarget(name: "OutputFormatsTests", dependencies: ["_TestSupport", "OutputFormats"], swiftSettings: strictSwift6),
     .testTarget(
       name: "SeededRandomTests",

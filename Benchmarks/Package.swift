@@ -6,6 +6,7 @@
 //   swift run -c release rlvr-bench
 //   swift run -c release matmul-bench
 //   swift run -c release mlp-pg-bench
+//   swift run -c release run-log-bench
 import PackageDescription
 
 // The target CPU of the benchmarks, as the main package's (`LOGITDYN_TARGET_CPU=haswell` measures
@@ -32,6 +33,9 @@ let package = Package(
     .executableTarget(
       name: "mlp-pg-bench",
       dependencies: ["BenchSupport"]),
+    .executableTarget(
+      name: "run-log-bench",
+      dependencies: [.product(name: "RunLogs", package: "LogitDynamics")]),
     .executableTarget(
       name: "qre-bench",
       dependencies: ["BenchSupport", .product(name: "LogitDynamics", package: "LogitDynamics")]),

@@ -3,6 +3,7 @@ import PGLab
 import PolicyLosses
 import RealModule
 import Reports
+import SampleStatistics
 import SeededRandom
 import SoftmaxCore
 
@@ -82,25 +83,17 @@ public enum EntropyMechanismExperiments {
       notes: ["Judged: monotone (H rises at < 5% of steps), a fall of more than half, and the early share. The share depends on the horizon: from uniform logits the first updates move the policy little (the advantages of near-identical arms average out), so a short run puts less of its decline in its first quarter than a long one."])
   }
 
-  /// Least-squares fit of `R = −a e^{κH} + b` (linear in `e^{κH}`): `(a, b, R²)`.
+  /// Least-squares fit of `R = −a e^{κH} + b` (linear in `e^{κH}`): `(a, b, R²)`, by
+  /// ``SampleStatistics/EntropyPerformanceLaw`` (the fit `logitdyn run-log` uses too).
+  ///
+  /// - Complexity: O(n).
   public static func fitLaw(entropy h: [Double], reward r: [Double], exponent kappa: Double = 1) -> (a: Double, b: Double, r2: Double) {
-    let line = fitLine(h.map { Double.exp(kappa * $0) }, r)
-    return (-line.slope, line.intercept, line.r2)
+    let law = EntropyPerformanceLaw(entropy: h, performance: r, kappa: kappa)
+    return (law.a, law.b, law.r2)
   }
 
-  /// Least-squares line `y = slope·x + intercept` and its `R²`.
-  static func fitLine(_ x: [Double], _ y: [Double]) -> (slope: Double, intercept: Double, r2: Double) {
-    let mx = Stats.mean(x), my = Stats.mean(y)
-    var sxy = 0.0, sxx = 0.0, syy = 0.0
-    for (u, v) in zip(x, y) {
-      sxy += (u - mx) * (v - my)
-      sxx += (u - mx) * (u - mx)
-      syy += (v - my) * (v - my)
-    }
-    let slope = sxy / sxx, intercept = my - slope * mx
-    let residual = zip(x, y).reduce(0) { $0 + ($1.1 - (slope * $1.0 + intercept)) * ($1.1 - (slope * $1.0 + intercept)) }
-    return (slope, intercept, 1 - residual / syy)
-  }
+  /// Least-squares line `y = slope·x + intercept` and its `R²` (``SampleStatistics/LeastSquares``).
+  static func fitLine(_ x: [Double], _ y: [Double]) -> (slope: Double, intercept: Double, r2: Double) { LeastSquares.line(x, y) }
 
   /// Root-mean-square error of `predict` on `(x, y)`.
   static func rmse(_ x: [Double], _ y: [Double], _ predict: (Double) -> Double) -> Double {

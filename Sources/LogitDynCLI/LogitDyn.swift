@@ -12,7 +12,7 @@ public struct LogitDyn: ParsableCommand {
       Actions are 0-based indices. Add --json for machine-readable output.
       """,
     version: LogitDynVersion.string,
-    subcommands: [ReproduceCommand.self, SoftmaxCommand.self, UpdateCommand.self, AnalyzeCommand.self, LossCommand.self, RunCommand.self, GameCommand.self, RLVRCommand.self, SweepCommand.self, RunsCommand.self]
+    subcommands: [ReproduceCommand.self, SoftmaxCommand.self, UpdateCommand.self, AnalyzeCommand.self, LossCommand.self, RunCommand.self, GameCommand.self, RLVRCommand.self, SweepCommand.self, RunsCommand.self, RunLogCommand.self]
   )
 
   public init() {}

@@ -47,7 +47,7 @@ public struct ReportSection: Sendable {
 /// behind it, and its plots.
 public enum HTMLReport {
   /// The page: `title`, `subtitle`, then a verdict table (experiment linked to its section,
-  /// verdict in green for `holds`, red for `fails`, amber otherwise, claim, seconds to 2
+  /// verdict in green for `holds` (and run-log's `ok`), red for `fails` (`warning`), amber otherwise, claim, seconds to 2
   /// decimals), then one section each: heading with the verdict, source, claim, summary, setup,
   /// constants (`name = value (meaning)`), evidence, tables, figures (640 × 380 SVG, ids
   /// `f<section>-<figure>`), notes. Every text is HTML-escaped.
@@ -58,8 +58,8 @@ public enum HTMLReport {
     func e(_ s: String) -> String { SVGPlot.escape(s) }
     func color(_ verdict: String) -> String {
       switch verdict {
-      case "holds": return "#1a7f37"
-      case "fails": return "#cf222e"
+      case "holds", "ok": return "#1a7f37"
+      case "fails", "warning": return "#cf222e"
       default: return "#9a6700"
       }
     }

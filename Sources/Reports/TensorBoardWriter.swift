@@ -1,4 +1,5 @@
 import Foundation
+import TensorBoardEvents
 
 /// Writes scalar series as a TensorBoard event file (`events.out.tfevents.<time>.<host>`): a
 /// TFRecord stream (`u64 length, masked CRC-32C of the length, data, masked CRC-32C of the
@@ -84,26 +85,14 @@ public struct TensorBoardWriter {
     withUnsafeBytes(of: &v) { d.append(contentsOf: $0) }
   }
 
-  /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78).
-  static let table: [UInt32] = (0..<256).map { i in
-    var c = UInt32(i)
-    for _ in 0..<8 { c = c & 1 != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
-    return c
-  }
-
-  /// `crc32c(bytes)`: the CRC-32C (Castagnoli) of `bytes`, reflected polynomial `0x82F63B78`,
-  /// initial value and final xor `0xFFFFFFFF`, a table lookup per byte.
+  /// `crc32c(bytes)`: the CRC-32C (Castagnoli) of `bytes` (``TFRecord``'s, shared with the
+  /// event-file reader).
   ///
   /// - Complexity: O(n) for `n` bytes.
-  public static func crc32c(_ bytes: Data) -> UInt32 {
-    var c: UInt32 = 0xFFFF_FFFF
-    for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-    return c ^ 0xFFFF_FFFF
-  }
+  public static func crc32c(_ bytes: Data) -> UInt32 { TFRecord.crc32c(bytes) }
 
   /// TFRecord's masking: `((crc ≫ 15) | (crc ≪ 17)) + 0xa282ead8`.
   static func maskedCRC(_ bytes: Data) -> UInt32 {
-    let c = crc32c(bytes)
-    return ((c >> 15) | (c << 17)) &+ 0xA282_EAD8
+    TFRecord.masked(TFRecord.crc32c(bytes))
   }
 }

@@ -585,6 +585,51 @@ import _TestSupport
   }
 
   /// `logitdyn rlvr`: a tiny comparison writes the series and summary; bad input is refused.
+  /// `logitdyn run-log`: the outputs of a prime-rl export, --follow picking up a step that
+  /// lands while it watches, and bad input named.
+  @Test func runLogCommand() throws {
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("RunLogsTests/Fixtures/runlog").path
+    let dir = try temporaryDirectory("runlog")
+    let r = try Self.run(["run-log", fixtures + "/prime_rl/token_exports", "--out", dir + "/out", "-q"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("prime-rl: 8 files, 4 steps") && r.stdout.contains("skipped      pass@k: the log has no reward per sample"), "\(r.stdout)")
+    for name in ["steps.csv", "steps.jsonl", "summary.json", "index.html"] { #expect(FileManager.default.fileExists(atPath: dir + "/out/" + name), "\(name)") }
+    let csv = try String(contentsOfFile: dir + "/out/steps.csv", encoding: .utf8).split(separator: "\n")
+    #expect(csv.count == 5 && csv[0].hasPrefix("step,samples,groups,tokens,reward_mean,entropy_mean"))
+    let html = try String(contentsOfFile: dir + "/out/index.html", encoding: .utf8)
+    #expect(html.contains("id=\"entropy\"") && html.contains("id=\"mismatch\"") && html.contains("<svg "))
+    let tb = try FileManager.default.contentsOfDirectory(atPath: dir + "/out/tensorboard")
+    #expect(tb.count == 1 && tb[0].hasPrefix("events.out.tfevents."))
+    // Follow: copy two steps, start watching, add a third while it watches.
+    let live = dir + "/live/token_exports"
+    try FileManager.default.createDirectory(atPath: live, withIntermediateDirectories: true)
+    for step in ["step_1", "step_2"] { try FileManager.default.copyItem(atPath: fixtures + "/prime_rl/token_exports/" + step, toPath: live + "/" + step) }
+    let process = Process()
+    process.executableURL = Self.binary
+    process.arguments = ["run-log", live, "--follow", "--poll", "0.3", "--max-polls", "8", "--out", dir + "/follow"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    usleep(700_000)
+    try FileManager.default.copyItem(atPath: fixtures + "/prime_rl/token_exports/step_3", toPath: live + "/step_3")
+    process.waitUntilExit()
+    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(process.terminationStatus == 0 && out.contains("prime-rl: 4 files, 2 steps") && out.contains("step 3: 3 steps"), "\(out)")
+    #expect(try String(contentsOfFile: dir + "/follow/steps.csv", encoding: .utf8).split(separator: "\n").count == 4)
+    // Bad input.
+    for (arguments, fragment) in [
+      (["run-log", dir + "/nothing"], "no such file or directory"),
+      (["run-log", fixtures + "/verl/rollout", "--format", "wandb"], "unknown format 'wandb'"),
+      (["run-log", fixtures + "/tensorboard"], "holds 3 TensorBoard runs"),
+      (["run-log", fixtures + "/verl/rollout", "--early", "0"], "--early must be in (0, 1]"),
+      (["run-log", fixtures + "/verl/rollout", "--pass-k", "0"], "--pass-k: '0' is not a whole number ≥ 1"),
+    ] {
+      let bad = try Self.run(arguments)
+      #expect(bad.status != 0 && bad.stderr.contains(fragment) && bad.stderr.split(separator: "\n").count == 1, "\(arguments): \(bad.stderr)")
+    }
+  }
+
   @Test func rlvrCommands() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logitdyn-rlvr-\(getpid())").path
     try? FileManager.default.removeItem(atPath: dir)
