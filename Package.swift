@@ -86,6 +86,7 @@ let package = Package(
     .library(name: "PolicyLosses", targets: ["PolicyLosses"]),
     .library(name: "Sweeps", targets: ["Sweeps"]),
     .library(name: "RunLogs", targets: ["RunLogs"]),
+    .library(name: "TensorBoardEvents", targets: ["TensorBoardEvents"]),
     .executable(name: "logitdyn", targets: ["logitdyn"]),
     // The C ABI (`include/logitdyn.h`) as a shared library, for the Python package in `python/`.
     .library(name: "LogitDynC", type: .dynamic, targets: ["LogitDynC"]),

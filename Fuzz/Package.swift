@@ -39,6 +39,14 @@ let package = Package(
                      .product(name: "PolicyLosses", package: "LogitDynamics")],
       swiftSettings: fuzzTarget),
     .executableTarget(
+      name: "fuzz-jsonl",
+      dependencies: ["FuzzSupport", .product(name: "RunLogs", package: "LogitDynamics"), .product(name: "StrictJSON", package: "LogitDynamics")],
+      swiftSettings: fuzzTarget),
+    .executableTarget(
+      name: "fuzz-run-log",
+      dependencies: ["FuzzSupport", .product(name: "RunLogs", package: "LogitDynamics"), .product(name: "TensorBoardEvents", package: "LogitDynamics")],
+      swiftSettings: fuzzTarget),
+    .executableTarget(
       name: "fuzz-toml",
       dependencies: ["FuzzSupport", .product(name: "Sweeps", package: "LogitDynamics")],
       swiftSettings: fuzzTarget),

@@ -10,7 +10,7 @@
 # so the committed corpus changes only through `merge`. Logs: logs/TARGET.log.
 set -eu
 cd "$(dirname "$0")"
-targets="fuzz-npy fuzz-safetensors fuzz-nfg fuzz-json-game fuzz-loss-batch fuzz-toml"
+targets="fuzz-npy fuzz-safetensors fuzz-nfg fuzz-json-game fuzz-loss-batch fuzz-toml fuzz-jsonl fuzz-run-log"
 # Swift's backtracer would wait on a crashing process; libFuzzer reports the crash itself.
 export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}"

@@ -30,6 +30,13 @@ public struct StepFiles: Sendable, Equatable {
   /// Whether the writer has finished the step (prime-rl: `STABLE` exists; otherwise `true`
   /// except for the last file of a live run, whose last line may be incomplete).
   public var complete: Bool
+
+  /// The files of `step` (`-1`: split by the records' own step field).
+  public init(step: Int, files: [String], complete: Bool) {
+    self.step = step
+    self.files = files
+    self.complete = complete
+  }
 }
 
 /// Finding a run log's files and reading its samples step by step.

@@ -66,17 +66,9 @@ public enum ScalarCurves {
     if let first = h.first {
       out.initialEntropy = first.value
       out.halvingStep = h.first(where: { $0.value <= first.value / 2 })?.step
-      var fastest: Int?
-      var j = 0
-      for i in h.indices {
-        // The first later point at or below half of h[i] (two pointers would miss rises; n is small).
-        j = i
-        while j < h.count, h[j].value > h[i].value / 2 { j += 1 }
-        if j < h.count, h[i].value > 0 { fastest = min(fastest ?? .max, h[j].step - h[i].step) }
-      }
-      out.fastestHalving = fastest
+      out.fastestHalving = fastestHalving(h)
       let span = (h.last!.step - first.step)
-      if let fastest, span > 0, Double(fastest) <= warnHalving * Double(span) {
+      if let fastest = out.fastestHalving, span > 0, Double(fastest) <= warnHalving * Double(span) {
         out.warnings.append("the entropy (\(entropyTag)) halved within \(fastest) steps, \(Int((Double(fastest) / Double(span) * 100).rounded()))% of the run: a collapse (seed 003: the performance ceiling is set by the entropy left)")
       }
     } else {
@@ -108,6 +100,35 @@ public enum ScalarCurves {
       out.skipped.append("the early fit: the first \(Int((earlyFraction * 100).rounded()))% of the run (steps ≤ \(Int(cut))) has \(early) (entropy, performance) point\(early == 1 ? "" : "s"), at least 3 needed (raise --early)")
     }
     return out
+  }
+
+  /// The fewest steps between a point and the first later point at or below half its value:
+  /// for each `i` the first `j > i` with `h_j ≤ h_i/2`, found by walking a sparse table of range
+  /// minima (blocks whose minimum is above the target are skipped whole).
+  ///
+  /// - Complexity: O(n log n).
+  static func fastestHalving(_ h: [(step: Int, value: Double)]) -> Int? {
+    let n = h.count
+    guard n > 1 else { return nil }
+    // table[l][i] = min(h[i ..< i + 2^l]).
+    var table = [h.map(\.value)]
+    var width = 1
+    while 2 * width <= n {
+      let previous = table.last!
+      table.append((0...(n - 2 * width)).map { Swift.min(previous[$0], previous[$0 + width]) })
+      width *= 2
+    }
+    var fastest: Int?
+    for i in 0..<(n - 1) where h[i].value > 0 {
+      let target = h[i].value / 2
+      var position = i + 1
+      for level in stride(from: table.count - 1, through: 0, by: -1) where position < n {
+        let size = 1 << level
+        if position + size <= n, table[level][position] > target { position += size }
+      }
+      if position < n, h[position].value <= target { fastest = Swift.min(fastest ?? .max, h[position].step - h[i].step) }
+    }
+    return fastest
   }
 
   /// The 2.5% and 97.5% quantiles of the ceiling `b − a` over `draws` resamples of the points

@@ -185,3 +185,31 @@ enum EventFileCheck {
     try log.addEventFile(path)
   }
 }
+
+@Suite struct CurveTests {
+  /// The law's fit recovers a and b exactly on noise-free points; the fastest halving equals a
+  /// brute-force search on random curves.
+  @Test func lawAndHalving() {
+    let h = (0..<50).map { 1.5 * Foundation.exp(-Double($0) / 12) + 0.02 }
+    let points = h.enumerated().map { (step: $0.offset * 2, value: $0.element) }
+    let r = points.map { (step: $0.step, value: -0.4 * Foundation.exp($0.value) + 0.95) }
+    let c = ScalarCurves.analyze(entropyTag: "h", entropy: points, performanceTag: "r", performance: r, draws: 50)
+    #expect(isClose(c.fit!.a, 0.4, 1e-9) && isClose(c.fit!.b, 0.95, 1e-9) && isClose(c.fit!.ceiling, 0.55, 1e-9))
+    #expect(c.halvingStep == points.first { $0.value <= h[0] / 2 }!.step)
+    var state: UInt64 = 12345
+    for _ in 0..<50 {
+      let curve = (0..<200).map { k -> (step: Int, value: Double) in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return (k * 3, Double(state >> 11) / Double(1 << 53) + 0.01)
+      }
+      var brute: Int?
+      for i in curve.indices {
+        if let j = curve.indices.first(where: { $0 > i && curve[$0].value <= curve[i].value / 2 }) { brute = min(brute ?? .max, curve[j].step - curve[i].step) }
+      }
+      #expect(ScalarCurves.analyze(entropyTag: "h", entropy: curve, performanceTag: "r", performance: [], draws: 0).fastestHalving == brute)
+    }
+    // A fast collapse warns.
+    let collapse = (0..<100).map { (step: $0, value: $0 < 5 ? 2.0 : 0.3) }
+    #expect(!ScalarCurves.analyze(entropyTag: "h", entropy: collapse, performanceTag: "r", performance: [], draws: 0).warnings.isEmpty)
+  }
+}
