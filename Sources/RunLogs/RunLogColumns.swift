@@ -21,7 +21,7 @@ extension StepSummary {
       ("kl_cov_overlap", selection?.klCovOverlap),
       ("mismatch_k1", mismatch?.k1), ("mismatch_k3", mismatch?.k3), ("ratio_p01", mismatch?.ratioP1), ("ratio_p50", mismatch?.ratioP50),
       ("ratio_p99", mismatch?.ratioP99), ("ratio_outside", mismatch?.outside), ("probability_correlation", mismatch?.correlation),
-      ("max_abs_logprob_diff", mismatch?.maxAbsDiff),
+      ("max_abs_logprob_diff", mismatch?.maxAbsDiff), ("trust_region_masked_fraction", trustRegionMaskedFraction),
     ]
     for k in passK { out.append(("pass_at_\(k)", groupStatistics?.passAtK.first { $0.k == k }?.value)) }
     out += [("distinct_answers", groupStatistics?.distinctAnswers), ("zero_advantage_fraction", groupStatistics?.zeroAdvantageFraction)]

@@ -127,7 +127,7 @@ public struct RunLogResult: Sendable {
           : "selection    Clip-Cov \(sel.clipCov), KL-Cov \(sel.klCov) tokens (the log has no micro-batches)")
       }
       if let m = last.mismatch {
-        lines.append("mismatch     k1 \(f(m.k1)), k3 \(f(m.k3)); ratio p1/50/99 \(f(m.ratioP1, 4))/\(f(m.ratioP50, 4))/\(f(m.ratioP99, 4)), outside [1 ± \(formatNumber(settings.ratioEpsilon, digits: 3))] \(f(100 * m.outside, 3))%; corr(p) \(f(m.correlation, 5))")
+        lines.append("mismatch     k1 \(f(m.k1)), k3 \(f(m.k3)); ratio p1/50/99 \(f(m.ratioP1, 4))/\(f(m.ratioP50, 4))/\(f(m.ratioP99, 4)), outside [1 ± \(formatNumber(settings.ratioEpsilon, digits: 3))] \(f(100 * m.outside, 3))%; corr(p) \(f(m.correlation, 5))" + (last.trustRegionMaskedFraction.map { "; trust-region masked \(formatNumber(100 * $0, digits: 3))%" } ?? ""))
       }
       if let g = last.groupStatistics {
         lines.append("groups       " + (g.passAtK.map { "pass@\($0.k) \(formatNumber($0.value, digits: 3))" } + [g.distinctAnswers.map { "distinct answers \(formatNumber($0, digits: 3))" }, g.zeroAdvantageFraction.map { "zero-advantage groups \(formatNumber(100 * $0, digits: 3))%" }].compactMap { $0 }).joined(separator: ", "))

@@ -182,6 +182,8 @@ public enum SampleLogReaders {
     t.entropy = try f.numbers("entropy", count: n)
     t.importanceRatio = try f.numbers("importance_ratio", count: n)
     t.mismatchKL = try f.numbers("mismatch_kl", count: n)
+    // All-null when the loss has no trust-region mask: then absent.
+    if case .bools? = f.record["is_masked"] { t.trustRegionMasked = try f.flags("is_masked", count: n) }
     sample.tokens = t
     sample.responseTokens = ids.indices.filter { mask[$0] }.map { ids[$0] }
     // The legacy layout's per-token rewards (one value per sample, broadcast).

@@ -48,6 +48,9 @@ public struct TokenArrays: Sendable {
   public var importanceRatio: [Double]?
   /// The logged per-token mismatch KL.
   public var mismatchKL: [Double]?
+  /// prime-rl's `is_masked`: tokens of the loss mask that the trust-region mask (DPPO) dropped
+  /// from the gradient.
+  public var trustRegionMasked: [Bool]?
 
   public init() {}
 

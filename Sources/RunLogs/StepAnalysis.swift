@@ -54,6 +54,10 @@ public struct StepSummary: Sendable {
   /// `|log π_θ − log π_inf|`.
   public var mismatch: (k1: Double, k3: Double, ratioP1: Double, ratioP50: Double, ratioP99: Double, outside: Double, correlation: Double, maxAbsDiff: Double)?
 
+  /// The fraction of the counted tokens that the trust-region mask dropped (prime-rl's
+  /// `is_masked`: DPPO's `|π_θ − π_inf|` test).
+  public var trustRegionMaskedFraction: Double?
+
   /// Per prompt group: the mean over groups of the unbiased pass@k
   /// `1 − C(n − c, k)/C(n, k)` (`c` correct of `n`), the mean number of distinct answers per
   /// group, and the fraction of groups whose advantages are all zero (GRPO learns nothing there).
@@ -146,6 +150,16 @@ public enum StepAnalysis {
       }
     } else {
       s.skipped.append("trainer-vs-inference mismatch: the log needs both trainer and inference log-probabilities")
+    }
+
+    // The trust-region mask.
+    if !samples.isEmpty, samples.allSatisfy({ $0.tokens.trustRegionMasked != nil }), s.tokens > 0 {
+      var masked = 0
+      for sample in samples {
+        let t = sample.tokens
+        for i in 0..<t.count where t.counts(i) && t.trustRegionMasked![i] { masked += 1 }
+      }
+      s.trustRegionMaskedFraction = Double(masked) / Double(s.tokens)
     }
 
     // Groups.

@@ -41,13 +41,15 @@ import _TestSupport
     // Step 1 by hand: every rank's records, the loss-masked tokens.
     let first = result.steps[0]
     var entropy: [Double] = [], k3: [Double] = [], logp: [Double] = [], adv: [Double] = []
-    var samples = 0
+    var samples = 0, masked = 0
     for file in try FileManager.default.contentsOfDirectory(atPath: Self.root + "/prime_rl/token_exports/step_\(first.step)").filter({ $0.hasSuffix(".jsonl") }) {
       for r in try Self.records(Self.root + "/prime_rl/token_exports/step_\(first.step)/" + file) {
         samples += 1
         let mask = (r["loss_mask"] as! [Bool])
         let h = Self.numbers(r["entropy"]), t = Self.numbers(r["trainer_logprobs"]), i = Self.numbers(r["inference_logprobs"]), a = Self.numbers(r["advantages"])
+        let trust = r["is_masked"] as? [Bool]
         for k in mask.indices where mask[k] {
+          if trust?[k] == true { masked += 1 }
           entropy.append(h[k])
           if t[k].isFinite && i[k].isFinite { k3.append(Foundation.exp(t[k] - i[k]) - 1 - (t[k] - i[k])) }
           logp.append(t[k])
@@ -56,6 +58,8 @@ import _TestSupport
       }
     }
     #expect(first.samples == samples && first.tokens == entropy.count)
+    #expect(first.trustRegionMaskedFraction == Double(masked) / Double(entropy.count))
+    #expect(result.steps.contains { ($0.trustRegionMaskedFraction ?? 0) > 0 })
     let finite = entropy.filter(\.isFinite)
     #expect(isClose(first.entropy!.mean, finite.reduce(0, +) / Double(finite.count), 1e-12))
     #expect(isClose(first.mismatch!.k3, k3.reduce(0, +) / Double(k3.count), 1e-9))
@@ -211,5 +215,28 @@ enum EventFileCheck {
     // A fast collapse warns.
     let collapse = (0..<100).map { (step: $0, value: $0 < 5 ? 2.0 : 0.3) }
     #expect(!ScalarCurves.analyze(entropyTag: "h", entropy: collapse, performanceTag: "r", performance: [], draws: 0).warnings.isEmpty)
+  }
+}
+
+@Suite struct RealTRLRunTests {
+  /// A real TRL GRPOTrainer run (CPU, a tiny random Qwen2, 25 steps: trl_run/make_trl_run.py):
+  /// its event file as transformers' TensorBoard callback wrote it.
+  @Test func trlGRPOTrainerEventFile() throws {
+    let dir = RunLogFormatTests.root + "/trl_run/tensorboard"
+    #expect(try SampleLogReaders.detect(dir) == .tensorboard)
+    var log = ScalarLog()
+    for f in try FileManager.default.contentsOfDirectory(atPath: dir) { try log.addEventFile(dir + "/" + f) }
+    for tag in ["train/entropy", "train/reward", "train/reward_std", "train/kl", "train/loss", "train/completions/mean_length", "train/frac_reward_zero_std", "train/clip_ratio/region_mean"] {
+      #expect(log.series[tag]?.map(\.step) == Array(1...25), "\(tag)")
+    }
+    // train/epoch is logged twice at the last step; the last value is kept.
+    #expect(log.series["train/epoch"]?.count == 25)
+    let h = log.series["train/entropy"]!, r = log.series["train/reward"]!
+    #expect(Float(h.first!.value) == Float(3.139904499) && Float(h.last!.value) == Float(1.140733719))
+    #expect(r.first!.value == 0.375 && r.last!.value == 0.84375)
+    var state = RunLog.State()
+    let result = try RunLog(path: dir).update(&state)
+    #expect(result.curves?.entropyTag == "train/entropy" && result.curves?.performanceTag == "train/reward" && result.curves?.points.count == 25)
+    #expect(result.curves?.fit != nil && result.curves?.halvingStep != nil)
   }
 }
