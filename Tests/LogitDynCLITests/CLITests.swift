@@ -617,6 +617,18 @@ import _TestSupport
     let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     #expect(process.terminationStatus == 0 && out.contains("prime-rl: 4 files, 2 steps") && out.contains("step 3: 3 steps"), "\(out)")
     #expect(try String(contentsOfFile: dir + "/follow/steps.csv", encoding: .utf8).split(separator: "\n").count == 4)
+    // Ctrl-C while following: a clean stop, status 0, the outputs complete.
+    let watcher = Process()
+    watcher.executableURL = Self.binary
+    watcher.arguments = ["run-log", live, "--follow", "--poll", "0.2", "--out", dir + "/interrupted", "-q"]
+    watcher.standardOutput = FileHandle.nullDevice
+    watcher.standardError = FileHandle.nullDevice
+    try watcher.run()
+    usleep(900_000)
+    kill(watcher.processIdentifier, SIGINT)
+    watcher.waitUntilExit()
+    #expect(watcher.terminationStatus == 0 && watcher.terminationReason == .exit)
+    #expect(try String(contentsOfFile: dir + "/interrupted/steps.csv", encoding: .utf8).split(separator: "\n").count == 4)
     // Bad input.
     for (arguments, fragment) in [
       (["run-log", dir + "/nothing"], "no such file or directory"),
