@@ -13,11 +13,11 @@
 //   StrictJSON  (untrusted JSON and files)
 //   ParallelMap  (indices on worker threads, results in index order)
 //   SampleStatistics  (mean, sd, type-7 quantiles)
-//   Configuration  (typed configurations' one schema: values, fields, errors listing the keys)
 //   KernelIntrinsics  (a C header of SIMD intrinsics)
 //   TensorBoardEvents ← Diagnostics, StrictJSON  (TFRecord framing, tensorboard.Event through swift-protobuf)
 //   Reports ← TensorBoardEvents  (SVG plots, HTML reports, tables, TensorBoard event files)
 //   OutputFormats ← Diagnostics  (atomic files, JSON values, text tables)
+//   Configuration ← OutputFormats  (typed configurations' one schema: values, fields, errors listing the keys)
 //   RunStore ← Diagnostics  (the run store: SQLite through GRDB)
 //   PolicyLosses ← Diagnostics, SeededRandom, SoftmaxCore  (the published losses and interventions)
 //   VectorMath ← KernelIntrinsics  (SIMD exp/log/cos/tanh, reductions, half → float)
@@ -116,7 +116,7 @@ let package = Package(
     // The one message-error type (each module's `LabError`, `LossError`, … is a name for it).
     .target(name: "Diagnostics", swiftSettings: strictSwift6),
     // Typed configurations' one schema: values, fields, the errors that list valid keys.
-    .target(name: "Configuration", swiftSettings: strictSwift6),
+    .target(name: "Configuration", dependencies: ["OutputFormats"], swiftSettings: strictSwift6),
     // The one parallel map: indices on worker threads, results in index order.
     .target(name: "ParallelMap", swiftSettings: strictSwift6),
     // Mean, standard deviation and quantiles, written once for every floor.

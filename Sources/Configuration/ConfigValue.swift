@@ -1,4 +1,5 @@
 import Foundation
+import OutputFormats
 
 /// A configuration value: what a key of a TOML configuration or sweep file may hold.
 public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
@@ -21,23 +22,7 @@ public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
     switch self {
     case .int(let i): return String(i)
     case .double(let d): return d.isFinite ? "\(d)" : "null"
-    case .string(let s):
-      // RFC 8259 escapes: quote, backslash and every control character.
-      var out = "\""
-      for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        case let c where c.value < 0x20:
-          let hex = String(c.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-      }
-      return out + "\""
+    case .string(let s): return JSONValue.quote(s)
     case .bool(let b): return b ? "true" : "false"
     case .list(let l): return "[" + l.map(\.json).joined(separator: ",") + "]"
     }

@@ -11,17 +11,9 @@ public enum Stats {
   /// ``SampleStatistics/standardDeviation(_:)``.
   public static func standardDeviation(_ v: [Double]) -> Double { SampleStatistics.standardDeviation(v) }
 
-  /// Pearson correlation `Σ(a − ā)(b − b̄) / √(Σ(a − ā)² Σ(b − b̄)²)`.
-  public static func correlation(_ a: [Double], _ b: [Double]) -> Double {
-    let ma = mean(a), mb = mean(b)
-    var sab = 0.0, saa = 0.0, sbb = 0.0
-    for (x, y) in zip(a, b) {
-      sab += (x - ma) * (y - mb)
-      saa += (x - ma) * (x - ma)
-      sbb += (y - mb) * (y - mb)
-    }
-    return sab / (saa * sbb).squareRoot()
-  }
+  /// Pearson correlation `Σ(a − ā)(b − b̄) / √(Σ(a − ā)² Σ(b − b̄)²)`:
+  /// ``SampleStatistics/correlation(_:_:)``.
+  public static func correlation(_ a: [Double], _ b: [Double]) -> Double { SampleStatistics.correlation(a, b) }
 
   /// Mean and standard error `sd/√n`.
   public static func meanAndStandardError(_ v: [Double]) -> (Double, Double) {

@@ -146,7 +146,7 @@ public enum StepAnalysis {
       if n > 0 {
         ratios.sort()
         let q = { (p: Double) in SampleStatistics.quantile(sorted: ratios, p) }
-        s.mismatch = (k1 / n, k3 / n, q(0.01), q(0.5), q(0.99), outside / n, pearson(pt, pi), maxDiff)
+        s.mismatch = (k1 / n, k3 / n, q(0.01), q(0.5), q(0.99), outside / n, SampleStatistics.correlation(pt, pi), maxDiff)
       }
     } else {
       s.skipped.append("trainer-vs-inference mismatch: the log needs both trainer and inference log-probabilities")
@@ -165,18 +165,6 @@ public enum StepAnalysis {
     // Groups.
     s.groupStatistics = groupStatistics(samples, settings: settings, skipped: &s.skipped)
     return s
-  }
-
-  /// Pearson's correlation `Σ(x − x̄)(y − ȳ) / √(Σ(x − x̄)² Σ(y − ȳ)²)`.
-  static func pearson(_ x: [Double], _ y: [Double]) -> Double {
-    let mx = SampleStatistics.mean(x), my = SampleStatistics.mean(y)
-    var sxy = 0.0, sxx = 0.0, syy = 0.0
-    for (u, v) in zip(x, y) {
-      sxy += (u - mx) * (v - my)
-      sxx += (u - mx) * (u - mx)
-      syy += (v - my) * (v - my)
-    }
-    return sxy / (sxx * syy).squareRoot()
   }
 
   /// Clip-Cov and KL-Cov over all counted tokens, and within each micro-batch.

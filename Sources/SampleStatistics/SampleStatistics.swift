@@ -23,4 +23,19 @@ public enum SampleStatistics {
     let lo = Int(h.rounded(.down)), hi = Swift.min(lo + 1, x.count - 1)
     return x[lo] + (h - Double(lo)) * (x[hi] - x[lo])
   }
+
+  /// Pearson's correlation `Σ(a − ā)(b − b̄) / √(Σ(a − ā)² Σ(b − b̄)²)` of paired samples (NaN when
+  /// either has no spread).
+  ///
+  /// - Complexity: O(n).
+  public static func correlation(_ a: [Double], _ b: [Double]) -> Double {
+    let ma = mean(a), mb = mean(b)
+    var sab = 0.0, saa = 0.0, sbb = 0.0
+    for (x, y) in zip(a, b) {
+      sab += (x - ma) * (y - mb)
+      saa += (x - ma) * (x - ma)
+      sbb += (y - mb) * (y - mb)
+    }
+    return sab / (saa * sbb).squareRoot()
+  }
 }
