@@ -54,7 +54,9 @@ public enum HTMLReport {
   ///
   /// - Complexity: O(C + Σ S·N) for `C` characters of text and table cells and, per figure, `S`
   ///   series of `N` points.
-  public static func render(title: String, subtitle: String, sections: [ReportSection]) -> String {
+  /// `kind` names the sections in the table's first column (`experiment`; run-log's `analysis`);
+  /// `timed` shows the seconds column.
+  public static func render(title: String, subtitle: String, sections: [ReportSection], kind: String = "experiment", timed: Bool = true) -> String {
     func e(_ s: String) -> String { SVGPlot.escape(s) }
     func color(_ verdict: String) -> String {
       switch verdict {
@@ -78,11 +80,11 @@ public enum HTMLReport {
       </style></head><body>
       <h1>\(e(title))</h1>
       <p class="subtitle">\(e(subtitle))</p>
-      <table><tr><th>experiment</th><th>verdict</th><th>claim</th><th class="num">seconds</th></tr>
+      <table><tr><th>\(e(kind))</th><th>verdict</th><th>claim</th>\(timed ? "<th class=\"num\">seconds</th>" : "")</tr>
 
       """
     for s in sections {
-      html += "<tr><td><a href=\"#\(e(s.name))\">\(e(s.name))</a></td><td class=\"verdict\" style=\"color: \(color(s.verdict))\">\(e(s.verdict))</td><td>\(e(s.claim))</td><td class=\"num\">\(String(format: "%.2f", s.seconds))</td></tr>\n"
+      html += "<tr><td><a href=\"#\(e(s.name))\">\(e(s.name))</a></td><td class=\"verdict\" style=\"color: \(color(s.verdict))\">\(e(s.verdict))</td><td>\(e(s.claim))</td>" + (timed ? "<td class=\"num\">\(String(format: "%.2f", s.seconds))</td>" : "") + "</tr>\n"
     }
     html += "</table>\n"
     for (k, s) in sections.enumerated() {
