@@ -69,10 +69,15 @@ public enum SampleLogReaders {
     if names.contains(where: { $0.range(of: #"^\d+\.jsonl$"#, options: .regularExpression) != nil }) { return .verl }
     if let first = all.first(where: { $0.hasSuffix(".jsonl") }) {
       // A JSONL file named otherwise: its first record says which.
+      // Only the first record is read (a sentinel error stops the reader there).
       var keys: [String] = []
-      _ = try? JSONLinesFile.read(path: first) { record, _ throws(MessageError) in
-        if keys.isEmpty { keys = record.members.map(\.key) }
-      }
+      let stop = MessageError("first record read")
+      do {
+        try JSONLinesFile.read(path: first) { record, _ throws(MessageError) in
+          keys = record.members.map(\.key)
+          throw stop
+        }
+      } catch {}
       if keys.contains("token_ids") && keys.contains("trainer_logprobs") { return .primeRL }
       if keys.contains("response_tokens") && keys.contains("prompt_idx") { return .openInstruct }
       if keys.contains("input") && keys.contains("output") && keys.contains("score") { return .verl }
