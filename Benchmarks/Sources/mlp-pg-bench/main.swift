@@ -43,7 +43,16 @@ guard FileManager.default.isExecutableFile(atPath: binary) else {
 
 // Interleaved: anchor, Swift, anchor, so that a noisy machine hurts both alike.
 let script = "\(sharedBench)/mlp_pg.py"
-let anchorArgs = "--steps \(steps) --rounds \(max(3, rounds)) --impls \(impls)"
+// The anchor script stops at the first implementation whose package is missing: run only the
+// ones that import (torch is several GB; jax alone is a quick install).
+let available = impls.split(separator: ",").map(String.init).filter { impl in
+  let module = impl.hasPrefix("jax") ? "jax, optax" : "torch"
+  return shell("python3 -c 'import \(module); print(1)' 2>/dev/null").hasPrefix("1")
+}
+if available.count < impls.split(separator: ",").count {
+  print("note: anchors without their package skipped: " + impls.split(separator: ",").map(String.init).filter { !available.contains($0) }.joined(separator: ", "))
+}
+let anchorArgs = "--steps \(steps) --rounds \(max(3, rounds)) --impls \(available.joined(separator: ","))"
 let first = jsonLines(shell("python3 \(script) \(anchorArgs)"))
 let ours = swiftSeconds()
 let second = jsonLines(shell("python3 \(script) \(anchorArgs)"))
