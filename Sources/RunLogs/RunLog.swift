@@ -12,6 +12,7 @@ public struct RunLog: Sendable {
   /// The curves: tags (`nil`: chosen from the known names), the early fraction and the
   /// halving warning's share of the run.
   public var entropyTag: String?, performanceTag: String?
+  /// The early fit's share of the run's steps (`--early`) and the halving warning's share (`--warn-halving`).
   public var earlyFraction = 0.15, warnHalving = 0.1
   /// Bootstrap resamples of the law's band.
   public var bootstrapDraws = 1000
@@ -26,10 +27,15 @@ public struct RunLog: Sendable {
   /// The step summaries computed so far, by step, and the steps whose files were complete
   /// (a follow pass re-reads the incomplete ones).
   public struct State: Sendable {
+    /// Each step's summary.
     public var summaries: [Int: StepSummary] = [:]
+    /// The steps read complete (not read again).
     public var complete: Set<Int> = []
+    /// Each step's notes.
     public var notes: [Int: [String]] = [:]
+    /// The files read.
     public var files: Set<String> = []
+    /// Nothing read yet.
     public init() {}
   }
 

@@ -19,6 +19,7 @@ public struct RunLogResult: Sendable {
   /// Analyses of the whole run that were skipped, with the reason.
   public var extraSkipped: [String] = []
 
+  /// A result of these parts.
   public init(format: String, files: [String], steps: [StepSummary], curves: CurveAnalysis?, notes: [String], settings: RunLogSettings) {
     self.format = format
     self.files = files

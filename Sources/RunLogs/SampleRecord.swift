@@ -22,6 +22,7 @@ public struct SampleRecord: Sendable {
   /// The per-token arrays (empty when the format has none).
   public var tokens = TokenArrays()
 
+  /// A sample of `step` in `group`, read from `source`, with no fields yet.
   public init(step: Int, group: String, source: String) {
     self.step = step
     self.group = group
@@ -52,6 +53,7 @@ public struct TokenArrays: Sendable {
   /// from the gradient.
   public var trustRegionMasked: [Bool]?
 
+  /// No tokens.
   public init() {}
 
   /// Whether token `t` counts (all do when there is no mask).
@@ -70,6 +72,7 @@ public struct StepRecords: Sendable {
   /// file ends with a complete record).
   public var complete: Bool
 
+  /// The samples of `step`.
   public init(step: Int, samples: [SampleRecord], notes: [String] = [], complete: Bool = true) {
     self.step = step
     self.samples = samples

@@ -14,6 +14,7 @@ public struct CurveAnalysis: Sendable {
   public var fit: EntropyPerformanceLaw?, ceilingBand: (Double, Double)?
   /// The fit on the first `earlyFraction` of the points and its ceiling's band.
   public var earlyFit: EntropyPerformanceLaw?, earlyCeilingBand: (Double, Double)?
+  /// The share of the run's steps the early fit sees.
   public var earlyFraction: Double
   /// The best performance logged.
   public var bestPerformance: Double?

@@ -12,6 +12,7 @@ public struct ScalarLog: Sendable {
   /// What the readers noticed (a file still being written, values skipped).
   public var notes: [String] = []
 
+  /// An empty log.
   public init() {}
 
   /// Adds the points of `other`.

@@ -21,6 +21,7 @@ public struct RunLogSettings: Sendable {
   /// The `k` of pass@k (each at most the group size).
   public var passK = [1, 4, 8, 16]
 
+  /// The defaults.
   public init() {}
 }
 
@@ -66,6 +67,7 @@ public struct StepSummary: Sendable {
   /// Why each skipped analysis was skipped.
   public var skipped: [String] = []
 
+  /// A summary of `step` with every analysis still to do.
   public init(step: Int) { self.step = step }
 }
 

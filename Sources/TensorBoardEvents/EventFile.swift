@@ -14,6 +14,7 @@ public struct ScalarPoint: Sendable, Equatable {
   /// The value (`NaN` or `±inf` as written).
   public var value: Double
 
+  /// A point of `tag`.
   public init(tag: String, step: Int, wallTime: Double, value: Double) {
     self.tag = tag
     self.step = step

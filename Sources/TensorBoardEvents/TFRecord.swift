@@ -89,6 +89,7 @@ public struct TFRecordError: Error, Sendable, Equatable, CustomStringConvertible
   public let offset: Int
   /// What is wrong.
   public let problem: String
+  /// An error at the record at byte `offset`.
   public init(offset: Int, _ problem: String) {
     self.offset = offset
     self.problem = problem
