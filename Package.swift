@@ -285,7 +285,7 @@ let package = Package(
     .testTarget(
       name: "RunStoreTests", dependencies: ["_TestSupport", "RunStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strictSwift6),
     .testTarget(
-      name: "RunLogsTests", dependencies: ["_TestSupport", "RunLogs", "TensorBoardEvents", "Diagnostics", "SeededRandom"], resources: [.copy("Fixtures")],
+      name: "RunLogsTests", dependencies: ["_TestSupport", "RunLogs", "Reports", "TensorBoardEvents", "Diagnostics", "SeededRandom"], resources: [.copy("Fixtures")],
       swiftSettings: strictSwift6),
     .testTarget(name: "OutputFormatsTests", dependencies: ["_TestSupport", "OutputFormats"], swiftSettings: strictSwift6),
     .testTarget(

@@ -191,10 +191,10 @@ struct GameLearn: ParsableCommand {
   /// Runs the learning `c` describes on `g`; returns the series CSV, a summary, and the
   /// printed text.
   static func execute(_ c: GameRunConfiguration, game g: NormalFormGame, memory: MemoryLimitOption, stop: () -> Bool = { false }) throws -> (series: String, summary: JSONValue, text: String) {
-    guard c.steps >= 1 else { throw CLIError("--steps must be at least 1, got \(c.steps)") }
+    // The configuration's checks (steps ≥ 1, the rule) come before the memory estimate they bound.
+    let learning = try c.makeLearning(on: g)
     // The series is kept as text: about 25 bytes per number, 2(m + n) + 15 numbers per step.
     try memory.check(Double(c.steps) * 25 * Double(2 * (g.shape.0 + g.shape.1) + 15), "\(c.steps) steps of a \(g.shape.0)×\(g.shape.1) game")
-    let learning: GameLearning = try c.makeLearning(on: g)
     let rule = c.rule, learningRate = c.learningRate, steps = c.steps
     var text = "step,x,y,entropy1,entropy2,collision1,collision2,update_norm1,update_norm2,update_norm_closed_form1,update_norm_closed_form2,dH_predicted1,dH_actual1,dH_predicted2,dH_actual2,distance_to_qre,nash_conv\n"
     var first: GameStep?, last: GameStep?

@@ -61,8 +61,6 @@ struct LossCommand: ParsableCommand {
   @Option(help: ArgumentHelp("A TOML file with a [loss] table: the loss's name and its parameters; --loss and --set on the command line win (a --set key replaces the file's).", valueName: "file.toml"))
   var config: String?
 
-  static var knownKeys: Set<String> { VerlParameters.knownKeys }
-
   /// The `--set` pairs, checked.
   static func parameters(_ settings: [String]) throws -> [String: String] {
     return try VerlParameters.parse(settings)

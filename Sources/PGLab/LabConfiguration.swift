@@ -132,7 +132,7 @@ public struct LabConfiguration: Configurable, Equatable {
   /// unknown key is an error that lists them).
   public mutating func setLoss(name: String, parameters: [String: String]) throws(ConfigurationError) {
     for key in parameters.keys.sorted() where !VerlParameters.knownKeys.contains(key) {
-      throw ConfigurationError(field: "loss.\(key)", "is not a loss parameter (parameters: \(VerlParameters.knownKeys.sorted().joined(separator: ", ")))")
+      throw ConfigurationError(field: "loss.\(key)", "is not a loss parameter (parameters: \(VerlParameters.keyList))")
     }
     loss = name
     lossParameters = parameters

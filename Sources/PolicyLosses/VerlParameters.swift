@@ -30,6 +30,9 @@ public enum VerlParameters {
     "bapo_statistic",
   ]
 
+  /// ``knownKeys`` sorted and comma-separated, for the messages that list them.
+  public static let keyList = knownKeys.sorted().joined(separator: ", ")
+
   /// The script defaults of seed 004's losses where they differ from verl's, as parameters
   /// that the caller's own override: Lp-Reg's clip 1/9 without dual-clip or log-ratio clamp,
   /// SIREN's clip 0.28 and Dr. GRPO-style aggregation, EPO's bonus 0.001 with smoothing on.
@@ -50,7 +53,7 @@ public enum VerlParameters {
       let key = trimmed(item[..<eq])
       let value = trimmed(item[item.index(after: eq)...])
       guard Self.knownKeys.contains(key) else {
-        throw LossError("unknown parameter '\(key)' (known: \(Self.knownKeys.sorted().joined(separator: ", ")))")
+        throw LossError("unknown parameter '\(key)' (known: \(Self.keyList))")
       }
       result[key] = value
     }
@@ -196,7 +199,7 @@ extension PolicyLoss {
       throw LossError("unknown loss '\(name)' (available: grpo, \(VerlParameters.lossNames.joined(separator: ", ")))")
     }
     for k in parameters.keys where !VerlParameters.knownKeys.contains(k) {
-      throw LossError("unknown parameter '\(k)' (known: \(VerlParameters.knownKeys.sorted().joined(separator: ", ")))")
+      throw LossError("unknown parameter '\(k)' (known: \(VerlParameters.keyList))")
     }
     self = try VerlParameters.makeLoss(name: key, parameters: parameters)
   }

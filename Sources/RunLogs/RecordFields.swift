@@ -46,18 +46,25 @@ struct RecordFields {
     }
   }
 
-  /// An array of numbers (`null` entries are NaN) with `count` entries when given.
-  func numbers(_ key: String, count: Int? = nil) throws(MessageError) -> [Double]? {
+  /// An array of numbers (`null` entries are NaN) with `count` entries when given (the length
+  /// of the array `alignedWith`, for the message).
+  func numbers(_ key: String, count: Int? = nil, alignedWith reference: String = "token_ids") throws(MessageError) -> [Double]? {
     switch record[key] {
     case nil, .null?: return nil
     case .numbers(let v, _)?:
-      if let count, v.count != count { throw fail("field '\(key)' has \(v.count) entries, but 'token_ids' has \(count) (the per-token arrays must be aligned)") }
+      try aligned(key, v.count, count, reference)
       return v
     case .bools(let b)?:
-      if let count, b.count != count { throw fail("field '\(key)' has \(b.count) entries, but 'token_ids' has \(count) (the per-token arrays must be aligned)") }
+      try aligned(key, b.count, count, reference)
       return b.map { $0 ? 1 : 0 }
     case let other?: throw fail("field '\(key)' must be an array of numbers, got \(other.typeName)")
     }
+  }
+
+  /// Fails unless an array of `found` entries has the `expected` count of `reference`.
+  func aligned(_ key: String, _ found: Int, _ expected: Int?, _ reference: String) throws(MessageError) {
+    guard let expected, found != expected else { return }
+    throw fail("field '\(key)' has \(found) entries, but '\(reference)' has \(expected) (the per-token arrays must be aligned)")
   }
 
   /// Whole-number ids.
@@ -77,10 +84,10 @@ struct RecordFields {
     switch record[key] {
     case nil, .null?: return nil
     case .bools(let b)?:
-      if let count, b.count != count { throw fail("field '\(key)' has \(b.count) entries, but 'token_ids' has \(count) (the per-token arrays must be aligned)") }
+      try aligned(key, b.count, count, "token_ids")
       return b
     case .numbers(let v, _)?:
-      if let count, v.count != count { throw fail("field '\(key)' has \(v.count) entries, but 'token_ids' has \(count) (the per-token arrays must be aligned)") }
+      try aligned(key, v.count, count, "token_ids")
       for (i, x) in v.enumerated() where x != 0 && x != 1 { throw fail("field '\(key)': entry \(i) is \(x), not a boolean or 0/1") }
       return v.map { $0 != 0 }
     case let other?: throw fail("field '\(key)' must be an array of booleans, got \(other.typeName)")

@@ -90,15 +90,10 @@ public struct RunLog: Sendable {
                      ScalarCurves.performanceTag(in: tags, preferred: performanceTag) == nil ? "a performance tag (\(performanceTag ?? "val-core/…, val/…, " + ScalarCurves.performanceTags.joined(separator: ", ")))" : nil].compactMap { $0 }
       curveSkip = "the curves: no \(missing.joined(separator: " and ")) among the \(tags.count) tags" + (tags.isEmpty ? "" : " (\(tags.prefix(12).joined(separator: ", "))\(tags.count > 12 ? ", …" : ""))")
     }
-    if let curveSkip {
-      var notes = scalars.notes
-      notes.append(contentsOf: state.notes.keys.sorted().flatMap { state.notes[$0]! })
-      var result = RunLogResult(format: format.rawValue, files: state.files.sorted(), steps: summaries, curves: nil, notes: notes, settings: settings)
-      result.extraSkipped = [curveSkip]
-      return result
-    }
-    let notes = scalars.notes + state.notes.keys.sorted().flatMap { state.notes[$0]! }
-    return RunLogResult(format: format.rawValue, files: state.files.sorted(), steps: summaries, curves: curves, notes: notes, settings: settings)
+    var result = RunLogResult(format: format.rawValue, files: state.files.sorted(), steps: summaries, curves: curves,
+                              notes: scalars.notes + state.notes.keys.sorted().flatMap { state.notes[$0]! }, settings: settings)
+    if let curveSkip { result.extraSkipped = [curveSkip] }
+    return result
   }
 
   /// Reads the scalar log at `path` (a file or a directory of them) into `scalars`.

@@ -35,10 +35,8 @@ public struct RunLogResult: Sendable {
     var counts: [String: Int] = [:], order: [String] = []
     for s in steps {
       for reason in s.skipped {
-        // The step number is not part of the reason.
-        let key = reason.replacingOccurrences(of: " in step \(s.step)", with: "")
-        if counts[key] == nil { order.append(key) }
-        counts[key, default: 0] += 1
+        if counts[reason] == nil { order.append(reason) }
+        counts[reason, default: 0] += 1
       }
     }
     return order.map { counts[$0]! == steps.count ? $0 : "\($0) (\(counts[$0]!) of \(steps.count) steps)" } + (curves?.skipped ?? []) + extraSkipped

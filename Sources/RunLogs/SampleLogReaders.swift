@@ -207,10 +207,7 @@ public enum SampleLogReaders {
     sample.responseTokens = response
     sample.reward = try f.number("reward")
     sample.advantage = try f.number("advantage")
-    if let logprobs = try f.numbers("logprobs", count: nil) {
-      guard logprobs.count == response.count else {
-        throw f.fail("field 'logprobs' has \(logprobs.count) entries, but 'response_tokens' has \(response.count) (the per-token arrays must be aligned)")
-      }
+    if let logprobs = try f.numbers("logprobs", count: response.count, alignedWith: "response_tokens") {
       var t = TokenArrays()
       t.count = response.count
       t.inferenceLogProbs = logprobs

@@ -9,18 +9,23 @@ public struct ScalarLog: Sendable {
   /// Each tag's points, sorted by step (a step logged twice keeps its last value, as
   /// TensorBoard shows it).
   public private(set) var series: [String: [(step: Int, value: Double)]] = [:]
+  /// Each tag's value by step, what ``series`` is sorted from.
+  private var byStep: [String: [Int: Double]] = [:]
   /// What the readers noticed (a file still being written, values skipped).
   public var notes: [String] = []
 
   /// An empty log.
   public init() {}
 
-  /// Adds the points of `other`.
+  /// Adds `points` (a later value of a tag's step replaces the earlier); only the tags they
+  /// touch are sorted again.
   public mutating func merge(_ points: [(tag: String, step: Int, value: Double)]) {
-    var grouped: [String: [Int: Double]] = [:]
-    for (tag, old) in series { grouped[tag] = Dictionary(old.map { ($0.step, $0.value) }, uniquingKeysWith: { $1 }) }
-    for p in points { grouped[p.tag, default: [:]][p.step] = p.value }
-    series = grouped.mapValues { $0.sorted { $0.key < $1.key }.map { (step: $0.key, value: $0.value) } }
+    var touched = Set<String>()
+    for p in points {
+      byStep[p.tag, default: [:]][p.step] = p.value
+      touched.insert(p.tag)
+    }
+    for tag in touched { series[tag] = byStep[tag]!.sorted { $0.key < $1.key }.map { (step: $0.key, value: $0.value) } }
   }
 
   /// The tags, sorted.

@@ -110,7 +110,7 @@ public enum StepAnalysis {
       let forking = Double(finiteEntropy.reduce(0) { $0 + ($1 > settings.forkingEntropy ? 1 : 0) }) / Double(finiteEntropy.count)
       s.entropy = (SampleStatistics.mean(finiteEntropy), q(0.1), q(0.5), q(0.9), q(0.99), forking)
     } else {
-      s.skipped.append(haveEntropy ? "entropy: no finite per-token entropy in step \(records.step)" : "entropy: the log has no per-token entropy")
+      s.skipped.append(haveEntropy ? "entropy: no finite per-token entropy" : "entropy: the log has no per-token entropy")
     }
 
     // Covariance and the selections: log π (the trainer's, else the sampler's) and A.

@@ -64,7 +64,7 @@ public enum ConfigurationFile {
     var parameters: [String: String] = [:]
     for key in loss.keys.sorted() where key != "name" {
       guard VerlParameters.knownKeys.contains(key) else {
-        throw SweepError("\(path): unknown field 'loss.\(key)' (fields: name, \(VerlParameters.knownKeys.sorted().joined(separator: ", ")))")
+        throw SweepError("\(path): unknown field 'loss.\(key)' (fields: name, \(VerlParameters.keyList))")
       }
       let value = loss[key]!
       switch value.type {

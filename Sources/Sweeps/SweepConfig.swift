@@ -212,7 +212,7 @@ public struct SweepConfig: Sendable {
       guard lossTable["name"]?.string != nil else { throw SweepError("\(path):\(line("name", in: "loss")): the [loss] table needs name = \"…\"") }
       for key in lossTable.keys.sorted() {
         guard key == "name" || VerlParameters.knownKeys.contains(key) else {
-          throw SweepError("\(path):\(line(key, in: "loss")): unknown field 'loss.\(key)' (fields: name, \(VerlParameters.knownKeys.sorted().joined(separator: ", ")))")
+          throw SweepError("\(path):\(line(key, in: "loss")): unknown field 'loss.\(key)' (fields: name, \(VerlParameters.keyList))")
         }
         loss.append((key, try value(lossTable[key]!, key: key, section: "loss")))
       }
@@ -229,7 +229,7 @@ public struct SweepConfig: Sendable {
         if key.hasPrefix("loss.") {
           guard !loss.isEmpty else { throw SweepError("\(path):\(line(key, in: "sweep")): 'sweep.\(key)' needs a [loss] table") }
           guard VerlParameters.knownKeys.contains(String(key.dropFirst(5))) else {
-            throw SweepError("\(path):\(line(key, in: "sweep")): unknown field 'sweep.\(key)' (loss parameters: \(VerlParameters.knownKeys.sorted().joined(separator: ", ")))")
+            throw SweepError("\(path):\(line(key, in: "sweep")): unknown field 'sweep.\(key)' (loss parameters: \(VerlParameters.keyList))")
           }
         } else {
           guard let type = schema[key] else {

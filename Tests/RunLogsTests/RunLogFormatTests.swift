@@ -1,6 +1,8 @@
 import Diagnostics
 import Foundation
+import Reports
 import RunLogs
+import TensorBoardEvents
 import Testing
 import _TestSupport
 
@@ -238,5 +240,22 @@ enum EventFileCheck {
     let result = try RunLog(path: dir).update(&state)
     #expect(result.curves?.entropyTag == "train/entropy" && result.curves?.performanceTag == "train/reward" && result.curves?.points.count == 25)
     #expect(result.curves?.fit != nil && result.curves?.halvingStep != nil)
+  }
+}
+
+@Suite struct EventFileRoundTripTests {
+  @Test func crc32cKnownValue() {
+    #expect(TFRecord.crc32c(Data("123456789".utf8)) == 0xE306_9283)
+  }
+
+  /// What our writer writes (run-log's and reproduce's TensorBoard scalars) our reader reads
+  /// back: tags, steps (0 included, which protobuf leaves out) and float32 values.
+  @Test func writerAndReaderAgree() throws {
+    var writer = TensorBoardWriter(wallTime: 1_700_000_000)
+    for step in 0..<20 { writer.add(tag: step % 2 == 0 ? "a/b" : "c", step: step, value: 1 / Double(step + 1)) }
+    let file = try EventFile(bytes: [UInt8](writer.bytes), path: "w.tfevents")
+    #expect(file.events == 21 && file.truncationNote == nil)
+    #expect(file.scalars.map(\.step) == Array(0..<20) && file.scalars.map(\.tag) == (0..<20).map { $0 % 2 == 0 ? "a/b" : "c" })
+    #expect(file.scalars.map(\.value) == (0..<20).map { Double(Float(1 / Double($0 + 1))) } && file.scalars.allSatisfy { $0.wallTime == 1_700_000_000 })
   }
 }
